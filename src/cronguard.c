@@ -1,0 +1,327 @@
+/* cronguard: run a cron job once, on the right host, at a per-host time, and record it.
+ *
+ * main() is the list of steps from the contract (DESIGN.md, "One run, step by step"):
+ * configure, splay, active node, lock, run, record, exit. Each step is a module that returns
+ * errors; only this file turns outcomes into exit statuses. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "lock.h"
+#include "options.h"
+#include "record.h"
+#include "run.h"
+#include "sink_syslog.h"
+#include "splay.h"
+#include "state.h"
+#include "status.h"
+
+/* The exit-status language shared with timeout(1), env(1) and nohup(1). */
+enum {
+	EXIT_TIMEDOUT = 124,
+	EXIT_CANCELED = 125,
+	EXIT_CANNOT_INVOKE = 126,
+	EXIT_ENOENT = 127,
+};
+
+/* Everything one invocation learns on its way, shared by the steps below. */
+struct job {
+	struct options opts;
+	sigset_t forward;         /* passed on to the command's process group */
+	sigset_t blocked;         /* forward + SIGCHLD: only ever taken synchronously */
+	uint64_t delay_ms;
+	char lock_path[4096];
+	int lock_fd;
+	int64_t start_mono_us;
+	struct run_record rec;
+	struct run_result res;
+	char reason[512];
+	char err[1024];
+};
+
+static int64_t clock_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Signals are never handled asynchronously: they stay blocked and are taken with
+ * sigtimedwait (splay, lock wait) or a signalfd (while the command runs). */
+static void block_signals(struct job *j)
+{
+	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+	sigemptyset(&j->forward);
+	for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
+		sigaddset(&j->forward, fwd[i]);
+	j->blocked = j->forward;
+	sigaddset(&j->blocked, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &j->blocked, NULL);
+	/* A closed stdout must give us EPIPE, not kill us before the run is recorded. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Step 1b: decisions that need no waiting, made before anything sleeps. */
+static int plan(struct job *j)
+{
+	struct options *o = &j->opts;
+
+	j->delay_ms = o->random_splay ? splay_random_ms(o->splay_ms)
+				      : splay_delay_ms(o->host, o->name, o->splay_seed, o->splay_ms);
+	if (o->lock) {
+		if (o->lock_file)
+			snprintf(j->lock_path, sizeof j->lock_path, "%s", o->lock_file);
+		else if (lock_default_path(o->name, !o->dry_run, j->lock_path, sizeof j->lock_path,
+					   j->err, sizeof j->err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void print_dry_run(const struct job *j)
+{
+	const struct options *o = &j->opts;
+
+	printf("job=%s\nhost=%s\n", o->name, o->host);
+	printf("config=%s\n", o->config ? o->config : "none");
+	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random" : "hash",
+	       (unsigned long long)j->delay_ms);
+	printf("lock=%s\n", o->lock ? j->lock_path : "none");
+	printf("lock_wait_ms=%llu\n", (unsigned long long)o->lock_wait_ms);
+	printf("timeout_ms=%llu\nkill_after_ms=%llu\n", (unsigned long long)o->timeout_ms,
+	       (unsigned long long)o->kill_after_ms);
+	printf("output=%s\n", o->quiet ? "hold" : "pass");
+	printf("state_file=%s/%s.json\n", o->state_dir, o->name);
+	printf("syslog=%s\n", o->no_syslog ? "no" : "yes");
+	for (size_t i = 0; i < o->nlabels; i++)
+		printf("label=%s=%s\n", o->labels[i].key, o->labels[i].value);
+	printf("command=%s\n", o->argv[0]);
+}
+
+/* Step 2: the splay. Returns 0, or the signal that ended the sleep. */
+static int splay_sleep(struct job *j)
+{
+	struct timespec ts = { (time_t)(j->delay_ms / 1000), (long)(j->delay_ms % 1000) * 1000000L };
+	int64_t end = clock_us(CLOCK_MONOTONIC) + (int64_t)j->delay_ms * 1000;
+
+	if (j->delay_ms == 0)
+		return 0;
+	diag_verbose("sleeping %llu ms (splay)", (unsigned long long)j->delay_ms);
+	for (;;) {
+		int sig = sigtimedwait(&j->forward, NULL, &ts);
+		int64_t left;
+
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR from a stray handled signal: sleep what is left of the same deadline. */
+		left = end - clock_us(CLOCK_MONOTONIC);
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = (time_t)(left / 1000000);
+		ts.tv_nsec = (long)(left % 1000000) * 1000;
+	}
+}
+
+/* Step 4: the local lock. Returns 0 to go on, or a run state that ends the run here. */
+static int take_lock(struct job *j, enum run_state *ended)
+{
+	char holder[256] = "";
+	int sig = 0;
+	int rc;
+
+	j->lock_fd = -1;
+	if (!j->opts.lock)
+		return 0;
+	rc = lock_acquire(j->lock_path, j->opts.lock_wait_ms, &j->forward, j->opts.host, &j->lock_fd,
+			  &sig, holder, sizeof holder, j->err, sizeof j->err);
+	switch (rc) {
+	case LOCK_ACQUIRED:
+		return 0;
+	case LOCK_BUSY:
+		snprintf(j->reason, sizeof j->reason, "lock %.300s held by %.180s", j->lock_path,
+			 holder[0] ? holder : "another run");
+		*ended = RUN_SKIPPED_LOCKED;
+		return -1;
+	case LOCK_INTERRUPTED:
+		snprintf(j->reason, sizeof j->reason, "%s while waiting for the lock; command not run",
+			 strsignal(sig));
+		j->rec.signal = sig;
+		*ended = RUN_ERROR;
+		return -1;
+	default:
+		snprintf(j->reason, sizeof j->reason, "%.500s", j->err);
+		*ended = RUN_ERROR;
+		return -1;
+	}
+}
+
+/* Step 7: run the command and read its outcome as a run state and an exit status. */
+static enum run_state run(struct job *j)
+{
+	const struct options *o = &j->opts;
+	struct run_spec spec = {
+		.argv = o->argv,
+		.timeout_ms = o->timeout_ms,
+		.kill_after_ms = o->kill_after_ms,
+		.output = o->quiet ? RUN_OUTPUT_HOLD : RUN_OUTPUT_PASS,
+		.forward = &j->forward,
+		.blocked = &j->blocked,
+	};
+	struct run_result *r = &j->res;
+	int st;
+
+	if (run_command(&spec, r) < 0) {
+		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
+		j->rec.exit_code = EXIT_CANCELED;
+		return RUN_ERROR;
+	}
+	j->rec.maxrss_kb = r->ru.ru_maxrss;
+	st = r->status;
+	if (r->exec_errno) {
+		snprintf(j->reason, sizeof j->reason, "cannot execute %s: %s", o->argv[0],
+			 strerror(r->exec_errno));
+		j->rec.exit_code = r->exec_errno == ENOENT ? EXIT_ENOENT : EXIT_CANNOT_INVOKE;
+		return RUN_EXEC_FAILED;
+	}
+	if (WIFSIGNALED(st))
+		j->rec.signal = WTERMSIG(st);
+	if (r->timed_out) {
+		snprintf(j->reason, sizeof j->reason, "ran past --timeout");
+		j->rec.exit_code = EXIT_TIMEDOUT;
+		return RUN_TIMEOUT;
+	}
+	if (WIFSIGNALED(st)) {
+		j->rec.exit_code = 128 + WTERMSIG(st);
+		if (r->stopped)
+			snprintf(j->reason, sizeof j->reason, "%s", r->reason);
+		return r->stopped ? RUN_FAILURE : RUN_SIGNALED;
+	}
+	j->rec.exit_code = WEXITSTATUS(st);
+	if (r->stopped) {
+		snprintf(j->reason, sizeof j->reason, "%s", r->reason);
+		return RUN_FAILURE;
+	}
+	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
+}
+
+/* Step 8: the local reports, always: the state file, then syslog. Never changes the exit. */
+static void record(struct job *j, enum run_state state)
+{
+	struct run_record *r = &j->rec;
+	int rc;
+
+	r->state = state;
+	r->end_us = clock_us(CLOCK_REALTIME);
+	r->duration_us = clock_us(CLOCK_MONOTONIC) - j->start_mono_us;
+	r->reason = j->reason[0] ? j->reason : NULL;
+	rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
+	if (rc != 0)
+		diag_error("%s", j->err);
+	if (!j->opts.no_syslog)
+		sink_syslog_send(r);
+}
+
+static int exit_status(const struct job *j)
+{
+	if (record_state_is_skip(j->rec.state))
+		return j->opts.skip_exit;
+	return j->rec.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct job j = { .lock_fd = -1 };
+	enum run_state state = RUN_SUCCESS;
+	int sig, code, failing;
+
+	/* 1. Configure: defaults < config file < environment < command line, all validated. */
+	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
+		diag_error("%s", j.err);
+		options_free(&j.opts);
+		return EXIT_CANCELED;
+	}
+	diag_set_verbose(j.opts.verbose);
+	switch (j.opts.action) {
+	case ACTION_HELP:
+		options_usage(stdout);
+		return 0;
+	case ACTION_VERSION:
+		puts(PACKAGE_STRING);
+		return 0;
+	case ACTION_STATUS:
+		failing = status_print(stdout, j.opts.state_dir, j.err, sizeof j.err);
+		if (failing < 0)
+			diag_error("%s", j.err);
+		options_free(&j.opts);
+		return failing < 0 ? EXIT_CANCELED : failing > 0;
+	case ACTION_RUN:
+		break;
+	}
+	block_signals(&j);
+	if (plan(&j) < 0) {
+		diag_error("%s", j.err);
+		options_free(&j.opts);
+		return EXIT_CANCELED;
+	}
+	if (j.opts.dry_run) {
+		print_dry_run(&j);
+		options_free(&j.opts);
+		return 0;
+	}
+	j.rec = (struct run_record){ .job = j.opts.name, .host = j.opts.host,
+				     .labels = j.opts.labels, .nlabels = j.opts.nlabels };
+	record_new_run_id(j.rec.run_id);
+
+	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */
+	sig = splay_sleep(&j);
+	j.rec.start_us = clock_us(CLOCK_REALTIME);
+	j.start_mono_us = clock_us(CLOCK_MONOTONIC);
+	if (sig) {
+		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));
+		diag_error("%s", j.reason);
+		j.rec.signal = sig;
+		j.rec.exit_code = 128 + sig;
+		state = RUN_ERROR;
+		goto done;
+	}
+
+	/* 4. Local lock: never two runs of this job at once on this host. */
+	if (take_lock(&j, &state) < 0) {
+		if (state == RUN_ERROR) {
+			diag_error("%s", j.reason);
+			j.rec.exit_code = j.rec.signal ? 128 + j.rec.signal : EXIT_CANCELED;
+		}
+		diag_verbose("skipped: %s", j.reason);
+		goto done;
+	}
+
+	/* 7. Run the command. */
+	state = run(&j);
+	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
+		diag_error("%s", j.reason);
+
+	/* 8. Release the lock first, so the next run is not held up by our reporting. */
+	lock_release(j.lock_fd);
+	j.lock_fd = -1;
+	if (j.opts.quiet && state != RUN_SUCCESS)
+		run_replay_held(&j.res);
+done:
+	record(&j, state);
+	code = exit_status(&j);
+	run_result_free(&j.res);
+	options_free(&j.opts);
+	/* 9. Exit with the command's status. */
+	return code;
+}

@@ -1,0 +1,45 @@
+/* Diagnostics: the one place cronguard writes to stderr, always prefixed "cronguard:". */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "diag.h"
+
+static int verbose;
+
+static void diag_vline(const char *fmt, va_list ap)
+{
+	/* One buffered write per line, so concurrent invocations never interleave halves. */
+	char line[1024];
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+
+	if (n < 0)
+		return;
+	fprintf(stderr, "cronguard: %s\n", line);
+}
+
+void diag_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vline(fmt, ap);
+	va_end(ap);
+}
+
+void diag_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	va_start(ap, fmt);
+	diag_vline(fmt, ap);
+	va_end(ap);
+}
+
+void diag_set_verbose(int on)
+{
+	verbose = on;
+}

@@ -1,0 +1,184 @@
+/* The local lock: one flock per job, so runs never overlap on this host. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+
+/* Fills ERR from FMT; returns -1 with errno E. */
+static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
+
+/* A lock directory someone else controls would let them hold our lock or swap the file. */
+static int safe_dir(const char *dir, mode_t mode, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return lock_fail(err, errlen, errno, "cannot create lock directory %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0)
+		return lock_fail(err, errlen, errno, "lock directory %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return lock_fail(err, errlen, ENOTDIR, "lock directory %s is not a directory (a symlink?)", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return lock_fail(err, errlen, EPERM,
+				 "lock directory %s is owned by another user or writable by others; refusing it", dir);
+	return 0;
+}
+
+int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[4096];
+	mode_t mode = 0700;
+
+	if (geteuid() == 0) {
+		snprintf(dir, sizeof dir, "/run/lock/cronguard");
+		mode = 0755;
+	} else if (xdg && xdg[0] == '/') {
+		snprintf(dir, sizeof dir, "%s/cronguard", xdg);
+	} else {
+		snprintf(dir, sizeof dir, "/tmp/cronguard-%u", (unsigned)geteuid());
+	}
+	if (create && safe_dir(dir, mode, err, errlen) < 0)
+		return -1;
+	if ((size_t)snprintf(buf, len, "%s/%s.lock", dir, job) >= len)
+		return lock_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", dir);
+	return 0;
+}
+
+static void read_holder(int fd, char *holder, size_t len)
+{
+	ssize_t n;
+
+	if (len == 0)
+		return;
+	holder[0] = '\0';
+	n = pread(fd, holder, len - 1, 0);
+	if (n <= 0)
+		return;
+	holder[n] = '\0';
+	holder[strcspn(holder, "\n")] = '\0';
+}
+
+static void write_holder(int fd, const char *host)
+{
+	char line[512];
+	struct timespec now;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = snprintf(line, sizeof line, "pid=%ld start=%lld uid=%u host=%s\n", (long)getpid(),
+		     (long long)now.tv_sec, (unsigned)geteuid(), host);
+	/* Only informative: a failure to write it must not fail the lock we already hold. */
+	if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0)
+		return;
+}
+
+/* Sleep up to MS, but wake for any signal in STOP; returns the signal or 0. */
+static int nap(const sigset_t *stop, uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	int s;
+
+	for (;;) {
+		s = sigtimedwait(stop, NULL, &ts);
+		if (s > 0)
+			return s;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR: a signal outside STOP had a handler; the remaining time is unknown, so
+		 * count the nap as done and let the caller's deadline decide. */
+		return 0;
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
+		 int *fd_out, int *signo, char *holder, size_t holderlen, char *err, size_t errlen)
+{
+	uint64_t deadline = now_ms() + wait_ms, step = 5;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return lock_fail(err, errlen, ELOOP, "lock file %s is a symlink; refusing it", path);
+		return lock_fail(err, errlen, errno, "cannot open lock file %s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return lock_fail(err, errlen, EINVAL, "lock file %s is not a regular file", path);
+	}
+	for (;;) {
+		uint64_t now;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		switch (errno) {
+		case EINTR:
+			continue;
+		case EWOULDBLOCK:
+			break;
+		default:
+			close(fd);
+			return lock_fail(err, errlen, errno, "cannot lock %s: %s", path, strerror(errno));
+		}
+		now = now_ms();
+		if (now >= deadline) {
+			read_holder(fd, holder, holderlen);
+			close(fd);
+			return LOCK_BUSY;
+		}
+		/* Poll with a growing step rather than block in flock(2): a blocked flock cannot
+		 * also watch for our stop signals, which stay blocked for sigtimedwait. */
+		*signo = nap(stop, step < deadline - now ? step : deadline - now);
+		if (*signo) {
+			close(fd);
+			return LOCK_INTERRUPTED;
+		}
+		if (step < 200)
+			step *= 2;
+	}
+	write_holder(fd, host);
+	*fd_out = fd;
+	return LOCK_ACQUIRED;
+}
+
+void lock_release(int fd)
+{
+	if (fd < 0)
+		return;
+	/* Truncate first, so a reader never sees a holder that is gone. */
+	if (ftruncate(fd, 0) < 0) {
+		/* Nothing to do: closing releases the lock whatever the contents say. */
+	}
+	close(fd);
+}

@@ -1,0 +1,30 @@
+/* The local lock: one flock per job, so runs never overlap on this host. */
+#ifndef CRONGUARD_LOCK_H
+#define CRONGUARD_LOCK_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum lock_outcome { LOCK_ACQUIRED, LOCK_BUSY, LOCK_INTERRUPTED };
+
+/* lock_default_path writes the contract's default lock path for JOB into BUF, creating the
+ * lock directory with safe modes when it is missing: /run/lock/cronguard for root, else
+ * $XDG_RUNTIME_DIR/cronguard, else /tmp/cronguard-UID. The directory must be ours, a real
+ * directory, and not writable by others. With CREATE 0 (--dry-run) nothing is created or
+ * checked. Returns 0, or -1 with errno and a reason in ERR. */
+int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen);
+
+/* lock_acquire opens PATH without following a symlink (O_NOFOLLOW, O_CLOEXEC, so the command
+ * never inherits it) and takes an exclusive flock, retrying for up to WAIT_MS. While waiting,
+ * a signal from STOP ends the wait: LOCK_INTERRUPTED with *SIGNO set. On LOCK_ACQUIRED, *FD
+ * holds the lock and the file records the holder (pid, start time, uid, host); on LOCK_BUSY,
+ * HOLDER describes the current holder as read from the file. Returns the outcome, or -1 with
+ * errno and a reason in ERR. */
+int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
+		 int *fd, int *signo, char *holder, size_t holderlen, char *err, size_t errlen);
+
+/* lock_release drops the lock and closes FD (the file stays: removing it would race). */
+void lock_release(int fd);
+
+#endif

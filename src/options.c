@@ -1,0 +1,766 @@
+/* Options: defaults < config file < CRONGUARD_* environment < command line, all validated. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "duration.h"
+#include "options.h"
+
+extern char **environ;
+
+enum opt_id {
+	O_NAME, O_HOST, O_LABEL, O_CONFIG, O_DRY_RUN, O_VERBOSE, O_HELP, O_VERSION,
+	O_SPLAY, O_SPLAY_SEED, O_RANDOM_SPLAY,
+	O_LOCK, O_LOCK_FILE, O_LOCK_WAIT,
+	O_TIMEOUT, O_KILL_AFTER, O_QUIET,
+	O_SKIP_EXIT, O_SUCCESS_EXIT, O_FAIL_AFTER,
+	O_STATE_DIR, O_NO_SYSLOG, O_STATUS,
+	O_COUNT
+};
+
+/* Where an option may come from besides the command line. */
+#define F_REPEAT 1u   /* may be given more than once; a higher source replaces the whole list */
+#define F_CLI 2u      /* command line only */
+#define F_NOCONF 4u   /* command line and environment, never the config file */
+
+struct optdef {
+	const char *name;
+	int shortopt;
+	const char *arg;   /* NULL for a flag */
+	unsigned flags;
+	const char *help;
+};
+
+/* One table drives getopt, the environment, the config file and --help, so none can drift. */
+static const struct optdef defs[O_COUNT] = {
+	[O_NAME] = { "name", 'n', "NAME", F_NOCONF, "job name (default: the command's basename)" },
+	[O_HOST] = { "host", 0, "NAME", 0, "host identity for splay and reports (default: hostname)" },
+	[O_LABEL] = { "label", 0, "KEY=VALUE", F_REPEAT, "add a label to every report (repeatable)" },
+	[O_CONFIG] = { "config", 'c', "FILE", F_NOCONF, "config file (default " SYSCONFDIR "/cronguard.conf)" },
+	[O_DRY_RUN] = { "dry-run", 0, NULL, 0, "print every decision as key=value and exit 0" },
+	[O_VERBOSE] = { "verbose", 'v', NULL, 0, "explain each step on stderr" },
+	[O_HELP] = { "help", 'h', NULL, F_CLI, "show this help and exit" },
+	[O_VERSION] = { "version", 'V', NULL, F_CLI, "show the version and exit" },
+	[O_SPLAY] = { "splay", 's', "DURATION", 0, "sleep a per-host delay in [0, DURATION) first" },
+	[O_SPLAY_SEED] = { "splay-seed", 0, "STRING", 0, "reshuffle the fleet's delays" },
+	[O_RANDOM_SPLAY] = { "random-splay", 0, NULL, 0, "a fresh random delay each run instead" },
+	[O_LOCK] = { "lock", 'l', NULL, 0, "never overlap: skip while another run holds NAME.lock" },
+	[O_LOCK_FILE] = { "lock-file", 0, "PATH", 0, "lock this file (implies --lock)" },
+	[O_LOCK_WAIT] = { "lock-wait", 'w', "DURATION", 0, "wait this long for the lock before skipping" },
+	[O_TIMEOUT] = { "timeout", 't', "DURATION", 0, "TERM the command's process group after DURATION" },
+	[O_KILL_AFTER] = { "kill-after", 0, "DURATION", 0, "then KILL it after this grace (default 10s)" },
+	[O_QUIET] = { "quiet", 'q', NULL, 0, "hold the output; print it only if the run failed" },
+	[O_SKIP_EXIT] = { "skip-exit", 0, "N", 0, "exit status of a skipped run (default 0)" },
+	[O_SUCCESS_EXIT] = { "success-exit", 0, "CODES", 0, "exit codes that count as success (default 0)" },
+	[O_FAIL_AFTER] = { "fail-after", 0, "N", 0, "alert only after N consecutive failures (default 1)" },
+	[O_STATE_DIR] = { "state-dir", 0, "DIR", 0, "where run records live (default /var/lib/cronguard)" },
+	[O_NO_SYSLOG] = { "no-syslog", 0, NULL, 0, "do not write the syslog line" },
+	[O_STATUS] = { "status", 0, NULL, F_CLI, "print every job's last run and exit" },
+};
+
+/* Precedence levels: a value set at a level is replaced only by a higher one. */
+enum level { L_DEFAULT, L_CONFIG, L_ENV, L_CLI };
+
+struct loader {
+	struct options *o;
+	enum level list_level[O_COUNT];
+	const char *where;   /* "FILE" while reading the config, for FILE:LINE */
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct loader *ld, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->err, ld->errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Strict whole-string unsigned parsing: no sign, no spaces, no trailing junk, no overflow. */
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int options_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!isalnum((unsigned char)c) && c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* Host names go into file contents, syslog and reports: printable, no spaces, DNS-sized. */
+static int valid_host(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n < 1 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)h[i]))
+			return 0;
+	return 1;
+}
+
+/* Label keys follow Prometheus' rule, so every sink can carry them unchanged. */
+static int valid_label_key(const char *k, size_t n)
+{
+	static const char *const reserved[] = { "job", "instance", "host", "state" };
+
+	if (n < 1 || n > 64 || isdigit((unsigned char)k[0]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '_')
+			return 0;
+	if (n >= 2 && k[0] == '_' && k[1] == '_')
+		return 0;
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+		if (strlen(reserved[i]) == n && memcmp(reserved[i], k, n) == 0)
+			return 0;
+	return 1;
+}
+
+static int valid_label_value(const char *v)
+{
+	if (strlen(v) > 256)
+		return 0;
+	for (; *v; v++)
+		if (iscntrl((unsigned char)*v))
+			return 0;
+	return 1;
+}
+
+static int set_str(char **dst, const char *val)
+{
+	char *s = strdup(val);
+
+	if (!s)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int add_label(struct loader *ld, const char *val)
+{
+	struct options *o = ld->o;
+	const char *eq = strchr(val, '=');
+	struct label *l;
+	char *k, *v;
+
+	if (!eq || !valid_label_key(val, (size_t)(eq - val)) || !valid_label_value(eq + 1))
+		return fail(ld, "--label: bad label '%s' (want KEY=VALUE, KEY [A-Za-z_][A-Za-z0-9_]*, "
+			    "not job/instance/host/state)", val);
+	for (size_t i = 0; i < o->nlabels; i++)
+		if (strncmp(o->labels[i].key, val, (size_t)(eq - val)) == 0 &&
+		    o->labels[i].key[eq - val] == '\0')
+			return fail(ld, "--label: label '%.*s' given twice", (int)(eq - val), val);
+	l = realloc(o->labels, (o->nlabels + 1) * sizeof *l);
+	if (!l)
+		return fail(ld, "out of memory");
+	o->labels = l;
+	k = strndup(val, (size_t)(eq - val));
+	v = strdup(eq + 1);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return fail(ld, "out of memory");
+	}
+	l[o->nlabels].key = k;
+	l[o->nlabels].value = v;
+	o->nlabels++;
+	return 0;
+}
+
+static void clear_labels(struct options *o)
+{
+	for (size_t i = 0; i < o->nlabels; i++) {
+		free((char *)o->labels[i].key);
+		free((char *)o->labels[i].value);
+	}
+	free(o->labels);
+	o->labels = NULL;
+	o->nlabels = 0;
+}
+
+static int parse_success_exit(struct loader *ld, const char *val)
+{
+	uint8_t set[32] = { 0 };
+	const char *p = val;
+
+	/* "0,24" or ranges "0-3,24"; each code 0..255. */
+	while (*p) {
+		char num[8];
+		size_t n = strcspn(p, ",-");
+		unsigned long lo, hi;
+
+		if (n == 0 || n >= sizeof num)
+			goto bad;
+		memcpy(num, p, n);
+		num[n] = '\0';
+		if (parse_uint(num, 0, 255, &lo) < 0)
+			goto bad;
+		hi = lo;
+		p += n;
+		if (*p == '-') {
+			p++;
+			n = strcspn(p, ",");
+			if (n == 0 || n >= sizeof num)
+				goto bad;
+			memcpy(num, p, n);
+			num[n] = '\0';
+			if (parse_uint(num, lo, 255, &hi) < 0)
+				goto bad;
+			p += n;
+		}
+		for (unsigned long c = lo; c <= hi; c++)
+			set[c / 8] |= (uint8_t)(1u << (c % 8));
+		if (*p == ',' && *++p == '\0')
+			goto bad;
+	}
+	if (p == val)
+		goto bad;
+	memcpy(ld->o->success_exit, set, sizeof set);
+	return 0;
+bad:
+	return fail(ld, "--success-exit: bad exit code list '%s' (want e.g. 0,24 or 0-3)", val);
+}
+
+static int set_duration(struct loader *ld, int id, const char *val, uint64_t *dst)
+{
+	uint64_t ms;
+
+	if (duration_parse(val, &ms) < 0)
+		return fail(ld, "--%s: %s '%s' (want e.g. 90, 90s, 1h30m, 250ms)", defs[id].name,
+			    errno == ERANGE ? "duration too long" : "bad duration", val);
+	*dst = ms;
+	return 0;
+}
+
+static int set_flag(struct loader *ld, int id, const char *val, int *dst)
+{
+	if (!val) {
+		*dst = 1;
+		return 0;
+	}
+	if (parse_bool(val, dst) < 0)
+		return fail(ld, "--%s: bad boolean '%s' (want yes or no)", defs[id].name, val);
+	return 0;
+}
+
+/* apply sets one option from one source; VAL is NULL for a flag given on the command line. */
+static int apply(struct loader *ld, int id, const char *val, enum level lvl)
+{
+	struct options *o = ld->o;
+	unsigned long n;
+
+	if ((defs[id].flags & F_REPEAT) && lvl > ld->list_level[id]) {
+		/* A list given on a higher level replaces the lower one, as any scalar does. */
+		if (id == O_LABEL)
+			clear_labels(o);
+		ld->list_level[id] = lvl;
+	}
+	switch ((enum opt_id)id) {
+	case O_NAME:
+		if (!options_valid_name(val))
+			return fail(ld, "--name: bad job name '%s' (want 1-64 of A-Z a-z 0-9 _ . -)", val);
+		return set_str(&o->name, val);
+	case O_HOST:
+		if (!valid_host(val))
+			return fail(ld, "--host: bad host name '%s'", val);
+		return set_str(&o->host, val);
+	case O_LABEL:
+		return add_label(ld, val);
+	case O_CONFIG:
+		return set_str(&o->config, val);
+	case O_DRY_RUN:
+		return set_flag(ld, id, val, &o->dry_run);
+	case O_VERBOSE:
+		return set_flag(ld, id, val, &o->verbose);
+	case O_HELP:
+		o->action = ACTION_HELP;
+		return 0;
+	case O_VERSION:
+		o->action = ACTION_VERSION;
+		return 0;
+	case O_SPLAY:
+		return set_duration(ld, id, val, &o->splay_ms);
+	case O_SPLAY_SEED:
+		if (strlen(val) > 256)
+			return fail(ld, "--splay-seed: longer than 256 bytes");
+		return set_str(&o->splay_seed, val);
+	case O_RANDOM_SPLAY:
+		return set_flag(ld, id, val, &o->random_splay);
+	case O_LOCK:
+		return set_flag(ld, id, val, &o->lock);
+	case O_LOCK_FILE:
+		if (!*val)
+			return fail(ld, "--lock-file: empty path");
+		o->lock = 1;
+		return set_str(&o->lock_file, val);
+	case O_LOCK_WAIT:
+		return set_duration(ld, id, val, &o->lock_wait_ms);
+	case O_TIMEOUT:
+		return set_duration(ld, id, val, &o->timeout_ms);
+	case O_KILL_AFTER:
+		return set_duration(ld, id, val, &o->kill_after_ms);
+	case O_QUIET:
+		return set_flag(ld, id, val, &o->quiet);
+	case O_SKIP_EXIT:
+		if (parse_uint(val, 0, 255, &n) < 0)
+			return fail(ld, "--skip-exit: bad exit status '%s' (want 0-255)", val);
+		o->skip_exit = (int)n;
+		return 0;
+	case O_SUCCESS_EXIT:
+		return parse_success_exit(ld, val);
+	case O_FAIL_AFTER:
+		if (parse_uint(val, 1, 1000000, &n) < 0)
+			return fail(ld, "--fail-after: bad count '%s' (want 1 or more)", val);
+		o->fail_after = (unsigned)n;
+		return 0;
+	case O_STATE_DIR:
+		if (!*val)
+			return fail(ld, "--state-dir: empty path");
+		return set_str(&o->state_dir, val);
+	case O_NO_SYSLOG:
+		return set_flag(ld, id, val, &o->no_syslog);
+	case O_STATUS:
+		o->action = ACTION_STATUS;
+		return 0;
+	case O_COUNT:
+		break;
+	}
+	return fail(ld, "internal error: option %d", id);
+}
+
+static int find_def(const char *key)
+{
+	for (int i = 0; i < O_COUNT; i++)
+		if (strcmp(defs[i].name, key) == 0)
+			return i;
+	return -1;
+}
+
+static int conf_entry(void *ctx, unsigned line, const char *key, const char *value)
+{
+	struct loader *ld = ctx;
+	int id = find_def(key);
+	char why[512];
+
+	if (id < 0 || (defs[id].flags & (F_CLI | F_NOCONF))) {
+		fail(ld, "%s:%u: %s key '%s'", ld->where, line,
+		     id < 0 ? "unknown" : "not allowed in the config file:", key);
+		return -1;
+	}
+	if (apply(ld, id, defs[id].arg ? value : (*value ? value : "yes"), L_CONFIG) < 0) {
+		snprintf(why, sizeof why, "%s", ld->err);
+		fail(ld, "%s:%u: %s", ld->where, line, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The config file may hold credentials and decides what runs as whom: refuse one that others
+ * could have written, as sudo and ssh do. */
+static int read_config(struct loader *ld, const char *path, int must_exist)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	unsigned bad_line = 0;
+	char why[512];
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return fail(ld, "config %s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(ld, "config %s: not a regular file", path);
+	}
+	if (st.st_mode & S_IWOTH) {
+		close(fd);
+		return fail(ld, "config %s: writable by any user; refusing it (chmod o-w)", path);
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		close(fd);
+		return fail(ld, "config %s: owned by uid %u, neither root nor this user; refusing it",
+			    path, (unsigned)st.st_uid);
+	}
+	if (st.st_size > 1 << 20) {
+		close(fd);
+		return fail(ld, "config %s: larger than 1 MiB", path);
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		return fail(ld, "out of memory");
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	ld->where = path;
+	rc = conf_scan(text, len, ld->o->name, conf_entry, ld, &bad_line, why, sizeof why);
+	free(text);
+	if (rc == -1 && bad_line)
+		return fail(ld, "%s:%u: %s", path, bad_line, why);
+	return rc ? -1 : 0;
+}
+
+static void env_name(int id, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	i = (size_t)snprintf(buf, len, "CRONGUARD_");
+	for (const char *p = defs[id].name; *p && i + 1 < len; p++)
+		buf[i++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	buf[i] = '\0';
+}
+
+static int env_allowed(int id)
+{
+	return !(defs[id].flags & F_CLI);
+}
+
+/* A typo in a crontab variable line (CRONGUARD_SPALY=10m) must not pass silently. */
+static int check_env_names(struct loader *ld)
+{
+	for (char **e = environ; *e; e++) {
+		char name[64];
+		const char *eq;
+		int known = 0;
+
+		if (strncmp(*e, "CRONGUARD_", 10) != 0)
+			continue;
+		eq = strchr(*e, '=');
+		for (int i = 0; i < O_COUNT && eq; i++) {
+			env_name(i, name, sizeof name);
+			if (env_allowed(i) && strlen(name) == (size_t)(eq - *e) &&
+			    memcmp(name, *e, (size_t)(eq - *e)) == 0)
+				known = 1;
+		}
+		if (!known)
+			return fail(ld, "unknown environment variable %.*s", eq ? (int)(eq - *e) : 64, *e);
+	}
+	return 0;
+}
+
+static int apply_env(struct loader *ld)
+{
+	char name[64], why[512];
+
+	for (int i = 0; i < O_COUNT; i++) {
+		const char *val;
+
+		if (!env_allowed(i) || i == O_NAME || i == O_CONFIG)
+			continue;
+		env_name(i, name, sizeof name);
+		val = getenv(name);
+		if (!val)
+			continue;
+		if (defs[i].flags & F_REPEAT) {
+			/* Repeatable options take a comma-separated list in one variable. */
+			char *copy = strdup(val), *save = NULL;
+			if (!copy)
+				return fail(ld, "out of memory");
+			for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (apply(ld, i, tok, L_ENV) < 0) {
+					free(copy);
+					snprintf(why, sizeof why, "%s", ld->err);
+					return fail(ld, "%s: %s", name, why);
+				}
+			}
+			free(copy);
+			continue;
+		}
+		if (apply(ld, i, defs[i].arg ? val : (*val ? val : "yes"), L_ENV) < 0) {
+			snprintf(why, sizeof why, "%s", ld->err);
+			return fail(ld, "%s: %s", name, why);
+		}
+	}
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static int default_state_dir(struct options *o)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char buf[4096];
+
+	if (o->state_dir)
+		return 0;
+	if (geteuid() == 0)
+		snprintf(buf, sizeof buf, "/var/lib/cronguard");
+	else if (xdg && xdg[0] == '/')
+		snprintf(buf, sizeof buf, "%s/cronguard", xdg);
+	else if (home && home[0] == '/')
+		snprintf(buf, sizeof buf, "%s/.local/state/cronguard", home);
+	else
+		snprintf(buf, sizeof buf, "/tmp/cronguard-state-%u", (unsigned)geteuid());
+	return set_str(&o->state_dir, buf);
+}
+
+static int default_host(struct loader *ld)
+{
+	char buf[256];
+
+	if (ld->o->host)
+		return 0;
+	if (gethostname(buf, sizeof buf - 1) < 0)
+		return fail(ld, "cannot read the hostname: %s (give --host)", strerror(errno));
+	buf[sizeof buf - 1] = '\0';
+	if (!valid_host(buf))
+		return fail(ld, "the hostname '%s' is not usable; give --host", buf);
+	return set_str(&ld->o->host, buf);
+}
+
+struct cli_item {
+	int id;
+	const char *val;
+};
+
+int options_load(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct loader ld = { .o = o, .err = err, .errlen = errlen };
+	struct option longopts[O_COUNT + 1];
+	char shortopts[3 * O_COUNT + 2], *sp = shortopts;
+	struct cli_item *cli;
+	size_t ncli = 0;
+	const char *config = NULL, *name = NULL;
+	int must_exist = 1, c, rc = -1;
+
+	memset(o, 0, sizeof *o);
+	o->kill_after_ms = 10000;
+	o->success_exit[0] = 1;
+	o->fail_after = 1;
+	o->action = ACTION_RUN;
+	err[0] = '\0';
+
+	/* '+': stop at the first non-option, so the command's own options reach it untouched;
+	 * ':': report a missing argument distinctly from an unknown option. */
+	*sp++ = '+';
+	*sp++ = ':';
+	for (int i = 0; i < O_COUNT; i++) {
+		longopts[i] = (struct option){ defs[i].name, defs[i].arg ? required_argument : no_argument,
+					       NULL, 1000 + i };
+		if (defs[i].shortopt) {
+			*sp++ = (char)defs[i].shortopt;
+			if (defs[i].arg)
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	longopts[O_COUNT] = (struct option){ 0 };
+
+	cli = calloc((size_t)argc + 1, sizeof *cli);
+	if (!cli)
+		return fail(&ld, "out of memory");
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		int id = -1;
+
+		if (c == '?') {
+			if (optopt)
+				fail(&ld, "unknown option '-%c' (see --help)", optopt);
+			else
+				fail(&ld, "unknown option '%s' (see --help)", argv[optind - 1]);
+			goto out;
+		}
+		if (c == ':') {
+			fail(&ld, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		}
+		if (c >= 1000)
+			id = c - 1000;
+		for (int i = 0; id < 0 && i < O_COUNT; i++)
+			if (defs[i].shortopt == c)
+				id = i;
+		if (id < 0) {
+			fail(&ld, "internal error: getopt returned %d", c);
+			goto out;
+		}
+		if (id == O_HELP || id == O_VERSION) {
+			/* --help and --version answer even when the rest of the line is wrong. */
+			apply(&ld, id, NULL, L_CLI);
+			rc = 0;
+			goto out;
+		}
+		if (id == O_CONFIG)
+			config = optarg;
+		if (id == O_NAME)
+			name = optarg;
+		cli[ncli++] = (struct cli_item){ id, defs[id].arg ? optarg : NULL };
+	}
+	o->argv = argv + optind;
+	o->argc = argc - optind;
+	for (size_t i = 0; i < ncli; i++)
+		if (cli[i].id == O_STATUS)
+			o->action = ACTION_STATUS;
+
+	/* The job name picks the config section, so it is settled before the config is read. */
+	if (!name)
+		name = getenv("CRONGUARD_NAME");
+	if (!name && o->action == ACTION_RUN && o->argc > 0) {
+		name = base_name(o->argv[0]);
+		if (!options_valid_name(name)) {
+			fail(&ld, "the command's name '%s' is not a valid job name; give -n NAME", name);
+			goto out;
+		}
+	}
+	if (name && apply(&ld, O_NAME, name, L_CLI) < 0)
+		goto out;
+
+	if (!config)
+		config = getenv("CRONGUARD_CONFIG");
+	if (!config) {
+		config = SYSCONFDIR "/cronguard.conf";
+		must_exist = 0;
+	}
+	if (read_config(&ld, config, must_exist) < 0)
+		goto out;
+	if (must_exist || access(config, F_OK) == 0)
+		set_str(&o->config, config);
+	if (check_env_names(&ld) < 0 || apply_env(&ld) < 0)
+		goto out;
+	for (size_t i = 0; i < ncli; i++)
+		if (cli[i].id != O_NAME && cli[i].id != O_CONFIG && cli[i].id != O_STATUS &&
+		    apply(&ld, cli[i].id, cli[i].val, L_CLI) < 0)
+			goto out;
+
+	if (o->action == ACTION_RUN && o->argc == 0) {
+		fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
+		goto out;
+	}
+	if (o->action == ACTION_STATUS && o->argc > 0) {
+		fail(&ld, "--status takes no command");
+		goto out;
+	}
+	if (default_host(&ld) < 0 || default_state_dir(o) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(cli);
+	return rc;
+}
+
+void options_free(struct options *o)
+{
+	free(o->name);
+	free(o->host);
+	clear_labels(o);
+	free(o->config);
+	free(o->splay_seed);
+	for (size_t i = 0; i < o->vips.n; i++)
+		free(o->vips.v[i]);
+	free(o->vips.v);
+	free(o->vip_dev);
+	free(o->lock_file);
+	free(o->state_dir);
+	memset(o, 0, sizeof *o);
+}
+
+int options_success_exit(const struct options *o, int code)
+{
+	if (code < 0 || code > 255)
+		return 0;
+	return (o->success_exit[code / 8] >> (code % 8)) & 1;
+}
+
+void options_usage(FILE *out)
+{
+	fputs("Usage: cronguard [OPTION]... [--] COMMAND [ARG]...\n"
+	      "Run a cron job at most once, on the right host, at a per-host time, and record it.\n\n",
+	      out);
+	for (int i = 0; i < O_COUNT; i++) {
+		char left[64];
+
+		if (defs[i].shortopt)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", defs[i].shortopt, defs[i].name,
+				 defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", defs[i].name,
+				 defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
+		fprintf(out, "  %-28s %s\n", left, defs[i].help);
+	}
+	fputs("\nDURATION: seconds, or units ms s m h d combined (90, 90s, 1h30m, 250ms); 0 = none.\n"
+	      "Every option can also be set as CRONGUARD_NAME_OF_OPTION in the environment, or as\n"
+	      "'name-of-option = value' in the config file (globally or in a [JOB] section).\n\n"
+	      "Exit status:\n"
+	      "  the command's   the command ran and exited\n"
+	      "  128+N           the command was killed by signal N\n"
+	      "  124             the command ran past --timeout and was killed\n"
+	      "  125             cronguard itself failed (usage, configuration, internal error)\n"
+	      "  126             the command was found but could not be executed\n"
+	      "  127             the command was not found\n"
+	      "  --skip-exit N   the run was skipped: lock held elsewhere (default 0)\n\n"
+	      "See cronguard(1).\n", out);
+}

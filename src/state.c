@@ -1,0 +1,184 @@
+/* The state file: STATE_DIR/NAME.json, each job's last run and last success, written atomically. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static json_t *run_object(const struct run_record *r)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f}",
+			      "run_id", r->run_id,
+			      "state", record_state_name(r->state),
+			      "exit_code", (json_int_t)r->exit_code,
+			      "start", (double)r->start_us / 1e6,
+			      "end", (double)r->end_us / 1e6,
+			      "duration", (double)r->duration_us / 1e6);
+
+	if (!o)
+		return NULL;
+	if (r->signal)
+		json_object_set_new(o, "signal", json_integer(r->signal));
+	if (r->maxrss_kb)
+		json_object_set_new(o, "maxrss_kb", json_integer(r->maxrss_kb));
+	if (r->reason)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	return o;
+}
+
+json_t *state_update(const json_t *old, struct run_record *rec)
+{
+	json_t *doc = json_object(), *labels = json_object();
+	json_int_t fails = 0, runs = 0;
+	json_t *v;
+
+	if (!doc || !labels) {
+		json_decref(doc);
+		json_decref(labels);
+		return NULL;
+	}
+	if (json_is_object(old)) {
+		v = json_object_get(old, "consecutive_failures");
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			fails = json_integer_value(v);
+		v = json_object_get(old, "runs");
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			runs = json_integer_value(v);
+	}
+	if (!record_state_is_skip(rec->state)) {
+		runs++;
+		fails = rec->state == RUN_SUCCESS ? 0 : fails + 1;
+	}
+	rec->consecutive_failures = (unsigned)fails;
+	for (size_t i = 0; i < rec->nlabels; i++)
+		json_object_set_new(labels, rec->labels[i].key, json_string(rec->labels[i].value));
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "job", json_string(rec->job));
+	json_object_set_new(doc, "host", json_string(rec->host));
+	json_object_set_new(doc, "labels", labels);
+	json_object_set_new(doc, "last_run", run_object(rec));
+	if (rec->state == RUN_SUCCESS)
+		json_object_set_new(doc, "last_success", run_object(rec));
+	else if (json_is_object(old) && json_is_object(json_object_get(old, "last_success")))
+		json_object_set(doc, "last_success", json_object_get(old, "last_success"));
+	else
+		json_object_set_new(doc, "last_success", json_null());
+	json_object_set_new(doc, "consecutive_failures", json_integer(fails));
+	json_object_set_new(doc, "runs", json_integer(runs));
+	return doc;
+}
+
+int state_mkdirs(const char *dir, unsigned mode)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen)
+{
+	char path[4096], tmp[4096];
+	json_t *old = NULL, *doc = NULL;
+	json_error_t jerr;
+	char *text = NULL;
+	int dfd = -1, fd = -1, rc = -1, warn = 0;
+	mode_t mode = geteuid() == 0 ? 0755 : 0700;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s.json", dir, rec->job) >= sizeof path ||
+	    (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.json.XXXXXX", dir, rec->job) >= sizeof tmp) {
+		snprintf(err, errlen, "state dir %s: path too long", dir);
+		return -1;
+	}
+	if (state_mkdirs(dir, mode) < 0) {
+		snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
+	while (flock(dfd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			snprintf(err, errlen, "cannot lock state dir %s: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	old = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!old && access(path, F_OK) == 0) {
+		snprintf(err, errlen, "state file %s was unreadable (%s); starting it afresh", path,
+			 jerr.text);
+		warn = 1;
+	}
+	doc = state_update(old, rec);
+	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	if (!text) {
+		snprintf(err, errlen, "out of memory writing %s", path);
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write state file in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* fsync before rename: after a crash the file is the old one or the new one, never empty. */
+	if (fchmod(fd, 0644) < 0 || write_all(fd, text, strlen(text)) < 0 ||
+	    write_all(fd, "\n", 1) < 0 || fdatasync(fd) < 0) {
+		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot replace state file %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = warn;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(text);
+	json_decref(doc);
+	json_decref(old);
+	return rc;
+}

@@ -1,0 +1,18 @@
+/* The unit suites, one per module, gathered by runner.c. */
+#ifndef CRONGUARD_TEST_SUITES_H
+#define CRONGUARD_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *duration_suite(void);
+Suite *conf_suite(void);
+Suite *options_suite(void);
+Suite *splay_suite(void);
+Suite *lock_suite(void);
+Suite *run_suite(void);
+Suite *tailbuf_suite(void);
+Suite *record_suite(void);
+Suite *state_suite(void);
+Suite *status_suite(void);
+
+#endif

@@ -1,0 +1,119 @@
+/* Unit tests of the config file scanner. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "suites.h"
+
+struct seen {
+	char text[1024];
+};
+
+static int collect(void *ctx, unsigned line, const char *key, const char *value)
+{
+	struct seen *s = ctx;
+	size_t n = strlen(s->text);
+
+	snprintf(s->text + n, sizeof s->text - n, "%u:%s=%s;", line, key, value);
+	return 0;
+}
+
+static int scan(const char *text, const char *job, struct seen *s, unsigned *bad, char *err)
+{
+	memset(s, 0, sizeof *s);
+	*bad = 0;
+	return conf_scan(text, strlen(text), job, collect, s, bad, err, 256);
+}
+
+START_TEST(global_then_job_section)
+{
+	const char *text = "# comment\n"
+			   "[backup]\nsplay = 5m\n"
+			   "\n"
+			   "[other]\nsplay = 1h\n";
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	ck_assert_int_eq(scan("lock = yes\n  timeout=1h  \n[backup]\nsplay = 5m\n", "backup", &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "1:lock=yes;2:timeout=1h;4:splay=5m;");
+	ck_assert_int_eq(scan(text, "other", &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "6:splay=1h;");
+	ck_assert_int_eq(scan(text, "none", &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "");
+}
+END_TEST
+
+START_TEST(job_section_wins_whatever_the_order)
+{
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	/* Global entries come first in the callback order, so later ones (the job's) win. */
+	ck_assert_int_eq(scan("[j]\nsplay = 1m\n", "j", &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "2:splay=1m;");
+}
+END_TEST
+
+START_TEST(quotes_and_crlf)
+{
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	ck_assert_int_eq(scan("label = \"a=b # c\"\r\nhost='x'\n", NULL, &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "1:label=a=b # c;2:host=x;");
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	unsigned line;
+} malformed[] = {
+	{ "splay 5m\n", 1 }, { "lock = yes\n= 5\n", 2 }, { "[unterminated\n", 1 },
+	{ "[]\n", 1 }, { "[a b]\n", 1 }, { "sp@y = 1\n", 1 }, { "\n\n[x/y]\n", 3 },
+};
+
+START_TEST(malformed_lines)
+{
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	ck_assert_int_eq(scan(malformed[_i].text, "j", &s, &bad, err), -1);
+	ck_assert_uint_eq(bad, malformed[_i].line);
+	ck_assert(err[0] != '\0');
+}
+END_TEST
+
+START_TEST(long_line_and_nul)
+{
+	char big[5000];
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	memset(big, 'a', sizeof big);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(scan(big, "j", &s, &bad, err), -1);
+	ck_assert_int_eq(conf_scan("a = b\0c\n", 8, "j", collect, &s, &bad, err, sizeof err), -1);
+	ck_assert_uint_eq(bad, 1);
+}
+END_TEST
+
+Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("scan");
+
+	tcase_add_test(tc, global_then_job_section);
+	tcase_add_test(tc, job_section_wins_whatever_the_order);
+	tcase_add_test(tc, quotes_and_crlf);
+	tcase_add_loop_test(tc, malformed_lines, 0, sizeof malformed / sizeof *malformed);
+	tcase_add_test(tc, long_line_and_nul);
+	suite_add_tcase(s, tc);
+	return s;
+}

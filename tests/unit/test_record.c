@@ -1,0 +1,89 @@
+/* Unit tests of run states and the key=value rendering. */
+#include "config.h"
+
+#include <string.h>
+
+#include "record.h"
+#include "suites.h"
+
+START_TEST(state_names_and_classes)
+{
+	ck_assert_str_eq(record_state_name(RUN_SUCCESS), "success");
+	ck_assert_str_eq(record_state_name(RUN_SKIPPED_LOCKED), "skipped_locked");
+	ck_assert_str_eq(record_state_name(RUN_EXEC_FAILED), "exec_failed");
+	ck_assert(record_state_is_skip(RUN_SKIPPED_STANDBY));
+	ck_assert(!record_state_is_skip(RUN_ERROR));
+	ck_assert(record_state_is_failure(RUN_TIMEOUT));
+	ck_assert(!record_state_is_failure(RUN_SKIPPED_CLAIMED));
+	ck_assert(!record_state_is_failure(RUN_SUCCESS));
+}
+END_TEST
+
+START_TEST(kv_line_exact)
+{
+	struct label labels[] = { { "team", "db ops" }, { "env", "prod" } };
+	struct run_record r = { .job = "backup", .host = "db1", .labels = labels, .nlabels = 2,
+				.state = RUN_FAILURE, .exit_code = 2, .duration_us = 1234567,
+				.maxrss_kb = 2048, .reason = "said \"no\"\n" };
+	char buf[512];
+
+	strcpy(r.run_id, "0f8fad5b-d9cb-469f-a165-70867728950e");
+	record_format_kv(&r, buf, sizeof buf);
+	ck_assert_str_eq(buf, "job=backup host=db1 state=failure exit=2 duration=1.234 maxrss_kb=2048 "
+			      "run_id=0f8fad5b-d9cb-469f-a165-70867728950e reason=\"said \\\"no\\\"\" "
+			      "team=\"db ops\" env=prod");
+}
+END_TEST
+
+START_TEST(kv_skip_has_no_exit)
+{
+	struct run_record r = { .job = "j", .host = "h", .state = RUN_SKIPPED_LOCKED,
+				.reason = "lock held" };
+	char buf[256];
+
+	strcpy(r.run_id, "x");
+	record_format_kv(&r, buf, sizeof buf);
+	ck_assert_str_eq(buf, "job=j host=h state=skipped_locked run_id=x reason=\"lock held\"");
+}
+END_TEST
+
+START_TEST(kv_truncates_safely)
+{
+	struct run_record r = { .job = "backup", .host = "db1", .state = RUN_SUCCESS };
+	char buf[10];
+	size_t need;
+
+	strcpy(r.run_id, "x");
+	need = record_format_kv(&r, buf, sizeof buf);
+	ck_assert_uint_gt(need, sizeof buf);
+	ck_assert_str_eq(buf, "job=backu");
+}
+END_TEST
+
+START_TEST(run_ids_are_uuid_v4)
+{
+	char a[37], b[37];
+
+	record_new_run_id(a);
+	record_new_run_id(b);
+	ck_assert_uint_eq(strlen(a), 36);
+	ck_assert_str_ne(a, b);
+	ck_assert_int_eq(a[8], '-');
+	ck_assert_int_eq(a[14], '4');
+	ck_assert(strchr("89ab", a[19]) != NULL);
+}
+END_TEST
+
+Suite *record_suite(void)
+{
+	Suite *s = suite_create("record");
+	TCase *tc = tcase_create("format");
+
+	tcase_add_test(tc, state_names_and_classes);
+	tcase_add_test(tc, kv_line_exact);
+	tcase_add_test(tc, kv_skip_has_no_exit);
+	tcase_add_test(tc, kv_truncates_safely);
+	tcase_add_test(tc, run_ids_are_uuid_v4);
+	suite_add_tcase(s, tc);
+	return s;
+}
