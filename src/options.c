@@ -23,6 +23,9 @@ enum opt_id {
 	O_LOCK, O_LOCK_FILE, O_LOCK_WAIT,
 	O_TIMEOUT, O_KILL_AFTER, O_QUIET,
 	O_SKIP_EXIT, O_SUCCESS_EXIT, O_FAIL_AFTER,
+	O_PING, O_PUSHGATEWAY, O_INFLUX, O_INFLUX_TOKEN_FILE, O_INFLUX_USER, O_INFLUX_PASSWORD_FILE,
+	O_WEBHOOK, O_TEXTFILE_DIR, O_REPORT_TIMEOUT, O_CA_FILE, O_CLIENT_CERT, O_CLIENT_KEY,
+	O_INSECURE, O_SPOOL_MAX,
 	O_STATE_DIR, O_NO_SYSLOG, O_STATUS,
 	O_COUNT
 };
@@ -62,6 +65,20 @@ static const struct optdef defs[O_COUNT] = {
 	[O_SKIP_EXIT] = { "skip-exit", 0, "N", 0, "exit status of a skipped run (default 0)" },
 	[O_SUCCESS_EXIT] = { "success-exit", 0, "CODES", 0, "exit codes that count as success (default 0)" },
 	[O_FAIL_AFTER] = { "fail-after", 0, "N", 0, "alert only after N consecutive failures (default 1)" },
+	[O_PING] = { "ping", 0, "URL", 0, "healthchecks-style pings: URL/start, then URL/EXIT" },
+	[O_PUSHGATEWAY] = { "pushgateway", 0, "URL", 0, "push metrics to this Prometheus Pushgateway" },
+	[O_INFLUX] = { "influx", 0, "URL", 0, "write a point to InfluxDB (1.x /write?db= or 2.x /api/v2/write?...)" },
+	[O_INFLUX_TOKEN_FILE] = { "influx-token-file", 0, "FILE", 0, "InfluxDB token, read from FILE" },
+	[O_INFLUX_USER] = { "influx-user", 0, "NAME", 0, "InfluxDB 1.x user (with --influx-password-file)" },
+	[O_INFLUX_PASSWORD_FILE] = { "influx-password-file", 0, "FILE", 0, "InfluxDB 1.x password, read from FILE" },
+	[O_WEBHOOK] = { "webhook", 0, "URL", 0, "POST one JSON document per run to URL" },
+	[O_TEXTFILE_DIR] = { "textfile-dir", 0, "DIR", 0, "write node_exporter textfile metrics into DIR" },
+	[O_REPORT_TIMEOUT] = { "report-timeout", 0, "DURATION", 0, "one deadline for all sinks together (default 10s)" },
+	[O_CA_FILE] = { "ca-file", 0, "FILE", 0, "CA bundle for HTTPS sinks (default: the system's)" },
+	[O_CLIENT_CERT] = { "client-cert", 0, "FILE", 0, "client certificate (PEM) for HTTPS sinks" },
+	[O_CLIENT_KEY] = { "client-key", 0, "FILE", 0, "client key (PEM) for HTTPS sinks" },
+	[O_INSECURE] = { "insecure", 0, NULL, 0, "do not verify HTTPS certificates (not recommended)" },
+	[O_SPOOL_MAX] = { "spool-max", 0, "N", 0, "undelivered reports kept for later (default 1000)" },
 	[O_STATE_DIR] = { "state-dir", 0, "DIR", 0, "where run records live (default /var/lib/cronguard)" },
 	[O_NO_SYSLOG] = { "no-syslog", 0, NULL, 0, "do not write the syslog line" },
 	[O_STATUS] = { "status", 0, NULL, F_CLI, "print every job's last run and exit" },
@@ -180,6 +197,40 @@ static int valid_label_value(const char *v)
 		if (iscntrl((unsigned char)*v))
 			return 0;
 	return 1;
+}
+
+/* Sink URLs: http or https with a host; credentials in a URL would land in ps(1) and logs. */
+static int valid_url(const char *u)
+{
+	const char *rest, *end;
+
+	if (strncmp(u, "http://", 7) == 0)
+		rest = u + 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		rest = u + 8;
+	else
+		return 0;
+	end = rest + strcspn(rest, "/?#");
+	if (end == rest || memchr(rest, '@', (size_t)(end - rest)))
+		return 0;
+	for (const char *p = u; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return 0;
+	return strlen(u) <= 2048;
+}
+
+static char **url_slot(struct options *o, int id)
+{
+	switch (id) {
+	case O_PING:
+		return &o->ping;
+	case O_PUSHGATEWAY:
+		return &o->pushgateway;
+	case O_INFLUX:
+		return &o->influx;
+	default:
+		return &o->webhook;
+	}
 }
 
 static int set_str(char **dst, const char *val)
@@ -369,6 +420,43 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl)
 		if (parse_uint(val, 1, 1000000, &n) < 0)
 			return fail(ld, "--fail-after: bad count '%s' (want 1 or more)", val);
 		o->fail_after = (unsigned)n;
+		return 0;
+	case O_PING:
+	case O_PUSHGATEWAY:
+	case O_INFLUX:
+	case O_WEBHOOK:
+		if (!valid_url(val))
+			return fail(ld, "--%s: bad URL '%s' (want http:// or https://, no credentials)",
+				    defs[id].name, val);
+		return set_str(url_slot(o, id), val);
+	case O_INFLUX_TOKEN_FILE:
+		return set_str(&o->influx_token_file, val);
+	case O_INFLUX_USER:
+		return set_str(&o->influx_user, val);
+	case O_INFLUX_PASSWORD_FILE:
+		return set_str(&o->influx_password_file, val);
+	case O_TEXTFILE_DIR:
+		if (!*val)
+			return fail(ld, "--textfile-dir: empty path");
+		return set_str(&o->textfile_dir, val);
+	case O_REPORT_TIMEOUT:
+		if (set_duration(ld, id, val, &o->report_timeout_ms) < 0)
+			return -1;
+		if (o->report_timeout_ms == 0)
+			return fail(ld, "--report-timeout: must be more than 0");
+		return 0;
+	case O_CA_FILE:
+		return set_str(&o->ca_file, val);
+	case O_CLIENT_CERT:
+		return set_str(&o->client_cert, val);
+	case O_CLIENT_KEY:
+		return set_str(&o->client_key, val);
+	case O_INSECURE:
+		return set_flag(ld, id, val, &o->insecure);
+	case O_SPOOL_MAX:
+		if (parse_uint(val, 0, 1000000, &n) < 0)
+			return fail(ld, "--spool-max: bad count '%s' (want 0-1000000)", val);
+		o->spool_max = (unsigned)n;
 		return 0;
 	case O_STATE_DIR:
 		if (!*val)
@@ -601,6 +689,8 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	o->kill_after_ms = 10000;
 	o->success_exit[0] = 1;
 	o->fail_after = 1;
+	o->report_timeout_ms = 10000;
+	o->spool_max = 1000;
 	o->action = ACTION_RUN;
 	err[0] = '\0';
 
@@ -704,6 +794,14 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 		fail(&ld, "--status takes no command");
 		goto out;
 	}
+	if (o->influx_user && !o->influx_password_file) {
+		fail(&ld, "--influx-user needs --influx-password-file");
+		goto out;
+	}
+	if (!!o->client_cert != !!o->client_key) {
+		fail(&ld, "--client-cert and --client-key go together");
+		goto out;
+	}
 	if (default_host(&ld) < 0 || default_state_dir(o) < 0)
 		goto out;
 	rc = 0;
@@ -724,6 +822,17 @@ void options_free(struct options *o)
 	free(o->vips.v);
 	free(o->vip_dev);
 	free(o->lock_file);
+	free(o->ping);
+	free(o->pushgateway);
+	free(o->influx);
+	free(o->influx_token_file);
+	free(o->influx_user);
+	free(o->influx_password_file);
+	free(o->webhook);
+	free(o->textfile_dir);
+	free(o->ca_file);
+	free(o->client_cert);
+	free(o->client_key);
 	free(o->state_dir);
 	memset(o, 0, sizeof *o);
 }

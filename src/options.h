@@ -45,6 +45,22 @@ struct options {
 	uint8_t success_exit[32]; /* bitmap of exit codes 0..255 that count as success */
 	unsigned fail_after;
 
+	/* Sinks beyond the local ones; NULL when not wanted. */
+	char *ping;
+	char *pushgateway;
+	char *influx;
+	char *influx_token_file;
+	char *influx_user;
+	char *influx_password_file;
+	char *webhook;
+	char *textfile_dir;
+	uint64_t report_timeout_ms;
+	char *ca_file;
+	char *client_cert;
+	char *client_key;
+	int insecure;
+	unsigned spool_max;
+
 	char *state_dir;
 	int no_syslog;
 

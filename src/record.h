@@ -39,6 +39,7 @@ struct run_record {
 	const char *output;       /* tail of the command's output when captured, or NULL */
 	size_t output_len;
 	unsigned consecutive_failures; /* including this run, from the state file */
+	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
 };
 
 /* record_state_name returns the contract name of a run state ("success", "skipped_locked"...). */

@@ -64,12 +64,18 @@ json_t *state_update(const json_t *old, struct run_record *rec)
 	json_object_set_new(doc, "host", json_string(rec->host));
 	json_object_set_new(doc, "labels", labels);
 	json_object_set_new(doc, "last_run", run_object(rec));
-	if (rec->state == RUN_SUCCESS)
+	rec->last_success_us = 0;
+	if (rec->state == RUN_SUCCESS) {
 		json_object_set_new(doc, "last_success", run_object(rec));
-	else if (json_is_object(old) && json_is_object(json_object_get(old, "last_success")))
-		json_object_set(doc, "last_success", json_object_get(old, "last_success"));
-	else
+		rec->last_success_us = rec->start_us;
+	} else if (json_is_object(old) && json_is_object(json_object_get(old, "last_success"))) {
+		v = json_object_get(old, "last_success");
+		json_object_set(doc, "last_success", v);
+		if (json_is_number(json_object_get(v, "start")))
+			rec->last_success_us = (int64_t)(json_number_value(json_object_get(v, "start")) * 1e6);
+	} else {
 		json_object_set_new(doc, "last_success", json_null());
+	}
 	json_object_set_new(doc, "consecutive_failures", json_integer(fails));
 	json_object_set_new(doc, "runs", json_integer(runs));
 	return doc;

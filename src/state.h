@@ -10,7 +10,7 @@
 
 /* state_update is the pure heart of state_save: given the job's previous document OLD (or
  * NULL) and this run, it returns the new document (a new reference), and sets
- * REC->consecutive_failures. A skip counts neither as success nor failure. */
+ * REC->consecutive_failures and REC->last_success_us. A skip counts neither as success nor failure. */
 json_t *state_update(const json_t *old, struct run_record *rec);
 
 /* state_save creates DIR if needed, then reads, updates and atomically replaces

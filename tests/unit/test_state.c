@@ -52,6 +52,7 @@ START_TEST(counts_failures_and_keeps_last_success)
 			 "skipped_locked");
 	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(d3, "last_success"), "start")),
 			    1000.0);
+	ck_assert_int_eq(r.last_success_us, 1000000000);
 	r = rec(RUN_TIMEOUT, 4000000000);
 	d4 = state_update(d3, &r);
 	ck_assert_uint_eq(r.consecutive_failures, 2);
