@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# System tests of the core: the built binary against real children, locks and signals.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+export CRONGUARD_STATE_DIR="$T_TMP/state"
+export CRONGUARD_NO_SYSLOG=yes
+: >"$T_TMP/empty.conf"
+chmod 600 "$T_TMP/empty.conf"
+export CRONGUARD_CONFIG="$T_TMP/empty.conf"
+L="$T_TMP/job.lock"
+
+# --- exit statuses -------------------------------------------------------------------------
+for c in 0 1 2 3 42 100 123 124 125 200 255; do
+	cg -n sweep -- sh -c "exit $c"
+	check "exit $c passes through" [ "$RC" -eq "$c" ]
+done
+check "a failure is recorded as failure" [ "$(json_get "$CRONGUARD_STATE_DIR/sweep.json" 'd["last_run"]["state"]')" = failure ]
+
+for s in TERM KILL SEGV HUP; do
+	n=$(kill -l "$s")
+	cg -n sig -- sh -c "kill -$s \$\$"
+	check "killed by SIG$s gives $((128 + n))" [ "$RC" -eq $((128 + n)) ]
+done
+check "a signal is recorded as signaled" [ "$(json_get "$CRONGUARD_STATE_DIR/sig.json" 'd["last_run"]["state"]')" = signaled ]
+
+# --- exec failures ---------------------------------------------------------------------------
+touch "$T_TMP/ran"; rm -f "$T_TMP/ran"
+cg -n ex -- /nonexistent/command
+check "missing command: 127" [ "$RC" -eq 127 ]
+check "missing command: one stderr line naming it" [ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 -a -n "$(printf '%s' "$ERR" | grep -F '/nonexistent/command')" ]
+cg -n ex -- no-such-command-in-path
+check "command not in PATH: 127" [ "$RC" -eq 127 ]
+printf 'echo hi\n' >"$T_TMP/noexec"
+chmod 644 "$T_TMP/noexec"
+cg -n ex -- "$T_TMP/noexec"
+check "not executable: 126" [ "$RC" -eq 126 ]
+cg -n ex -- /tmp
+check "a directory: 126" [ "$RC" -eq 126 ]
+check "exec failure is recorded as exec_failed" [ "$(json_get "$CRONGUARD_STATE_DIR/ex.json" 'd["last_run"]["state"]')" = exec_failed ]
+
+# --- timeout ---------------------------------------------------------------------------------
+cg -n to --timeout 300ms -- sleep 10
+check "timeout: 124" [ "$RC" -eq 124 ]
+check "timeout: ends between 0.3 and 1.5 s (took ${MS} ms)" [ "$MS" -ge 300 -a "$MS" -lt 1500 ]
+check "timeout is recorded as timeout" [ "$(json_get "$CRONGUARD_STATE_DIR/to.json" 'd["last_run"]["state"]')" = timeout ]
+cg -n to --timeout 200ms --kill-after 500ms -- sh -c 'trap "" TERM; while :; do sleep 0.05; done'
+check "timeout + KILL of a TERM-ignorer: 124" [ "$RC" -eq 124 ]
+check "timeout + KILL: ends between 0.7 and 2.5 s (took ${MS} ms)" [ "$MS" -ge 700 -a "$MS" -lt 2500 ]
+marker="cg-grandchild-$$-$RANDOM"
+cg -n to --timeout 300ms -- sh -c "bash -c 'exec -a $marker sleep 30' & wait"
+check "timeout reaches the whole process group" wait_for 2 sh -c "! pgrep -f '^$marker' >/dev/null"
+
+# --- argument passthrough --------------------------------------------------------------------
+cg -n args -- printf '%s|' -a --foo "a b" "'q'" '"d"' '%' '100%' '$HOME' '*' ''
+check "arguments reach the command unchanged" [ "$OUT" = "-a|--foo|a b|'q'|\"d\"|%|100%|\$HOME|*||" ]
+cg -n args -s 0 -- printf '%s|' --splay 5m -n x
+check "options after the command are the command's" [ "$OUT" = "--splay|5m|-n|x|" ]
+
+# --- stdio pass-through and --quiet ----------------------------------------------------------
+cg -n io -- sh -c 'echo out; echo err >&2'
+check "stdout passes through" [ "$OUT" = out ]
+check "stderr passes through" [ "$ERR" = err ]
+echo piped | "$CRONGUARD" -n io -- cat >"$T_TMP/stdin.out"
+check "stdin passes through" [ "$(cat "$T_TMP/stdin.out")" = piped ]
+cg -n q -q -- sh -c 'echo out; echo err >&2'
+check "--quiet: silent on success" [ -z "$OUT" -a -z "$ERR" -a "$RC" -eq 0 ]
+cg -n q -q -- sh -c 'echo out; echo err >&2; exit 4'
+check "--quiet: output shown on failure" [ "$OUT" = out -a "$ERR" = err -a "$RC" -eq 4 ]
+cg -n q -q --success-exit 0,24 -- sh -c 'echo vanished; exit 24'
+check "--quiet with --success-exit 0,24: exit 24 is a success, silent" [ -z "$OUT" -a "$RC" -eq 24 ]
+check "--success-exit decides the state" [ "$(json_get "$CRONGUARD_STATE_DIR/q.json" 'd["last_run"]["state"]')" = success ]
+
+# --- lock ------------------------------------------------------------------------------------
+rm -f "$T_TMP/runs"
+pids=()
+for i in $(seq 1 30); do
+	"$CRONGUARD" -n contend --lock-file "$L" -- sh -c "echo \$\$ >> '$T_TMP/runs'; sleep 1" &
+	pids+=($!)
+done
+rcs=0
+for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+check "30 concurrent invocations, one lock: exactly one ran" [ "$(wc -l <"$T_TMP/runs")" -eq 1 ]
+check "the other 29 skipped with exit 0" [ "$rcs" -eq 0 ]
+
+"$CRONGUARD" -n lk --lock-file "$L" -- sleep 1 &
+holder=$!
+wait_for 5 sh -c "grep -q pid= '$L'"
+check "the lock file names its holder" grep -q "^pid=$holder start=[0-9]* uid=$(id -u) host=" "$L"
+cg -n lk --lock-file "$L" --skip-exit 75 -- touch "$T_TMP/should-not"
+check "busy lock: --skip-exit 75" [ "$RC" -eq 75 -a ! -e "$T_TMP/should-not" ]
+check "busy lock: silent (cron mails any output)" [ -z "$OUT" -a -z "$ERR" ]
+check "a skip is recorded as skipped_locked" [ "$(json_get "$CRONGUARD_STATE_DIR/lk.json" 'd["last_run"]["state"]')" = skipped_locked ]
+check "with the holder as the reason" grep -q "held by pid=$holder" "$CRONGUARD_STATE_DIR/lk.json"
+cg -n lk --lock-file "$L" --lock-wait 5s -- touch "$T_TMP/waited"
+check "--lock-wait: ran once the holder finished" [ "$RC" -eq 0 -a -e "$T_TMP/waited" ]
+wait "$holder"
+cg -n lk --lock-file "$L" -- sh -c 'ls -l /proc/$$/fd | grep -c job.lock || true'
+check "the command does not inherit the lock fd" [ "$OUT" = 0 ]
+ln -s "$T_TMP/target" "$T_TMP/link.lock"
+cg -n lk --lock-file "$T_TMP/link.lock" -- touch "$T_TMP/should-not"
+check "a symlinked lock file is refused: 125, command not run" [ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" -a ! -e "$T_TMP/target" ]
+
+# The command never outlives cronguard's lock: KILL cronguard, the command dies too.
+marker="cg-orphan-$$-$RANDOM"
+"$CRONGUARD" -n orphan --lock-file "$L" -- bash -c "exec -a $marker sleep 30" &
+cgpid=$!
+wait_for 5 pgrep -f "^$marker" >/dev/null
+kill -KILL "$cgpid"
+check "cronguard KILLed: the command is KILLed too (parent-death signal)" wait_for 3 sh -c "! pgrep -f '^$marker' >/dev/null"
+cg -n orphan --lock-file "$L" -- true
+check "and the lock is free again" [ "$RC" -eq 0 ]
+
+# --- signals ---------------------------------------------------------------------------------
+for s in TERM INT HUP QUIT USR1 USR2; do
+	rm -f "$T_TMP/got"
+	"$CRONGUARD" -n fwd -- sh -c "trap 'echo $s > $T_TMP/got; exit 7' $s; echo > $T_TMP/ready; while :; do sleep 0.05; done" 2>/dev/null &
+	cgpid=$!
+	wait_for 5 test -e "$T_TMP/ready"
+	rm -f "$T_TMP/ready"
+	kill -"$s" "$cgpid"
+	wait "$cgpid"
+	rc=$?
+	check "SIG$s to cronguard reaches the command, whose exit status is kept" [ "$rc" -eq 7 -a "$(cat "$T_TMP/got" 2>/dev/null)" = "$s" ]
+done
+# Started with signals ignored and blocked (as some cron daemons and shells leave them), the
+# command still gets default dispositions and an empty mask.
+python3 - "$CRONGUARD" "$T_TMP/sig" <<'PY'
+import os, signal, subprocess, sys
+for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGTERM):
+    signal.signal(s, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGUSR2, signal.SIGALRM})
+with open(sys.argv[2], "w") as f:
+    subprocess.run([sys.argv[1], "-n", "sigstate", "--", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"],
+                   stdout=f, restore_signals=False)
+PY
+check "the command starts with an empty signal mask" grep -q $'^SigBlk:\t0000000000000000$' "$T_TMP/sig"
+check "the command starts with no ignored signals" grep -q $'^SigIgn:\t0000000000000000$' "$T_TMP/sig"
+
+# --- splay -----------------------------------------------------------------------------------
+cg -n backup --host app001 --splay 10m --dry-run -- true
+check "--dry-run: documented vector app001/backup/10m = 459665 ms" grep -qx 'splay_ms=459665' <<<"$OUT"
+a=$(sed -n 's/^splay_ms=//p' <<<"$OUT")
+cg -n backup --host app001 --splay 10m --dry-run -- true
+check "--dry-run: the same host always gets the same delay" [ "$(sed -n 's/^splay_ms=//p' <<<"$OUT")" = "$a" ]
+cg -n backup --host app002 --splay 10m --dry-run -- true
+check "--dry-run: another host gets another delay" [ "$(sed -n 's/^splay_ms=//p' <<<"$OUT")" != "$a" ]
+cg -n backup --host app001 --splay 10m --splay-seed 2026 --dry-run -- true
+check "--splay-seed reshuffles" [ "$(sed -n 's/^splay_ms=//p' <<<"$OUT")" != "$a" ]
+cg -n backup --dry-run --lock -- touch "$T_TMP/should-not"
+check "--dry-run: exit 0, nothing run, one key=value per line" [ "$RC" -eq 0 -a ! -e "$T_TMP/should-not" -a -z "$(grep -v '^[a-z_]*=' <<<"$OUT")" ]
+check "--dry-run: shows the lock path" grep -q '^lock=/.*/backup.lock$' <<<"$OUT"
+cg -n backup --dry-run -- true
+check "--dry-run: lock=none without --lock" grep -qx 'lock=none' <<<"$OUT"
+
+rm -f "$T_TMP/should-not"
+"$CRONGUARD" -n sl --host app001 --splay 1h -- touch "$T_TMP/should-not" 2>"$T_TMP/sl.err" &
+cgpid=$!
+sleep 0.3
+kill -TERM "$cgpid"
+wait "$cgpid"
+rc=$?
+check "a signal during the splay ends cronguard (143), command not run" [ "$rc" -eq 143 -a ! -e "$T_TMP/should-not" ]
+check "and it says so" grep -q 'during the splay' "$T_TMP/sl.err"
+
+# --- configuration precedence ----------------------------------------------------------------
+printf 'splay = 1m\n[pj]\nsplay = 2m\n' >"$T_TMP/p.conf"
+chmod 644 "$T_TMP/p.conf"
+cg -c "$T_TMP/p.conf" -n pj --dry-run -- true
+check "config [job] section over global" grep -qx 'splay=hash' <<<"$OUT"
+CRONGUARD_LOCK=yes cg -c "$T_TMP/p.conf" -n pj --dry-run -- true
+check "environment CRONGUARD_LOCK=yes applies" grep -q '^lock=/' <<<"$OUT"
+CRONGUARD_TIMEOUT=5m cg -c "$T_TMP/p.conf" -n pj --timeout 7s --dry-run -- true
+check "command line over environment" grep -qx 'timeout_ms=7000' <<<"$OUT"
+
+# --- bad input: one line on stderr, 125, nothing run -----------------------------------------
+printf 'splay = 1m\nsplya = 2m\n' >"$T_TMP/bad.conf"
+chmod 644 "$T_TMP/bad.conf"
+printf 'splay = 1m\n' >"$T_TMP/ww.conf"
+chmod 666 "$T_TMP/ww.conf"
+while IFS='|' read -r desc env args; do
+	rm -f "$T_TMP/should-not"
+	eval "set -- $args"
+	env $env "$CRONGUARD" "$@" -- touch "$T_TMP/should-not" >"$T_TMP/.out" 2>"$T_TMP/.err"
+	rc=$?
+	lines=$(wc -l <"$T_TMP/.err")
+	check "bad input ($desc): 125, one stderr line, not run" [ "$rc" -eq 125 -a "$lines" -eq 1 -a ! -e "$T_TMP/should-not" ]
+	grep -q '^cronguard: ' "$T_TMP/.err" || not_ok "bad input ($desc): message prefixed: $(cat "$T_TMP/.err")"
+done <<EOF2
+bad duration||--splay 5x
+overflowing duration||--timeout 99999999999999999999
+unknown option||--frobnicate
+unknown short option||-Z
+bad job name||-n 'a/b'
+job name too long||-n aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+bad skip exit||--skip-exit 300
+bad success exit||--success-exit 0,x
+bad label||--label 'no equals'
+bad url||--ping ftp://example.invalid/x
+credentials in url||--webhook https://user:pw@example.invalid/x
+unknown config key||-c $T_TMP/bad.conf
+missing config||-c $T_TMP/missing.conf
+world-writable config||-c $T_TMP/ww.conf
+unknown env variable|CRONGUARD_SPALY=10m|-n x
+bad env value|CRONGUARD_LOCK_WAIT=forever|-n x
+EOF2
+cg -c "$T_TMP/bad.conf" -- true
+check "config errors name FILE:LINE" grep -q "bad.conf:2: unknown key 'splya'" <<<"$ERR"
+cg --splay
+check "a missing value is named" [ "$RC" -eq 125 ] && grep -q "needs a value" <<<"$ERR"
+cg -n x
+check "no command: 125" [ "$RC" -eq 125 ]
+
+# --- --status --------------------------------------------------------------------------------
+export CRONGUARD_STATE_DIR="$T_TMP/status"
+cg -n good -- true
+cg --status
+check "--status: all fine exits 0" [ "$RC" -eq 0 ]
+check "--status: a row for the job" grep -q '^good .*success' <<<"$OUT"
+cg -n bad -- false
+cg --status
+check "--status: a failing job exits 1" [ "$RC" -eq 1 ]
+check "--status: shows the failure" grep -q '^bad .*failure' <<<"$OUT"
+cg -n bad -- true
+cg --status
+check "--status: fixed again exits 0" [ "$RC" -eq 0 ]
+cg --help
+check "--help exits 0 and lists --lock" [ "$RC" -eq 0 ] && grep -q -- '--lock' <<<"$OUT"
+cg --version
+check "--version" grep -q '^cronguard ' <<<"$OUT"
+
+done_testing
