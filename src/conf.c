@@ -39,6 +39,7 @@ static int conf_pass(const char *text, size_t len, const char *job, int pass, co
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		char *s, *e, *eq, *ks, *ke, *vs, *ve;
+		int rc;
 
 		lineno++;
 		if (n > CONF_LINE_MAX) {
@@ -106,16 +107,43 @@ static int conf_pass(const char *text, size_t len, const char *job, int pass, co
 		}
 		*ke = '\0';
 		*ve = '\0';
-		/* Values may be quoted to keep leading or trailing spaces or a '#'. */
-		if (ve - vs >= 2 && ((*vs == '"' && ve[-1] == '"') || (*vs == '\'' && ve[-1] == '\''))) {
+		if (*vs == '"' || *vs == '\'') {
+			/* Quoted: keeps spaces and '#'; only a comment may follow the closing quote. */
+			char *close = strchr(vs + 1, *vs), *after;
+			if (!close) {
+				*bad_line = lineno;
+				snprintf(err, errlen, "unterminated quote in the value of '%s'", ks);
+				return -1;
+			}
+			after = close + 1;
+			while (is_space(*after))
+				after++;
+			if (*after && *after != '#') {
+				*bad_line = lineno;
+				snprintf(err, errlen, "text after the quoted value of '%s'", ks);
+				return -1;
+			}
+			*close = '\0';
 			vs++;
-			ve[-1] = '\0';
+		} else {
+			/* An inline comment starts at a '#' after white space. */
+			for (char *c = vs; *c; c++) {
+				if (*c == '#' && (c == vs || is_space(c[-1]))) {
+					*c = '\0';
+					ve = c;
+					trim(&vs, &ve);
+					*ve = '\0';
+					break;
+				}
+			}
 		}
-		if ((pass == 0 && in_global) || (pass == 1 && in_job)) {
-			int rc = fn(ctx, lineno, ks, vs);
-			if (rc)
-				return rc;
-		}
+		rc = 0;
+		if (pass == 0 && !in_global && !in_job)
+			rc = fn(ctx, lineno, ks, vs, 0);  /* another job's: checked, not applied */
+		else if ((pass == 0 && in_global) || (pass == 1 && in_job))
+			rc = fn(ctx, lineno, ks, vs, 1);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

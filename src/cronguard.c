@@ -23,6 +23,7 @@
 #include "splay.h"
 #include "state.h"
 #include "status.h"
+#include "vip.h"
 
 /* The exit-status language shared with timeout(1), env(1) and nohup(1). */
 enum {
@@ -40,6 +41,7 @@ struct job {
 	uint64_t delay_ms;
 	char lock_path[4096];
 	int lock_fd;
+	int vip_watch_fd;         /* --vip-watch: address-change notifications, or -1 */
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
@@ -88,14 +90,45 @@ static int plan(struct job *j)
 	return 0;
 }
 
-static void print_dry_run(const struct job *j)
+/* Returns -1 when the kernel could not answer: a dry run must fail where the real one would. */
+static int print_dry_run_vip(const struct options *o)
+{
+	struct vip_match m;
+	char addr[64];
+
+	if (o->vips.n == 0) {
+		printf("vip=none\n");
+		return 0;
+	}
+	for (size_t i = 0; i < o->vips.n; i++)
+		printf("vip=%s\n", o->vips.v[i]);
+	if (vip_check(o->vip_addrs, o->vips.n, o->vip_dev, &m) < 0) {
+		int e = errno;
+		printf("vip_held=error\n");
+		if (e == ENODEV)
+			diag_error("--vip-dev %s: no such interface", o->vip_dev);
+		else
+			diag_error("cannot read this host's addresses: %s", strerror(e));
+		return -1;
+	}
+	printf("vip_held=%s\n", m.held ? "yes" : "no");
+	if (m.held)
+		printf("vip_addr=%s\nvip_dev=%s\n", vip_format(&m.addr, addr, sizeof addr), m.ifname);
+	printf("vip_mode=%s\n", o->standby ? "standby" : "active");
+	printf("vip_run=%s\n", m.held != o->standby ? "yes" : "no");
+	return 0;
+}
+
+static int print_dry_run(const struct job *j)
 {
 	const struct options *o = &j->opts;
+	int rc;
 
 	printf("job=%s\nhost=%s\n", o->name, o->host);
 	printf("config=%s\n", o->config ? o->config : "none");
 	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random" : "hash",
 	       (unsigned long long)j->delay_ms);
+	rc = print_dry_run_vip(o);
 	printf("lock=%s\n", o->lock ? j->lock_path : "none");
 	printf("lock_wait_ms=%llu\n", (unsigned long long)o->lock_wait_ms);
 	printf("timeout_ms=%llu\nkill_after_ms=%llu\n", (unsigned long long)o->timeout_ms,
@@ -106,6 +139,7 @@ static void print_dry_run(const struct job *j)
 	for (size_t i = 0; i < o->nlabels; i++)
 		printf("label=%s=%s\n", o->labels[i].key, o->labels[i].value);
 	printf("command=%s\n", o->argv[0]);
+	return rc;
 }
 
 /* Step 2: the splay. Returns 0, or the signal that ended the sleep. */
@@ -132,6 +166,69 @@ static int splay_sleep(struct job *j)
 		ts.tv_sec = (time_t)(left / 1000000);
 		ts.tv_nsec = (long)(left % 1000000) * 1000;
 	}
+}
+
+/* Step 3: the active node. Returns 0 to go on, or -1 with the run state that ends the run. */
+static int check_vip(struct job *j, enum run_state *ended)
+{
+	const struct options *o = &j->opts;
+	struct vip_match m;
+	char addr[64] = "";
+
+	j->vip_watch_fd = -1;
+	if (o->vips.n == 0)
+		return 0;
+	/* Subscribe before the check, so a failover between the two is not missed. */
+	if (o->vip_watch && (j->vip_watch_fd = vip_watch_open()) < 0) {
+		snprintf(j->reason, sizeof j->reason, "--vip-watch: cannot watch addresses: %s",
+			 strerror(errno));
+		*ended = RUN_ERROR;
+		return -1;
+	}
+	if (vip_check(o->vip_addrs, o->vips.n, o->vip_dev, &m) < 0) {
+		/* Not knowing is never "active": a doubled backup is worse than a missed one. */
+		if (errno == ENODEV)
+			snprintf(j->reason, sizeof j->reason, "--vip-dev %s: no such interface", o->vip_dev);
+		else
+			snprintf(j->reason, sizeof j->reason, "cannot read this host's addresses: %s",
+				 strerror(errno));
+		*ended = RUN_ERROR;
+		return -1;
+	}
+	if (m.held)
+		vip_format(&m.addr, addr, sizeof addr);
+	if (m.held && o->standby) {
+		snprintf(j->reason, sizeof j->reason, "standby: VIP %s is held here on %s", addr, m.ifname);
+		*ended = RUN_SKIPPED_STANDBY;
+		return -1;
+	}
+	if (!m.held && !o->standby) {
+		snprintf(j->reason, sizeof j->reason, "not the active node: %s%s not held here%s%s",
+			 o->vips.v[0], o->vips.n > 1 ? " (or another VIP)" : "",
+			 o->vip_dev ? " on " : "", o->vip_dev ? o->vip_dev : "");
+		*ended = RUN_SKIPPED_STANDBY;
+		return -1;
+	}
+	diag_verbose("active node: %s", m.held ? addr : "no VIP held (standby)");
+	return 0;
+}
+
+/* --vip-watch: while the command runs, an address change re-asks the kernel. */
+static int vip_still_held(void *ctx, char *reason, size_t len)
+{
+	struct job *j = ctx;
+	int held = 0;
+
+	if (vip_watch_ready(j->vip_watch_fd, j->opts.vip_addrs, j->opts.vips.n, j->opts.vip_dev,
+			    &held) < 0) {
+		snprintf(reason, len, "cannot re-check the VIP during the run: %s", strerror(errno));
+		return 1;
+	}
+	if (!held) {
+		snprintf(reason, len, "the VIP left this host during the run (failover)");
+		return 1;
+	}
+	return 0;
 }
 
 /* Step 4: the local lock. Returns 0 to go on, or a run state that ends the run here. */
@@ -179,9 +276,14 @@ static enum run_state run(struct job *j)
 		.forward = &j->forward,
 		.blocked = &j->blocked,
 	};
+	struct run_watch watch = { .fd = j->vip_watch_fd, .check = vip_still_held, .ctx = j };
 	struct run_result *r = &j->res;
 	int st;
 
+	if (j->vip_watch_fd >= 0) {
+		spec.watches = &watch;
+		spec.nwatches = 1;
+	}
 	if (run_command(&spec, r) < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
 		j->rec.exit_code = EXIT_CANCELED;
@@ -210,7 +312,10 @@ static enum run_state run(struct job *j)
 	}
 	j->rec.exit_code = WEXITSTATUS(st);
 	if (r->stopped) {
+		/* A stopped run failed even if the command exited cleanly on our TERM: say so. */
 		snprintf(j->reason, sizeof j->reason, "%s", r->reason);
+		if (options_success_exit(o, j->rec.exit_code))
+			j->rec.exit_code = 128 + SIGTERM;
 		return RUN_FAILURE;
 	}
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
@@ -242,7 +347,7 @@ static int exit_status(const struct job *j)
 
 int main(int argc, char **argv)
 {
-	struct job j = { .lock_fd = -1 };
+	struct job j = { .lock_fd = -1, .vip_watch_fd = -1 };
 	enum run_state state = RUN_SUCCESS;
 	int sig, code, failing;
 
@@ -276,9 +381,9 @@ int main(int argc, char **argv)
 		return EXIT_CANCELED;
 	}
 	if (j.opts.dry_run) {
-		print_dry_run(&j);
+		code = print_dry_run(&j) < 0 ? EXIT_CANCELED : 0;
 		options_free(&j.opts);
-		return 0;
+		return code;
 	}
 	j.rec = (struct run_record){ .job = j.opts.name, .host = j.opts.host,
 				     .labels = j.opts.labels, .nlabels = j.opts.nlabels };
@@ -294,6 +399,16 @@ int main(int argc, char **argv)
 		j.rec.signal = sig;
 		j.rec.exit_code = 128 + sig;
 		state = RUN_ERROR;
+		goto done;
+	}
+
+	/* 3. Active node: only where the VIP is (or, with --standby, is not). */
+	if (check_vip(&j, &state) < 0) {
+		if (state == RUN_ERROR) {
+			diag_error("%s", j.reason);
+			j.rec.exit_code = EXIT_CANCELED;
+		}
+		diag_verbose("skipped: %s", j.reason);
 		goto done;
 	}
 
@@ -318,6 +433,8 @@ int main(int argc, char **argv)
 	if (j.opts.quiet && state != RUN_SUCCESS)
 		run_replay_held(&j.res);
 done:
+	if (j.vip_watch_fd >= 0)
+		close(j.vip_watch_fd);
 	record(&j, state);
 	code = exit_status(&j);
 	run_result_free(&j.res);

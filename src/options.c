@@ -20,6 +20,7 @@ extern char **environ;
 enum opt_id {
 	O_NAME, O_HOST, O_LABEL, O_CONFIG, O_DRY_RUN, O_VERBOSE, O_HELP, O_VERSION,
 	O_SPLAY, O_SPLAY_SEED, O_RANDOM_SPLAY,
+	O_VIP, O_VIP_DEV, O_STANDBY, O_VIP_WATCH,
 	O_LOCK, O_LOCK_FILE, O_LOCK_WAIT,
 	O_TIMEOUT, O_KILL_AFTER, O_QUIET,
 	O_SKIP_EXIT, O_SUCCESS_EXIT, O_FAIL_AFTER,
@@ -56,6 +57,10 @@ static const struct optdef defs[O_COUNT] = {
 	[O_SPLAY] = { "splay", 's', "DURATION", 0, "sleep a per-host delay in [0, DURATION) first" },
 	[O_SPLAY_SEED] = { "splay-seed", 0, "STRING", 0, "reshuffle the fleet's delays" },
 	[O_RANDOM_SPLAY] = { "random-splay", 0, NULL, 0, "a fresh random delay each run instead" },
+	[O_VIP] = { "vip", 0, "ADDR", F_REPEAT, "run only where this IPv4/IPv6 address is assigned (repeatable)" },
+	[O_VIP_DEV] = { "vip-dev", 0, "IFACE", 0, "look for the VIPs on this interface only" },
+	[O_STANDBY] = { "standby", 0, NULL, 0, "invert: run only where none of the VIPs is held" },
+	[O_VIP_WATCH] = { "vip-watch", 0, NULL, 0, "TERM the command if the VIP leaves during the run" },
 	[O_LOCK] = { "lock", 'l', NULL, 0, "never overlap: skip while another run holds NAME.lock" },
 	[O_LOCK_FILE] = { "lock-file", 0, "PATH", 0, "lock this file (implies --lock)" },
 	[O_LOCK_WAIT] = { "lock-wait", 'w', "DURATION", 0, "wait this long for the lock before skipping" },
@@ -286,6 +291,44 @@ static void clear_labels(struct options *o)
 	o->nlabels = 0;
 }
 
+static void clear_vips(struct options *o)
+{
+	for (size_t i = 0; i < o->vips.n; i++)
+		free(o->vips.v[i]);
+	free(o->vips.v);
+	free(o->vip_addrs);
+	o->vips.v = NULL;
+	o->vips.n = 0;
+	o->vip_addrs = NULL;
+}
+
+static int add_vip(struct loader *ld, const char *val)
+{
+	struct options *o = ld->o;
+	struct vip_addr a, *na;
+	char **nv, *copy;
+
+	if (vip_parse(val, &a) < 0)
+		return fail(ld, "--vip: bad address '%s' (want IPv4 or IPv6, optionally /PREFIX)", val);
+	if (o->vips.n >= 64)
+		return fail(ld, "--vip: more than 64 addresses");
+	nv = realloc(o->vips.v, (o->vips.n + 1) * sizeof *nv);
+	if (nv)
+		o->vips.v = nv;
+	na = realloc(o->vip_addrs, (o->vips.n + 1) * sizeof *na);
+	if (na)
+		o->vip_addrs = na;
+	copy = strdup(val);
+	if (!nv || !na || !copy) {
+		free(copy);
+		return fail(ld, "out of memory");
+	}
+	o->vips.v[o->vips.n] = copy;
+	o->vip_addrs[o->vips.n] = a;
+	o->vips.n++;
+	return 0;
+}
+
 static int parse_success_exit(struct loader *ld, const char *val)
 {
 	uint8_t set[32] = { 0 };
@@ -361,6 +404,8 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl)
 		/* A list given on a higher level replaces the lower one, as any scalar does. */
 		if (id == O_LABEL)
 			clear_labels(o);
+		if (id == O_VIP)
+			clear_vips(o);
 		ld->list_level[id] = lvl;
 	}
 	switch ((enum opt_id)id) {
@@ -394,6 +439,16 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl)
 		return set_str(&o->splay_seed, val);
 	case O_RANDOM_SPLAY:
 		return set_flag(ld, id, val, &o->random_splay);
+	case O_VIP:
+		return add_vip(ld, val);
+	case O_VIP_DEV:
+		if (!*val || strlen(val) >= 16 || strpbrk(val, "/ \t") || !strcmp(val, ".") || !strcmp(val, ".."))
+			return fail(ld, "--vip-dev: bad interface name '%s'", val);
+		return set_str(&o->vip_dev, val);
+	case O_STANDBY:
+		return set_flag(ld, id, val, &o->standby);
+	case O_VIP_WATCH:
+		return set_flag(ld, id, val, &o->vip_watch);
 	case O_LOCK:
 		return set_flag(ld, id, val, &o->lock);
 	case O_LOCK_FILE:
@@ -481,17 +536,20 @@ static int find_def(const char *key)
 	return -1;
 }
 
-static int conf_entry(void *ctx, unsigned line, const char *key, const char *value)
+static int conf_entry(void *ctx, unsigned line, const char *key, const char *value, int applies)
 {
 	struct loader *ld = ctx;
 	int id = find_def(key);
 	char why[512];
 
+	/* Every section's keys are checked, so a typo in one job's section fails on any run. */
 	if (id < 0 || (defs[id].flags & (F_CLI | F_NOCONF))) {
 		fail(ld, "%s:%u: %s key '%s'", ld->where, line,
 		     id < 0 ? "unknown" : "not allowed in the config file:", key);
 		return -1;
 	}
+	if (!applies)
+		return 0;
 	if (apply(ld, id, defs[id].arg ? value : (*value ? value : "yes"), L_CONFIG) < 0) {
 		snprintf(why, sizeof why, "%s", ld->err);
 		fail(ld, "%s:%u: %s", ld->where, line, why);
@@ -794,6 +852,14 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 		fail(&ld, "--status takes no command");
 		goto out;
 	}
+	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch)) {
+		fail(&ld, "--%s needs --vip", o->vip_dev ? "vip-dev" : o->standby ? "standby" : "vip-watch");
+		goto out;
+	}
+	if (o->standby && o->vip_watch) {
+		fail(&ld, "--vip-watch and --standby do not go together");
+		goto out;
+	}
 	if (o->influx_user && !o->influx_password_file) {
 		fail(&ld, "--influx-user needs --influx-password-file");
 		goto out;
@@ -817,9 +883,7 @@ void options_free(struct options *o)
 	clear_labels(o);
 	free(o->config);
 	free(o->splay_seed);
-	for (size_t i = 0; i < o->vips.n; i++)
-		free(o->vips.v[i]);
-	free(o->vips.v);
+	clear_vips(o);
 	free(o->vip_dev);
 	free(o->lock_file);
 	free(o->ping);
@@ -870,6 +934,7 @@ void options_usage(FILE *out)
 	      "  125             cronguard itself failed (usage, configuration, internal error)\n"
 	      "  126             the command was found but could not be executed\n"
 	      "  127             the command was not found\n"
-	      "  --skip-exit N   the run was skipped: lock held elsewhere (default 0)\n\n"
+	      "  --skip-exit N   the run was skipped: not the active node, lock held elsewhere,\n"
+	      "                  or this period claimed by another host (default 0)\n\n"
 	      "See cronguard(1).\n", out);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "vip.h"
 
 enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_STATUS };
 
@@ -29,9 +30,11 @@ struct options {
 	char *splay_seed;
 	int random_splay;
 
-	struct strlist vips;      /* validated addresses, as given */
+	struct strlist vips;      /* the addresses as given, for messages */
+	struct vip_addr *vip_addrs; /* ... and parsed, nvips == vips.n of them */
 	char *vip_dev;
 	int standby;
+	int vip_watch;
 
 	int lock;
 	char *lock_file;          /* NULL: the default path for NAME */

@@ -14,5 +14,6 @@ Suite *tailbuf_suite(void);
 Suite *record_suite(void);
 Suite *state_suite(void);
 Suite *status_suite(void);
+Suite *vip_suite(void);
 
 #endif

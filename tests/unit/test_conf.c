@@ -11,12 +11,12 @@ struct seen {
 	char text[1024];
 };
 
-static int collect(void *ctx, unsigned line, const char *key, const char *value)
+static int collect(void *ctx, unsigned line, const char *key, const char *value, int applies)
 {
 	struct seen *s = ctx;
 	size_t n = strlen(s->text);
 
-	snprintf(s->text + n, sizeof s->text - n, "%u:%s=%s;", line, key, value);
+	snprintf(s->text + n, sizeof s->text - n, "%s%u:%s=%s;", applies ? "" : "!", line, key, value);
 	return 0;
 }
 
@@ -39,10 +39,12 @@ START_TEST(global_then_job_section)
 
 	ck_assert_int_eq(scan("lock = yes\n  timeout=1h  \n[backup]\nsplay = 5m\n", "backup", &s, &bad, err), 0);
 	ck_assert_str_eq(s.text, "1:lock=yes;2:timeout=1h;4:splay=5m;");
+	ck_assert_int_eq(scan("timeout = 2h # nightly\nhost = a#b\n#x\n", "j", &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "1:timeout=2h;2:host=a#b;");
 	ck_assert_int_eq(scan(text, "other", &s, &bad, err), 0);
-	ck_assert_str_eq(s.text, "6:splay=1h;");
+	ck_assert_str_eq(s.text, "!3:splay=5m;6:splay=1h;");
 	ck_assert_int_eq(scan(text, "none", &s, &bad, err), 0);
-	ck_assert_str_eq(s.text, "");
+	ck_assert_str_eq(s.text, "!3:splay=5m;!6:splay=1h;");
 }
 END_TEST
 
@@ -64,7 +66,7 @@ START_TEST(quotes_and_crlf)
 	unsigned bad;
 	char err[256];
 
-	ck_assert_int_eq(scan("label = \"a=b # c\"\r\nhost='x'\n", NULL, &s, &bad, err), 0);
+	ck_assert_int_eq(scan("label = \"a=b # c\"\r\nhost='x' # comment\n", NULL, &s, &bad, err), 0);
 	ck_assert_str_eq(s.text, "1:label=a=b # c;2:host=x;");
 }
 END_TEST
@@ -75,6 +77,7 @@ static const struct {
 } malformed[] = {
 	{ "splay 5m\n", 1 }, { "lock = yes\n= 5\n", 2 }, { "[unterminated\n", 1 },
 	{ "[]\n", 1 }, { "[a b]\n", 1 }, { "sp@y = 1\n", 1 }, { "\n\n[x/y]\n", 3 },
+	{ "a = \"open\n", 1 }, { "a = \"x\" y\n", 1 },
 };
 
 START_TEST(malformed_lines)

@@ -220,6 +220,7 @@ static const struct {
 	{ "lock = maybe\n", "cronguard.conf:1: --lock: bad boolean 'maybe'" },
 	{ "just words\n", "cronguard.conf:1: expected 'key = value'" },
 	{ "[job]\nsplay = 1q\n", "cronguard.conf:2:" },
+	{ "[otherjob]\nsplya = 1m\n", "cronguard.conf:2: unknown key 'splya'" },
 };
 
 START_TEST(bad_config_names_file_and_line)
