@@ -14,7 +14,7 @@
 json_t *state_update(const json_t *old, struct run_record *rec);
 
 /* state_save creates DIR if needed, then reads, updates and atomically replaces
- * DIR/JOB.json (temporary file, fsync, rename) while holding a lock on DIR, so concurrent
+ * DIR/JOB.json (temporary file, then rename) while holding a lock on DIR, so concurrent
  * runs never lose each other's counts. An unreadable old file is replaced (and said so in
  * ERR with a 1 return). Returns 0, 1 (saved, with a warning in ERR) or -1 with ERR. */
 int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen);
