@@ -8,6 +8,7 @@
 
 static int verbose;
 
+static void diag_vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void diag_vline(const char *fmt, va_list ap)
 {
 	/* One buffered write per line, so concurrent invocations never interleave halves. */

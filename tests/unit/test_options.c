@@ -58,10 +58,11 @@ static void teardown(void)
 	clear_env();
 }
 
-/* Loads a NULL-terminated argument list; returns options_load's value. */
+/* Loads a NULL-terminated argument list; returns options_load's value. The vector is
+ * static: options keep pointers into it, as they do into main's argv. */
 static int load(struct options *o, char *err, const char *const *args)
 {
-	char *argv[32];
+	static char *argv[32];
 	int argc = 0;
 
 	argv[argc++] = (char *)"cronguard";
