@@ -155,7 +155,7 @@ check "--dry-run: lock=none without --lock" grep -qx 'lock=none' <<<"$OUT"
 rm -f "$T_TMP/should-not"
 "$CRONGUARD" -n sl --host app001 --splay 1h -- touch "$T_TMP/should-not" 2>"$T_TMP/sl.err" &
 cgpid=$!
-sleep 0.3
+wait_for 5 grep -q sigtimedwait "/proc/$cgpid/wchan"
 kill -TERM "$cgpid"
 wait "$cgpid"
 rc=$?
