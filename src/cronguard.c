@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "http.h"
 #include "lock.h"
 #include "options.h"
 #include "record.h"
+#include "report.h"
 #include "run.h"
 #include "sink_syslog.h"
 #include "splay.h"
@@ -119,6 +121,27 @@ static int print_dry_run_vip(const struct options *o)
 	return 0;
 }
 
+/* Sinks are shown by origin only: a ping URL's path is the check's key, a secret. */
+static void print_dry_run_sinks(const struct options *o)
+{
+	const struct {
+		const char *name, *url;
+	} sinks[] = { { "ping", o->ping }, { "pushgateway", o->pushgateway },
+		      { "influx", o->influx }, { "webhook", o->webhook } };
+	char origin[256];
+
+	for (size_t i = 0; i < sizeof sinks / sizeof *sinks; i++) {
+		if (!sinks[i].url)
+			continue;
+		http_origin(sinks[i].url, origin, sizeof origin);
+		printf("sink=%s %s\n", sinks[i].name, origin);
+	}
+	if (o->textfile_dir)
+		printf("sink=textfile %s/cronguard_%s.prom\n", o->textfile_dir, o->name);
+	if (report_wanted(o))
+		printf("report_timeout_ms=%llu\n", (unsigned long long)o->report_timeout_ms);
+}
+
 static int print_dry_run(const struct job *j)
 {
 	const struct options *o = &j->opts;
@@ -135,6 +158,7 @@ static int print_dry_run(const struct job *j)
 	       (unsigned long long)o->kill_after_ms);
 	printf("output=%s\n", o->quiet ? "hold" : "pass");
 	printf("state_file=%s/%s.json\n", o->state_dir, o->name);
+	print_dry_run_sinks(o);
 	printf("syslog=%s\n", o->no_syslog ? "no" : "yes");
 	for (size_t i = 0; i < o->nlabels; i++)
 		printf("label=%s=%s\n", o->labels[i].key, o->labels[i].value);
@@ -272,7 +296,10 @@ static enum run_state run(struct job *j)
 		.argv = o->argv,
 		.timeout_ms = o->timeout_ms,
 		.kill_after_ms = o->kill_after_ms,
-		.output = o->quiet ? RUN_OUTPUT_HOLD : RUN_OUTPUT_PASS,
+		/* The output is copied only when someone wants it: --quiet holds it, and the ping
+		 * and webhook sinks carry its tail; otherwise the command writes to ours. */
+		.output = o->quiet ? RUN_OUTPUT_HOLD
+				   : (o->ping || o->webhook) ? RUN_OUTPUT_TEE : RUN_OUTPUT_PASS,
 		.forward = &j->forward,
 		.blocked = &j->blocked,
 	};
@@ -321,10 +348,13 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
-/* Step 8: the local reports, always: the state file, then syslog. Never changes the exit. */
+/* Step 8: the record goes to the local reports, always (the state file, which also counts
+ * consecutive failures for --fail-after, then syslog), then to every remote sink at once.
+ * Never changes the exit status. */
 static void record(struct job *j, enum run_state state)
 {
 	struct run_record *r = &j->rec;
+	char *tail = NULL;
 	int rc;
 
 	r->state = state;
@@ -336,6 +366,15 @@ static void record(struct job *j, enum run_state state)
 		diag_error("%s", j->err);
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
+	if (!report_wanted(&j->opts))
+		return;
+	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
+		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
+		r->output = tail;
+	}
+	report_send(&j->opts, r);
+	free(tail);
+	r->output = NULL;
 }
 
 static int exit_status(const struct job *j)
@@ -421,6 +460,10 @@ int main(int argc, char **argv)
 		diag_verbose("skipped: %s", j.reason);
 		goto done;
 	}
+
+	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
+	if (j.opts.ping)
+		report_start(&j.opts, &j.rec);
 
 	/* 7. Run the command. */
 	state = run(&j);

@@ -15,5 +15,7 @@ Suite *record_suite(void);
 Suite *state_suite(void);
 Suite *status_suite(void);
 Suite *vip_suite(void);
+Suite *report_suite(void);
+Suite *spool_suite(void);
 
 #endif

@@ -1,0 +1,517 @@
+/* HTTP for the report sinks: libcurl, loaded on first use, driving every request at once. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+
+/* Linking libcurl costs every run milliseconds and megabytes of relocations, and most runs
+ * report nothing remote: the library is opened only here, on the first request. */
+struct curl_api {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_multi_init) *multi_init;
+	__typeof__(curl_multi_add_handle) *multi_add_handle;
+	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
+	__typeof__(curl_multi_perform) *multi_perform;
+	__typeof__(curl_multi_poll) *multi_poll;
+	__typeof__(curl_multi_info_read) *multi_info_read;
+	__typeof__(curl_multi_cleanup) *multi_cleanup;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+};
+
+#define SYM(name) { "curl_" #name, offsetof(struct curl_api, name) }
+static const struct {
+	const char *name;
+	size_t off;
+} curl_syms[] = {
+	SYM(global_init), SYM(easy_init), SYM(easy_setopt), SYM(easy_getinfo),
+	SYM(easy_cleanup), SYM(easy_strerror), SYM(multi_init), SYM(multi_add_handle),
+	SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll), SYM(multi_info_read),
+	SYM(multi_cleanup), SYM(slist_append), SYM(slist_free_all),
+};
+#undef SYM
+
+static struct curl_api api;
+static int api_state;          /* 0: not tried yet, 1: loaded, -1: failed (see api_error) */
+static char api_error[256];
+
+/* Tries once per process; the library is never closed, because TLS back ends register
+ * exit handlers that would point into unmapped code. */
+static int api_load(void)
+{
+	void *lib;
+
+	if (api_state != 0)
+		return api_state > 0 ? 0 : -1;
+	api_state = -1;
+	lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(api_error, sizeof api_error, "cannot load %s (is libcurl installed?): %s",
+			 CURL_SONAME, dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof curl_syms / sizeof *curl_syms; i++) {
+		void *p = dlsym(lib, curl_syms[i].name);
+
+		if (!p) {
+			snprintf(api_error, sizeof api_error, "%s lacks %s (libcurl too old?)",
+				 CURL_SONAME, curl_syms[i].name);
+			return -1;
+		}
+		/* POSIX guarantees that dlsym's object pointer converts to a function pointer. */
+		memcpy((char *)&api + curl_syms[i].off, &p, sizeof p);
+	}
+	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(api_error, sizeof api_error, "libcurl failed to initialise");
+		return -1;
+	}
+	api_state = 1;
+	return 0;
+}
+
+enum { MAX_ATTEMPTS = 5, SNIPPET = 160 };
+
+int http_retryable(long status, int curl_code)
+{
+	switch (curl_code) {
+	case CURLE_OK:
+		return status == 408 || status == 429 || (status >= 500 && status <= 599);
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_HTTP2:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		/* TLS verification, bad URLs, refused protocols: the same next time. */
+		return 0;
+	}
+}
+
+uint64_t http_backoff_ms(unsigned attempts)
+{
+	if (attempts == 0)
+		return 0;
+	if (attempts > 5)
+		return 4000;
+	return (uint64_t)250 << (attempts - 1) > 4000 ? 4000 : (uint64_t)250 << (attempts - 1);
+}
+
+void http_origin(const char *url, char *buf, size_t len)
+{
+	const char *host = strstr(url, "://");
+	const char *end, *at;
+	size_t n;
+
+	host = host ? host + 3 : url;
+	end = host + strcspn(host, "/?#");
+	/* Userinfo is refused by the options, but a log line must never depend on that. */
+	at = memchr(host, '@', (size_t)(end - host));
+	n = (size_t)(host - url);
+	if (len == 0)
+		return;
+	snprintf(buf, len, "%.*s%.*s", (int)n, url, (int)(end - (at ? at + 1 : host)),
+		 at ? at + 1 : host);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum slot_state { SLOT_WAITING, SLOT_RUNNING, SLOT_DONE };
+
+/* What one request needs beyond the caller's struct while it is in flight. */
+struct slot {
+	struct http_request *req;
+	CURL *easy;
+	struct curl_slist *headers;
+	enum slot_state state;
+	int64_t next_ms;           /* WAITING: not before this time */
+	long retry_after_ms;       /* from the last answer's Retry-After, or -1 */
+	char snippet[SNIPPET];     /* the start of the last answer's body, for the log */
+	size_t snippet_len;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Matches a header line "Name: value" case-insensitively; returns the value or NULL. */
+static const char *header_value(const char *line, size_t len, const char *name, char *out,
+				size_t outlen)
+{
+	size_t nl = strlen(name), i, o = 0;
+
+	if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return NULL;
+	for (i = nl + 1; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	for (; i < len && line[i] != '\r' && line[i] != '\n' && o + 1 < outlen; i++)
+		out[o++] = line[i];
+	out[o] = '\0';
+	return out;
+}
+
+static long parse_count(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end != '\0' || v < 0)
+		return -1;
+	return v;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct slot *s = ctx;
+	size_t len = size * nmemb;
+	char value[64];
+
+	/* A new status line starts a new answer (after a redirect or a 100): forget the last. */
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		s->req->body_limit = -1;
+		s->retry_after_ms = -1;
+	} else if (header_value(data, len, "Ping-Body-Limit", value, sizeof value)) {
+		s->req->body_limit = parse_count(value);
+	} else if (header_value(data, len, "Retry-After", value, sizeof value)) {
+		long secs = parse_count(value);   /* an HTTP date is left to the backoff */
+		s->retry_after_ms = secs >= 0 && secs < 86400 ? secs * 1000 : -1;
+	}
+	return len;
+}
+
+/* Answers are read only for their first bytes, which name the error when there is one. */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct slot *s = ctx;
+	size_t len = size * nmemb, room = sizeof s->snippet - 1 - s->snippet_len;
+
+	if (len < room)
+		room = len;
+	memcpy(s->snippet + s->snippet_len, data, room);
+	s->snippet_len += room;
+	s->snippet[s->snippet_len] = '\0';
+	return len;
+}
+
+#define SETOPT(s, opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = api.easy_setopt((s)->easy, opt, val); \
+	} while (0)
+
+static CURLcode slot_prepare(struct slot *s, const struct http_tls *tls)
+{
+	struct http_request *r = s->req;
+	CURLcode rc = CURLE_OK;
+	char line[512];
+
+	s->easy = api.easy_init();
+	if (!s->easy)
+		return CURLE_OUT_OF_MEMORY;
+	/* Sent POST bodies larger than 1 KiB would otherwise wait up to a second for a "100
+	 * Continue" that small servers never send. */
+	s->headers = api.slist_append(NULL, "Expect:");
+	if (s->headers && r->content_type) {
+		snprintf(line, sizeof line, "Content-Type: %s", r->content_type);
+		s->headers = api.slist_append(s->headers, line);
+	}
+	if (s->headers && r->authorization) {
+		/* libcurl >= 7.58 never passes a custom Authorization on to another host on a
+		 * redirect, so the secret stays with the server it was meant for. */
+		size_t n = strlen(r->authorization) + sizeof "Authorization: ";
+		char *h = malloc(n);
+
+		if (h) {
+			snprintf(h, n, "Authorization: %s", r->authorization);
+			s->headers = api.slist_append(s->headers, h);
+			explicit_bzero(h, n);
+			free(h);
+		} else {
+			api.slist_free_all(s->headers);
+			s->headers = NULL;
+		}
+	}
+	if (!s->headers)
+		return CURLE_OUT_OF_MEMORY;
+	SETOPT(s, CURLOPT_URL, r->url);
+	SETOPT(s, CURLOPT_POST, 1L);
+	SETOPT(s, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+	SETOPT(s, CURLOPT_POSTFIELDS, r->body_len ? r->body : "");
+	SETOPT(s, CURLOPT_HTTPHEADER, s->headers);
+	SETOPT(s, CURLOPT_USERAGENT, "cronguard/" PACKAGE_VERSION);
+	/* Signals stay with cronguard: no SIGALRM-based DNS timeouts inside libcurl. */
+	SETOPT(s, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(s, CURLOPT_ERRORBUFFER, s->errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(s, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(s, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(s, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(s, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	/* A few redirects are followed (http to https is common), still as a POST with its body. */
+	SETOPT(s, CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(s, CURLOPT_MAXREDIRS, 3L);
+	SETOPT(s, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+	SETOPT(s, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(s, CURLOPT_HEADERDATA, s);
+	SETOPT(s, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(s, CURLOPT_WRITEDATA, s);
+	SETOPT(s, CURLOPT_SSL_VERIFYPEER, tls && tls->insecure ? 0L : 1L);
+	SETOPT(s, CURLOPT_SSL_VERIFYHOST, tls && tls->insecure ? 0L : 2L);
+	if (tls && tls->ca_file)
+		SETOPT(s, CURLOPT_CAINFO, tls->ca_file);
+	if (tls && tls->client_cert)
+		SETOPT(s, CURLOPT_SSLCERT, tls->client_cert);
+	if (tls && tls->client_key)
+		SETOPT(s, CURLOPT_SSLKEY, tls->client_key);
+	return rc;
+}
+
+static void slot_fail(struct slot *s, const char *what, const char *detail)
+{
+	snprintf(s->req->error, sizeof s->req->error, "%s%s", what, detail);
+	s->state = SLOT_DONE;
+}
+
+/* Starts (or restarts) the transfer with what is left of the deadline as its limit. */
+static int slot_start(struct slot *s, CURLM *multi, int64_t left_ms, const struct http_tls *tls)
+{
+	CURLcode rc = CURLE_OK;
+
+	if (!s->easy) {
+		rc = slot_prepare(s, tls);
+		if (rc != CURLE_OK) {
+			slot_fail(s, "cannot set up the request: ", api.easy_strerror(rc));
+			return -1;
+		}
+	}
+	s->errbuf[0] = '\0';
+	s->snippet_len = 0;
+	s->snippet[0] = '\0';
+	s->retry_after_ms = -1;
+	SETOPT(s, CURLOPT_TIMEOUT_MS, (long)left_ms);
+	SETOPT(s, CURLOPT_CONNECTTIMEOUT_MS, (long)left_ms);
+	if (rc != CURLE_OK || api.multi_add_handle(multi, s->easy) != CURLM_OK) {
+		slot_fail(s, "cannot start the request: ", api.easy_strerror(rc));
+		return -1;
+	}
+	s->req->attempts++;
+	s->state = SLOT_RUNNING;
+	return 0;
+}
+
+/* The first line of an answer's body, printable bytes only, for one log line. */
+static void clean_snippet(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && *in != '\n' && *in != '\r' && o + 1 < len; in++)
+		out[o++] = (unsigned char)*in >= 0x20 && *in != 0x7f ? *in : '?';
+	out[o] = '\0';
+}
+
+static void describe(struct slot *s, CURLcode code)
+{
+	struct http_request *r = s->req;
+	char detail[SNIPPET];
+	char tries[48] = "";
+
+	if (r->attempts > 1)
+		snprintf(tries, sizeof tries, " (%u attempts)", r->attempts);
+	if (code == CURLE_OK) {
+		clean_snippet(s->snippet, detail, sizeof detail);
+		snprintf(r->error, sizeof r->error, "HTTP %ld%s%s%s", r->status, detail[0] ? ": " : "",
+			 detail, tries);
+	} else {
+		snprintf(r->error, sizeof r->error, "%s%s",
+			 s->errbuf[0] ? s->errbuf : api.easy_strerror(code), tries);
+	}
+}
+
+/* Reads an attempt's end: delivered, retried after a pause, or given up. */
+static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now, int64_t deadline)
+{
+	struct http_request *r = s->req;
+	long status = 0;
+	int64_t pause;
+
+	api.multi_remove_handle(multi, s->easy);
+	api.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	r->status = status;
+	if (code == CURLE_OK && status >= 200 && status <= 299) {
+		r->delivered = 1;
+		r->error[0] = '\0';
+		s->state = SLOT_DONE;
+		return;
+	}
+	describe(s, code);
+	if (!http_retryable(status, code)) {
+		r->refused = code == CURLE_OK;
+		s->state = SLOT_DONE;
+		return;
+	}
+	pause = (int64_t)http_backoff_ms(r->attempts);
+	if (s->retry_after_ms > pause)
+		pause = s->retry_after_ms;
+	if (r->attempts >= MAX_ATTEMPTS || now + pause >= deadline) {
+		s->state = SLOT_DONE;
+		return;
+	}
+	s->state = SLOT_WAITING;
+	s->next_ms = now + pause;
+}
+
+/* A queued request waits for the ones before it; if one of them was not delivered, the
+ * later ones are not tried, so that a receiver never sees them out of order. */
+static int queue_gate(struct slot *slots, size_t i)
+{
+	unsigned q = slots[i].req->queue;
+
+	if (q == 0)
+		return 1;
+	for (size_t j = 0; j < i; j++) {
+		if (slots[j].req->queue != q)
+			continue;
+		if (slots[j].state != SLOT_DONE)
+			return 0;
+		if (!slots[j].req->delivered && !slots[j].req->refused)
+			return -1;
+	}
+	return 1;
+}
+
+static void run_loop(struct slot *slots, size_t n, CURLM *multi, int64_t deadline,
+		     const struct http_tls *tls)
+{
+	for (;;) {
+		int64_t now = now_ms(), wake = deadline;
+		size_t open = 0;
+		int running;
+		CURLMsg *msg;
+
+		for (size_t i = 0; i < n; i++) {
+			struct slot *s = &slots[i];
+			int gate;
+
+			if (s->state != SLOT_WAITING)
+				continue;
+			gate = queue_gate(slots, i);
+			if (gate < 0)
+				slot_fail(s, "not tried: an earlier record for the same URL was not delivered", "");
+			else if (gate > 0 && s->next_ms <= now && now < deadline)
+				slot_start(s, multi, deadline - now, tls);
+			else if (gate > 0 && s->next_ms < wake)
+				wake = s->next_ms;
+		}
+		for (size_t i = 0; i < n; i++)
+			open += slots[i].state != SLOT_DONE;
+		if (open == 0)
+			return;
+		if (now >= deadline)
+			break;
+		api.multi_perform(multi, &running);
+		while ((msg = api.multi_info_read(multi, &running))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (slots[i].easy == msg->easy_handle && slots[i].state == SLOT_RUNNING)
+					slot_finish(&slots[i], multi, msg->data.result, now_ms(), deadline);
+		}
+		now = now_ms();
+		open = 0;
+		/* Something may have become startable (a retry, a queue's next): go round at once. */
+		for (size_t i = 0; i < n; i++) {
+			open += slots[i].state != SLOT_DONE;
+			if (slots[i].state == SLOT_WAITING && queue_gate(slots, i) != 0 &&
+			    slots[i].next_ms < wake)
+				wake = slots[i].next_ms;
+		}
+		if (open == 0)
+			return;
+		if (wake > now)
+			api.multi_poll(multi, NULL, 0, (int)(wake - now > 1000 ? 1000 : wake - now), NULL);
+	}
+	/* The deadline: whatever is still open is abandoned, with the last reason it had. */
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		if (s->state == SLOT_RUNNING) {
+			api.multi_remove_handle(multi, s->easy);
+			snprintf(s->req->error, sizeof s->req->error,
+				 "no answer within the report timeout (%u attempt%s)", s->req->attempts,
+				 s->req->attempts == 1 ? "" : "s");
+		} else if (s->state == SLOT_WAITING && !s->req->error[0]) {
+			snprintf(s->req->error, sizeof s->req->error,
+				 "not tried before the report timeout");
+		}
+		s->state = SLOT_DONE;
+	}
+}
+
+int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
+		 const struct http_tls *tls)
+{
+	int64_t deadline = now_ms() + (int64_t)timeout_ms;
+	struct slot *slots;
+	CURLM *multi;
+
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].delivered = reqs[i].refused = 0;
+		reqs[i].status = 0;
+		reqs[i].attempts = 0;
+		reqs[i].body_limit = -1;
+		reqs[i].error[0] = '\0';
+	}
+	if (n == 0)
+		return 0;
+	if (api_load() < 0) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(reqs[i].error, sizeof reqs[i].error, "%s", api_error);
+		return -1;
+	}
+	slots = calloc(n, sizeof *slots);
+	multi = slots ? api.multi_init() : NULL;
+	if (!multi) {
+		for (size_t i = 0; i < n; i++)
+			snprintf(reqs[i].error, sizeof reqs[i].error, "out of memory");
+		free(slots);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		slots[i].req = &reqs[i];
+		slots[i].state = SLOT_WAITING;
+	}
+	run_loop(slots, n, multi, deadline, tls);
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].easy)
+			api.easy_cleanup(slots[i].easy);
+		if (slots[i].headers)
+			api.slist_free_all(slots[i].headers);
+	}
+	api.multi_cleanup(multi);
+	free(slots);
+	return 0;
+}

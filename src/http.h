@@ -1,0 +1,52 @@
+/* HTTP for the report sinks: libcurl, loaded on first use, driving every request at once. */
+#ifndef CRONGUARD_HTTP_H
+#define CRONGUARD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_tls {
+	const char *ca_file;       /* NULL: the system's CA bundle */
+	const char *client_cert;   /* with client_key, or both NULL */
+	const char *client_key;
+	int insecure;              /* non-zero: skip certificate and host name checks */
+};
+
+/* One POST. The caller owns every pointer and keeps them alive during http_run_all. */
+struct http_request {
+	const char *url;
+	const char *content_type;  /* NULL: none */
+	const char *authorization; /* the Authorization header's value, a secret, or NULL */
+	const char *body;
+	size_t body_len;
+	unsigned queue;            /* non-zero: requests sharing it go one after another, in array
+				    * order, and stop at the first that is not delivered */
+
+	/* Results. */
+	int delivered;             /* a 2xx answer */
+	int refused;               /* an answer that no retry would change (4xx but 408/429, 3xx) */
+	long status;               /* the last HTTP status seen, 0 if none */
+	unsigned attempts;
+	long body_limit;           /* the Ping-Body-Limit response header, or -1 */
+	char error[320];           /* why it was not delivered; never a header or a body we sent */
+};
+
+/* http_run_all sends every request concurrently (curl multi), retrying transient failures
+ * with backoff, until all are done or TIMEOUT_MS have passed; requests still unanswered at
+ * the deadline are abandoned. Fills the results of each request. Returns 0, or -1 when
+ * libcurl could not be loaded (every request's error then says so). */
+int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
+		 const struct http_tls *tls);
+
+/* http_retryable tells whether an attempt that ended with CURL_CODE (a CURLcode) and HTTP
+ * STATUS may succeed if repeated: connection failures, timeouts, 408, 429 and 5xx. Pure. */
+int http_retryable(long status, int curl_code);
+
+/* http_backoff_ms is the pause after the ATTEMPTS-th failed attempt (1, 2...). Pure. */
+uint64_t http_backoff_ms(unsigned attempts);
+
+/* http_origin writes URL's scheme://host[:port] into BUF, the part safe to log: paths and
+ * queries may carry check keys. Pure. */
+void http_origin(const char *url, char *buf, size_t len);
+
+#endif

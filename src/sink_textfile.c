@@ -1,0 +1,181 @@
+/* The textfile sink: DIR/cronguard_NAME.prom for node_exporter's textfile collector, replaced atomically. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sink_pushgateway.h"
+#include "sink_textfile.h"
+
+enum { MAX_FAMILIES = 64, MAX_NAME = 200, MAX_OLD = 1 << 20 };
+
+/* The metric family a line belongs to: the name after "# HELP"/"# TYPE", or the sample's
+ * name. Other comments and blank lines have none (an empty name). */
+static void family_of(const char *line, size_t len, char *name)
+{
+	size_t i = 0, n = 0;
+
+	if (len >= 7 && (memcmp(line, "# HELP ", 7) == 0 || memcmp(line, "# TYPE ", 7) == 0))
+		i = 7;
+	else if (len > 0 && line[0] == '#')
+		len = 0;
+	for (; i < len && line[i] != ' ' && line[i] != '{' && line[i] != '\t' && n + 1 < MAX_NAME; i++)
+		name[n++] = line[i];
+	name[n] = '\0';
+}
+
+/* Steps *P over one line of the text ending at END; returns the line's length without its
+ * newline, or -1 at the end. */
+static ssize_t next_line(const char **p, const char *end, const char **line)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return -1;
+	*line = *p;
+	nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (!nl)
+		nl = end;
+	*p = nl < end ? nl + 1 : end;
+	return nl - *line;
+}
+
+int textfile_merge(FILE *out, const char *old, size_t oldlen, const char *fresh, size_t freshlen)
+{
+	char names[MAX_FAMILIES][MAX_NAME], name[MAX_NAME];
+	const char *p, *line;
+	size_t nnames = 0;
+	ssize_t len;
+
+	for (p = fresh; (len = next_line(&p, fresh + freshlen, &line)) >= 0;) {
+		family_of(line, (size_t)len, name);
+		if (!name[0] || (nnames > 0 && strcmp(names[nnames - 1], name) == 0))
+			continue;
+		if (nnames < MAX_FAMILIES)
+			strcpy(names[nnames++], name);
+	}
+	for (p = old; (len = next_line(&p, old + oldlen, &line)) >= 0;) {
+		int replaced = 0;
+
+		family_of(line, (size_t)len, name);
+		if (!name[0])
+			continue;
+		for (size_t i = 0; i < nnames && !replaced; i++)
+			replaced = strcmp(names[i], name) == 0;
+		if (replaced)
+			continue;
+		fwrite(line, 1, (size_t)len, out);
+		fputc('\n', out);
+	}
+	fwrite(fresh, 1, freshlen, out);
+	if (freshlen > 0 && fresh[freshlen - 1] != '\n')
+		fputc('\n', out);
+	return ferror(out) ? -1 : 0;
+}
+
+/* The old file, or an empty text when there is none yet (or it is too large to be ours). */
+static char *read_old(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	size_t want = 0, n = 0;
+	char *buf;
+	ssize_t r;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < MAX_OLD)
+		want = (size_t)st.st_size;
+	buf = malloc(want + 1);
+	while (buf && n < want && ((r = read(fd, buf + n, want - n)) > 0 || (r < 0 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	if (fd >= 0)
+		close(fd);
+	*len = n;
+	return buf;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Renders REC's metrics, then merges them with OLD, into a new *TEXT. */
+static int render(const struct run_record *rec, const char *old, size_t oldlen, char **text,
+		  size_t *textlen)
+{
+	char *fresh = NULL;
+	size_t freshlen = 0;
+	FILE *f = open_memstream(&fresh, &freshlen);
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = pushgateway_format(f, rec, PROM_TEXTFILE);
+	if (fclose(f) != 0)
+		rc = -1;
+	f = rc == 0 ? open_memstream(text, textlen) : NULL;
+	if (!f) {
+		free(fresh);
+		return -1;
+	}
+	rc = textfile_merge(f, old, oldlen, fresh, freshlen);
+	if (fclose(f) != 0)
+		rc = -1;
+	free(fresh);
+	return rc;
+}
+
+int textfile_write(const char *dir, const struct run_record *rec, char *err, size_t errlen)
+{
+	char path[4096], tmp[4200];
+	char *old = NULL, *text = NULL;
+	size_t oldlen, textlen = 0;
+	int fd = -1, rc = -1;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/cronguard_%s.prom", dir, rec->job) >= sizeof path) {
+		snprintf(err, errlen, "textfile dir %s: path too long", dir);
+		return -1;
+	}
+	/* node_exporter reads only *.prom: the temporary name is never half-read. */
+	snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+	old = read_old(path, &oldlen);
+	if (!old || render(rec, old, oldlen, &text, &textlen) < 0) {
+		snprintf(err, errlen, "out of memory rendering %s", path);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* fchmod: the collector runs as another user and the umask may be strict. No fsync, as
+	 * for the state file: the rename keeps readers whole, and the next run rewrites it. */
+	if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, text, textlen) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(old);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,249 @@
+#!/bin/bash
+# System test of --ping, --webhook, an InfluxDB 2.x-style write, TLS and delivery faults: the
+# built cronguard against the tests' own HTTP server (httpfake.py), which records every request
+# and misbehaves on demand (refuse, hang, slow body, 500, 429 then 200, reset, 400).
+#
+# In every fault the command's exit status is unchanged, cronguard ends within the report
+# timeout plus 2 s, the failure is logged, and spooled records reach the server on a later
+# run, each exactly once. Exit status: 0 all passed, 1 a check failed, 77 python3 or openssl
+# is missing (a failure instead under CI=true).
+
+# Checks run through check(), and eval'd strings and the job's sh -c scripts expand later:
+# shellcheck disable=SC2016,SC2317
+# shellcheck source=tests/integration/report_lib.sh
+. "$(dirname "$0")/report_lib.sh"
+
+need_binary python3
+need_binary openssl
+
+TIMEOUT_S=2
+LIMIT_MS=$(((TIMEOUT_S + 2) * 1000))
+UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+
+# ---- servers ----
+
+start_fake() { # NAME [--port N] [--tls CERT KEY]: sets PORT
+	local name=$1
+	shift
+	rm -f "$WORK/$name.port"
+	start_bg "$WORK/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$WORK/$name.port" \
+		--log "$WORK/$name.log" "$@"
+	if ! wait_until 10 test -s "$WORK/$name.port"; then
+		not_ok "httpfake $name starts"
+		sed 's/^/#   /' "$WORK/$name.server.log"
+		finish
+	fi
+	PORT=$(cat "$WORK/$name.port")
+}
+
+start_fake main
+H=http://127.0.0.1:$PORT
+LOG=$WORK/main.log
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+	>"$WORK/openssl.log" 2>&1 || { not_ok "openssl makes a test certificate"; finish; }
+start_fake tls --tls "$WORK/cert.pem" "$WORK/key.pem"
+HS=https://127.0.0.1:$PORT
+
+setmode() { curl -s -o /dev/null -X POST "$H/_mode?key=$1&mode=$2"; }
+q() { python3 "$HTTPFAKE" query "$@"; }
+count() { q "$LOG" --key "$@" --print count; }
+run_id_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["last_run"]["run_id"])' "$ST/$1.json"; }
+
+ST=$WORK/state
+
+# libcurl is opened at run time, by the runs that report: linking it would cost every run.
+check "the binary does not link libcurl" eval '! ldd "$CRONGUARD" | grep -q libcurl'
+
+# ---- ping: the healthchecks protocol ----
+
+cg -n p1 --state-dir "$ST" --ping "$H/okping/check1" -- sh -c 'echo hello'
+check "ping success: exit 0, nothing logged" eval 'rc_is 0 && no_diag'
+mapfile -t PATHS < <(q "$LOG" --key okping --print path)
+RID=$(run_id_of p1)
+check "ping success: /start then /0, both with ?rid=RUN_ID" test \
+	"${PATHS[*]}" = "/okping/check1/start?rid=$RID /okping/check1/0?rid=$RID"
+check "ping: rid is a canonical UUID v4" grep -Eq "$UUID_RE" <<<"$RID"
+check "ping: the start has no body, the final one is the output" eval \
+	'q "$LOG" --key okping --print body | cmp -s - <(printf "hello\n")'
+check "ping: POST with a cronguard User-Agent" test \
+	"$(q "$LOG" --key okping --print json | python3 -c 'import json, sys; print(set((e["method"], e["headers"]["user-agent"].split("/")[0]) for e in map(json.loads, sys.stdin)))')" \
+	= "{('POST', 'cronguard')}"
+
+cg -n p2 --state-dir "$ST" --ping "$H/okping/check2/" -- sh -c 'exit 3'
+check "ping failure: exit status 3 unchanged" rc_is 3
+check "ping failure: /3" test "$(q "$LOG" --key okping --print path | tail -1)" = "/okping/check2/3?rid=$(run_id_of p2)"
+
+cg -n p3 --state-dir "$ST" --success-exit 0,24 --ping "$H/okping/check3" -- sh -c 'exit 24'
+check "--success-exit 0,24 and exit 24: exit status 24, pinged as a success (/0)" eval \
+	'rc_is 24 && test "$(q "$LOG" --key okping --print path | tail -1)" = "/okping/check3/0?rid=$(run_id_of p3)"'
+
+cg -n p4 --state-dir "$ST" --timeout 1 --ping "$H/okping/check4" -- sleep 30
+check "timeout: exit 124, pinged /124" eval \
+	'rc_is 124 && test "$(q "$LOG" --key okping --print path | tail -1)" = "/okping/check4/124?rid=$(run_id_of p4)"'
+
+setmode lim limit:100
+cg -n p5 --state-dir "$ST" --ping "$H/lim/check5" -- seq 1 500
+BODY=$WORK/p5.body
+q "$LOG" --key lim --print body >"$BODY"
+check "Ping-Body-Limit 100 honoured: body of at most 100 bytes" test "$(wc -c <"$BODY")" -le 100
+check "Ping-Body-Limit: head and tail kept, middle elided" eval \
+	'head -c 2 "$BODY" | grep -q "^1$" && grep -q "bytes elided" "$BODY" && test "$(tail -c 4 "$BODY")" = "500"'
+
+# ---- skips and --fail-after: the alerting sinks stay quiet ----
+
+start_bg "$WORK/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$WORK/holder" \
+	--lock-file "$WORK/job.lock" -- sh -c "touch '$WORK/held'; exec sleep 30"
+HOLDER=$LAST_PID
+check "lock holder is running" wait_until 10 test -e "$WORK/held"
+cg -n skipper --state-dir "$ST" --lock-file "$WORK/job.lock" --ping "$H/skipkey/c" \
+	--webhook "$H/skipkey/hook" -- true
+stop_bg "$HOLDER"
+check "skip: exit 0, nothing sent to ping nor webhook" eval 'rc_is 0 && no_diag && test "$(count skipkey)" = 0'
+
+FA=(-n fa --state-dir "$ST" --fail-after 2 --ping "$H/fa/c" --webhook "$H/fahook/h")
+cg "${FA[@]}" -- sh -c 'exit 3'
+check "--fail-after 2, first failure: no ping, no webhook" eval 'rc_is 3 && test "$(count fa)$(count fahook)" = 00'
+cg "${FA[@]}" -- sh -c 'exit 3'
+check "--fail-after 2, second failure: /3 and a webhook" eval \
+	'test "$(q "$LOG" --key fa --print path)" = "/fa/c/3?rid=$(run_id_of fa)" && test "$(count fahook)" = 1'
+cg "${FA[@]}" -- true
+check "--fail-after 2, then a success: /0 and a webhook" eval \
+	'test "$(q "$LOG" --key fa --print path | tail -1)" = "/fa/c/0?rid=$(run_id_of fa)" && test "$(count fahook)" = 2'
+
+# ---- webhook: one JSON document ----
+
+cg -n w1 --state-dir "$ST" --label team=db --webhook "$H/okhook/w1" -- sh -c 'echo out; exit 2'
+check "webhook: exit 2 unchanged, nothing logged" eval 'rc_is 2 && no_diag'
+check "webhook: Content-Type application/json" test "$(q "$LOG" --key okhook --print header:content-type)" = application/json
+check "webhook: every field of the record" python3 - "$(q "$LOG" --key okhook --print body)" "$(run_id_of w1)" <<'EOF'
+import json, sys
+d = json.loads(sys.argv[1])
+want = {"job": "w1", "state": "failure", "success": False, "exit_code": 2, "run_id": sys.argv[2],
+        "labels": {"team": "db"}, "output": "out\n", "consecutive_failures": 1, "signal": None,
+        "reason": None, "last_success_us": None}
+bad = {k: (d.get(k), v) for k, v in want.items() if d.get(k) != v}
+for k in ("host", "start_us", "end_us", "duration_us", "maxrss_kb", "start_time", "end_time"):
+    if k not in d:
+        bad[k] = "missing"
+if not d["end_us"] >= d["start_us"] > 1.6e15:
+    bad["times"] = (d["start_us"], d["end_us"])
+print("# " + repr(bad)) if bad else None
+sys.exit(1 if bad else 0)
+EOF
+
+# ---- InfluxDB 2.x write (the token header), against the recorder ----
+
+printf 'sekrit-token\n' >"$WORK/token"
+cg -n ix --state-dir "$ST" --influx "$H/v2ok/api/v2/write?org=o&bucket=b" \
+	--influx-token-file "$WORK/token" -- true
+check "influx 2.x: delivered, nothing logged" eval 'rc_is 0 && no_diag'
+check "influx 2.x: Authorization: Token from the file" test "$(q "$LOG" --key v2ok --print header:authorization)" = "Token sekrit-token"
+check "influx 2.x: precision=ms in the URL" test "$(q "$LOG" --key v2ok --print path)" = "/v2ok/api/v2/write?org=o&bucket=b&precision=ms"
+check "influx 2.x: one point of measurement cronguard" grep -Eq '^cronguard,host=[^ ]+,job=ix,state=success exit_code=0i,.* [0-9]{13}$' \
+	<<<"$(q "$LOG" --key v2ok --print body)"
+
+printf 'pw\n' >"$WORK/pw"
+cg -n ib --state-dir "$ST" --influx "$H/v1ok/write?db=x" --influx-user bob --influx-password-file "$WORK/pw" -- true
+check "influx 1.x: Basic auth in a header, no u= nor p= in the URL (URLs reach logs)" eval \
+	'rc_is 0 && test "$(q "$LOG" --key v1ok --print path)" = "/v1ok/write?db=x&precision=ms" && test "$(q "$LOG" --key v1ok --print header:authorization)" = "Basic Ym9iOnB3"'
+
+# ---- faults: the exit status stays, the deadline holds, the failure is logged and spooled ----
+
+declare -A SPOOLED   # run id -> the key its webhook was meant for
+
+# Every run also resends the spool, so from the second fault on, records spooled before are
+# tried (and fail) again: "N spooled records still undelivered" joins the log.
+fault() { # NAME URL EXPECTED-LOG-TEXT
+	local name=$1 url=$2 why=$3
+	cg -n "f_$name" --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --webhook "$url" -- sh -c 'exit 7'
+	check "$name: exit status 7 unchanged" rc_is 7
+	check "$name: done within the report timeout + 2 s" within_ms "$LIMIT_MS"
+	check "$name: logged: $why" eval 'stderr_has "report to webhook (http://127.0.0.1:[0-9]*) failed: .*$why" && stderr_has "spooled for a later run"'
+	SPOOLED[$(run_id_of "f_$name")]=$url
+}
+
+DEAD_PORT=$(free_port)
+fault refused "http://127.0.0.1:$DEAD_PORT/late/h" "Couldn't connect\|Failed to connect"
+for k in hang slow err500 reset; do setmode "$k" "${k/err/}"; done
+fault hang "$H/hang/h" "timed out\|no answer"
+fault slow "$H/slow/h" "timed out\|no answer"
+fault 500 "$H/err500/h" "HTTP 500"
+check "500: retried with backoff inside the deadline" test "$(count err500)" -ge 3
+fault reset "$H/reset/h" "reset\|Recv failure\|transfer closed\|partial"
+# Two records for one URL, to see them delivered oldest first.
+setmode down 503
+fault down-1 "$H/down/h" "HTTP 503"
+# The second waits behind the first, which fails again: it is not even tried.
+fault down-2 "$H/down/h" "not tried: an earlier record for the same URL was not delivered"
+RID_DOWN_1=$(run_id_of f_down-1)
+RID_DOWN_2=$(run_id_of f_down-2)
+
+setmode w429 fail:1:429
+cg -n f_429 --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --webhook "$H/w429/h" -- sh -c 'exit 7'
+check "429 then 200: delivered on the retry, no failure logged, exit 7" eval \
+	'rc_is 7 && stderr_lacks "report to webhook" && test "$(count w429)" = 2 && test "$(q "$LOG" --key w429 --ok --print count)" = 1'
+
+setmode w400 400
+cg -n f_400 --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --webhook "$H/w400/h" -- sh -c 'exit 7'
+check "400: exit 7, logged as refused, not retried, not spooled" eval \
+	'rc_is 7 && stderr_has "HTTP 400: answer 400" && stderr_has "not spooled: the server refused it" && test "$(count w400)" = 1'
+
+setmode pinghang hang
+cg -n f_ping --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --ping "$H/pinghang/c" -- sh -c 'exit 7'
+# The start ping and the final ping are each bounded by the report timeout.
+check "hanging ping: exit 7, start and final ping logged, done within 2 timeouts + 2 s" eval \
+	'rc_is 7 && within_ms $((LIMIT_MS + TIMEOUT_S * 1000)) && stderr_has "report to ping .* failed: .* (start)" && test "$(grep -c "report to ping" "$ERR")" = 2'
+
+setmode v2down 503
+cg -n f_influx --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --influx "$H/v2down/api/v2/write?org=o&bucket=b" \
+	--influx-token-file "$WORK/token" -- sh -c 'exit 7'
+check "influx 503: exit 7, logged and spooled" eval 'rc_is 7 && stderr_has "report to influx .* failed: HTTP 503" && stderr_has "spooled"'
+
+check "spool: one file per undelivered timestamped record, none for pings" test \
+	"$(find "$ST/spool" -type f -name '*.webhook' | wc -l) $(find "$ST/spool" -type f -name '*.influx' | wc -l) $(find "$ST/spool" -type f ! -name '*.webhook' ! -name '*.influx' | wc -l)" = "7 1 0"
+check "spool: the directory is private (0700)" test "$(stat -c %a "$ST/spool")" = 700
+check "secrets: the token is in no log line and no spool file" eval \
+	'! grep -rq sekrit "$WORK"/run*.err "$ST/spool"'
+
+# ---- the next run delivers the spool: nothing lost, nothing twice ----
+
+for k in hang slow err500 reset down v2down; do setmode "$k" 200; done
+start_fake late --port "$DEAD_PORT"
+cg -n flush --state-dir "$ST" --report-timeout 10s --webhook "$H/okhook/flush" \
+	--influx "$H/v2down/api/v2/write?org=o&bucket=b" --influx-token-file "$WORK/token" -- true
+check "next run: exit 0, nothing logged" eval 'rc_is 0 && no_diag'
+check "next run: the spool is empty" test -z "$(ls -A "$ST/spool")"
+delivered_once() { # RUN_ID URL
+	local log=$LOG
+	[[ $2 == *":$DEAD_PORT/"* ]] && log=$WORK/late.log
+	local n
+	n=$(q "$log" --ok --print run_id 2>/dev/null | grep -c "^$1$")
+	[ "$n" = 1 ] || { echo "# $1 delivered $n times to $2"; return 1; }
+}
+for rid in "${!SPOOLED[@]}"; do
+	check "spooled record ${SPOOLED[$rid]##*/127.0.0.1:} delivered exactly once" delivered_once "$rid" "${SPOOLED[$rid]}"
+done
+# The order requests arrived in (answers may be logged out of order): the second record was
+# never sent before the first was delivered.
+check "records for one URL delivered oldest first" test \
+	"$(q "$LOG" --key down --print run_id | uniq | tr '\n' ' ')" = "$RID_DOWN_1 $RID_DOWN_2 "
+check "spooled influx point resent with the token read now" eval \
+	'test "$(q "$LOG" --key v2down --ok --print header:authorization | sort -u)" = "Token sekrit-token" && test "$(q "$LOG" --key v2down --ok --print count)" = 2'
+BEFORE=$(q "$LOG" --ok --print count)
+cg -n flush2 --state-dir "$ST" --webhook "$H/okhook/flush2" -- true
+check "a further run sends its own record and nothing else" test "$(q "$LOG" --ok --print count)" = $((BEFORE + 1))
+
+# ---- TLS: verified unless told otherwise ----
+
+cg -n t1 --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --ping "$HS/tlsok/c" -- true
+check "TLS, self-signed: exit 0, refused with a certificate error" eval \
+	'rc_is 0 && stderr_has "report to ping (https://127.0.0.1:[0-9]*) failed: .*certificate"'
+check "TLS, self-signed: no request got through" test "$(q "$WORK/tls.log" --print count)" = 0
+cg -n t2 --state-dir "$ST" --ca-file "$WORK/cert.pem" --ping "$HS/tlsok/c" -- true
+check "TLS with --ca-file: delivered, nothing logged" eval 'rc_is 0 && no_diag && test "$(q "$WORK/tls.log" --ok --print count)" = 2'
+cg -n t3 --state-dir "$ST" --insecure --ping "$HS/tlsok/c" -- true
+check "TLS with --insecure: delivered" eval 'rc_is 0 && no_diag && test "$(q "$WORK/tls.log" --ok --print count)" = 4'
+
+finish
