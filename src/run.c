@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "run.h"
 
 #define MAX_WATCHES 4
@@ -46,20 +47,6 @@ static int held_file(void)
 	if (fd < 0)
 		fd = memfd_create("cronguard-output", MFD_CLOEXEC);
 	return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* glibc keeps signals 32 and 33 for itself and refuses sigaction on them, yet they can arrive
@@ -146,7 +133,7 @@ static int pump(int fd, int dest, struct tailbuf *tb)
 			return -1;
 		tailbuf_append(tb, buf, (size_t)n);
 		/* A closed or full destination must not stop the command; its output is kept. */
-		(void)write_all(dest, buf, (size_t)n);
+		(void)fileio_write_all(dest, buf, (size_t)n);
 	}
 }
 
@@ -314,7 +301,7 @@ int run_replay_held(struct run_result *res)
 		if (res->held[i] < 0)
 			continue;
 		while ((n = pread(res->held[i], buf, sizeof buf, off)) > 0) {
-			if (write_all(1 + i, buf, (size_t)n) < 0) {
+			if (fileio_write_all(1 + i, buf, (size_t)n) < 0) {
 				rc = -1;
 				break;
 			}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "sink_pushgateway.h"
 #include "sink_textfile.h"
 
@@ -80,37 +81,13 @@ int textfile_merge(FILE *out, const char *old, size_t oldlen, const char *fresh,
 /* The old file, or an empty text when there is none yet (or it is too large to be ours). */
 static char *read_old(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	size_t want = 0, n = 0;
-	char *buf;
-	ssize_t r;
+	char *buf = fileio_read(path, MAX_OLD, 1, len);
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < MAX_OLD)
-		want = (size_t)st.st_size;
-	buf = malloc(want + 1);
-	while (buf && n < want && ((r = read(fd, buf + n, want - n)) > 0 || (r < 0 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
-	if (fd >= 0)
-		close(fd);
-	*len = n;
-	return buf;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
+	if (!buf && errno != ENOMEM && (buf = malloc(1))) {
+		buf[0] = '\0';
+		*len = 0;
 	}
-	return 0;
+	return buf;
 }
 
 /* Renders REC's metrics, then merges them with OLD, into a new *TEXT. */
@@ -141,40 +118,29 @@ static int render(const struct run_record *rec, const char *old, size_t oldlen, 
 
 int textfile_write(const char *dir, const struct run_record *rec, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	char *old = NULL, *text = NULL;
 	size_t oldlen, textlen = 0;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/cronguard_%s.prom", dir, rec->job) >= sizeof path) {
 		snprintf(err, errlen, "textfile dir %s: path too long", dir);
 		return -1;
 	}
-	/* node_exporter reads only *.prom: the temporary name is never half-read. */
-	snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
 	old = read_old(path, &oldlen);
 	if (!old || render(rec, old, oldlen, &text, &textlen) < 0) {
 		snprintf(err, errlen, "out of memory rendering %s", path);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	/* fchmod: the collector runs as another user and the umask may be strict. No fsync, as
-	 * for the state file: the rename keeps readers whole, and the next run rewrites it. */
-	if (fd < 0 || fchmod(fd, 0644) < 0 || write_all(fd, text, textlen) < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-		unlink(tmp);
+	/* World-readable: the collector runs as another user. No fsync, as for the state
+	 * file: the rename keeps readers whole, and the next run rewrites it. The temporary
+	 * name does not end in .prom, so node_exporter never reads half a file. */
+	if (fileio_replace(AT_FDCWD, path, text, textlen, 0644, 0) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(old);
 	free(text);
 	return rc;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "diag.h"
 #include "spool.h"
 #include "state.h"
@@ -274,27 +275,12 @@ int spool_open(struct spool *sp, const char *state_dir)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int spool_add(struct spool *sp, struct spool_entry *e, char *err, size_t errlen)
 {
-	char tmp[256], *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
-	int fd, rc;
+	int rc;
 
 	/* Zero-padded, so that names sort as times do. */
 	snprintf(e->name, sizeof e->name, "%020" PRId64 "-%s-%s.%s",
@@ -317,18 +303,11 @@ int spool_add(struct spool *sp, struct spool_entry *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot encode the record");
 		return -1;
 	}
-	snprintf(tmp, sizeof tmp, ".%.200s.%ld", e->name, (long)getpid());
-	fd = openat(sp->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	/* fdatasync before the rename: after a crash the record is whole or absent. */
-	if (fd < 0 || write_all(fd, text, len) < 0 || fdatasync(fd) < 0 ||
-	    renameat(sp->fd, tmp, sp->fd, e->name) < 0) {
+	/* Durable: after a crash the record is whole or absent, and it is nowhere else. */
+	if (fileio_replace(sp->fd, e->name, text, len, 0600, 1) < 0) {
 		snprintf(err, errlen, "cannot write %s/%s: %s", sp->dir, e->name, strerror(errno));
-		if (fd >= 0)
-			unlinkat(sp->fd, tmp, 0);
 		rc = -1;
 	}
-	if (fd >= 0)
-		close(fd);
 	free(text);
 	return rc;
 }

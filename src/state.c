@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "state.h"
 
 static json_t *run_object(const struct run_record *r)
@@ -104,31 +105,18 @@ int state_mkdirs(const char *dir, unsigned mode)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen)
 {
-	char path[4096], tmp[4096];
+	char path[4096], name[80];
 	json_t *old = NULL, *doc = NULL;
 	json_error_t jerr;
 	char *text = NULL;
-	int dfd = -1, fd = -1, rc = -1, warn = 0;
+	size_t len;
+	int dfd = -1, rc = -1, warn = 0;
 	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
-	if ((size_t)snprintf(path, sizeof path, "%s/%s.json", dir, rec->job) >= sizeof path ||
-	    (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.json.XXXXXX", dir, rec->job) >= sizeof tmp) {
+	snprintf(name, sizeof name, "%s.json", rec->job);
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
 		snprintf(err, errlen, "state dir %s: path too long", dir);
 		return -1;
 	}
@@ -160,30 +148,18 @@ int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory writing %s", path);
 		goto out;
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write state file in %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	/* Readers see the old file or the new one, never half of one. There is no fsync: it
-	 * would double the cost of every run, the file is a summary that syslog and the sinks
-	 * also carry, ext4 flushes a file renamed over another by itself, and an empty or torn
-	 * file after a power loss is read as "no history" and rebuilt, with a warning. */
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, strlen(text)) < 0 ||
-	    write_all(fd, "\n", 1) < 0) {
-		snprintf(err, errlen, "cannot write state file %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot replace state file %s: %s", path, strerror(errno));
-		unlink(tmp);
+	/* No fsync: it would double the cost of every run, the file is a summary that syslog
+	 * and the sinks also carry, ext4 flushes a file renamed over another by itself, and an
+	 * empty or torn file after a power loss is read as "no history" and rebuilt, with a
+	 * warning. JSON_INDENT output ends without a newline; a text file wants one. */
+	len = strlen(text);
+	text[len] = '\n';
+	if (fileio_replace(dfd, name, text, len + 1, 0644, 0) < 0) {
+		snprintf(err, errlen, "cannot write state file %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = warn;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (dfd >= 0)
 		close(dfd);
 	free(text);

@@ -1,0 +1,100 @@
+/* Small file helpers shared by the modules that write files: whole writes, atomic replaces. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+int fileio_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mode_t mode,
+		   int durable)
+{
+	const char *base = strrchr(name, '/');
+	char tmp[4200];
+	int fd, e;
+
+	/* The temporary name starts with a dot in NAME's own directory: the rename stays on
+	 * one file system, and readers that skip dot files (status, the spool, node_exporter's
+	 * *.prom glob) never pick it up. */
+	base = base ? base + 1 : name;
+	if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.%ld", (int)(base - name), name, base,
+			     (long)getpid()) >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	/* fchmod: the umask must not narrow a file another user (a collector) has to read. */
+	if (fchmod(fd, mode) < 0 || fileio_write_all(fd, text, len) < 0 ||
+	    (durable && fdatasync(fd) < 0) || close(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+char *fileio_read(const char *path, size_t max, int nofollow, size_t *len)
+{
+	struct stat st;
+	size_t n = 0;
+	char *buf;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : EFBIG;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	while (buf && n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}

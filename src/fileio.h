@@ -1,0 +1,24 @@
+/* Small file helpers shared by the modules that write files: whole writes, atomic replaces. */
+#ifndef CRONGUARD_FILEIO_H
+#define CRONGUARD_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* fileio_write_all writes all N bytes of BUF to FD, through short writes and EINTR.
+ * Returns 0, or -1 with errno. */
+int fileio_write_all(int fd, const void *buf, size_t n);
+
+/* fileio_replace atomically replaces NAME (relative to DIRFD, or a path with AT_FDCWD) with
+ * LEN bytes of TEXT: it writes ".NAME.PID" beside it with MODE (never following a symlink),
+ * fdatasyncs it when DURABLE, and renames it over NAME, so readers see the old file or the
+ * new one, never half of one. Returns 0, or -1 with errno (the temporary file removed). */
+int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mode_t mode,
+		   int durable);
+
+/* fileio_read returns the whole of the regular file PATH, NUL-terminated, in memory the
+ * caller frees, with its length in *LEN; with NOFOLLOW a symlink is refused (ELOOP).
+ * NULL with errno: ENOENT, EINVAL not a regular file, EFBIG past MAX bytes, ENOMEM... */
+char *fileio_read(const char *path, size_t max, int nofollow, size_t *len);
+
+#endif
