@@ -63,10 +63,20 @@ static void reset_reserved(int sig)
 	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
 }
 
+/* Tells the parent why the command did not start, through the close-on-exec pipe: exec
+ * closes it unwritten, so an empty read means the command runs. */
+static void report_errno(int errfd, int e)
+{
+	if (e == 0)
+		e = EIO;
+	if (write(errfd, &e, sizeof e) < 0) {
+		/* The parent sees a plain exit status instead; nothing else can be done. */
+	}
+}
+
 /* In the child, between vfork and exec: it runs on our memory and stack, so it may only make
  * system calls and store to *EXEC_ERRNO, never return. Never returns. */
-static void child_exec(const struct run_spec *spec, pid_t parent, volatile int *exec_errno,
-		       int out[2][2])
+static void child_exec(const struct run_spec *spec, pid_t parent, int errfd, int out[2][2])
 {
 	struct sigaction dfl;
 	sigset_t empty;
@@ -76,12 +86,12 @@ static void child_exec(const struct run_spec *spec, pid_t parent, volatile int *
 	/* If cronguard dies, its lock is released: the command must not run on without it.
 	 * The getppid check closes the race where the parent died before the prctl. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) {
-		*exec_errno = ESRCH;
+		report_errno(errfd, ESRCH);
 		_exit(125);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (out[i][1] >= 0 && dup2(out[i][1], 1 + i) < 0) {
-			*exec_errno = errno;
+			report_errno(errfd, errno);
 			_exit(125);
 		}
 	}
@@ -95,26 +105,44 @@ static void child_exec(const struct run_spec *spec, pid_t parent, volatile int *
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
 	execvp(spec->argv[0], spec->argv);
-	/* Shared memory tells the parent why, once it resumes after our _exit. */
-	*exec_errno = errno ? errno : EIO;
+	report_errno(errfd, errno);
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
 /* vfork, not fork: the parent sleeps until the child has exec'd, and no page of ours is
  * copied or write-protected. On these machines page faults dominate a short run, and after a
  * fork every later write of cronguard's faulted (measured: about 0.5 ms a run). The exec
- * errno still reaches us, through shared memory. Kept in its own small frame, so nothing
- * the caller keeps in registers can be clobbered. Returns the pid, or -1 with errno. */
+ * errno comes back through a close-on-exec pipe, not the shared memory, because valgrind
+ * and some sandboxes run vfork as a plain fork. Kept in its own small frame, so nothing the
+ * caller keeps in registers can be clobbered. Returns the pid, or -1 with errno. */
 static pid_t __attribute__((noinline)) spawn(const struct run_spec *spec, int out[2][2],
-					     int *exec_errno_out)
+					     int *exec_errno)
 {
-	volatile int exec_errno = 0;
-	pid_t parent = getpid();
-	pid_t pid = vfork();
+	pid_t parent = getpid(), pid;
+	int errpipe[2], e = 0;
+	ssize_t n;
 
+	*exec_errno = 0;
+	if (pipe2(errpipe, O_CLOEXEC) < 0)
+		return -1;
+	pid = vfork();
 	if (pid == 0)
-		child_exec(spec, parent, &exec_errno, out);
-	*exec_errno_out = pid > 0 ? exec_errno : 0;
+		child_exec(spec, parent, errpipe[1], out);
+	if (pid < 0) {
+		e = errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		errno = e;
+		return -1;
+	}
+	close(errpipe[1]);
+	/* The child has exec'd or exited by now: this read does not wait. */
+	do
+		n = read(errpipe[0], &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof e)
+		*exec_errno = e ? e : EIO;
+	close(errpipe[0]);
 	return pid;
 }
 
