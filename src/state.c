@@ -143,7 +143,8 @@ int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen
 		warn = 1;
 	}
 	doc = state_update(old, rec);
-	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	/* 16 significant digits: microseconds on an epoch time, without %.17g noise. */
+	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) : NULL;
 	if (!text) {
 		snprintf(err, errlen, "out of memory writing %s", path);
 		goto out;
