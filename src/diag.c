@@ -17,6 +17,10 @@ static void diag_vline(const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
+	/* Whatever a message quotes, it stays one line: cron mails it, syslog splits on it. */
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	fprintf(stderr, "cronguard: %s\n", line);
 }
 

@@ -108,6 +108,10 @@ static int fail(struct loader *ld, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ld->err, ld->errlen, fmt, ap);
 	va_end(ap);
+	/* Values are quoted back as given; a newline in one must not split the one line. */
+	for (char *c = ld->err; *c; c++)
+		if (iscntrl((unsigned char)*c))
+			*c = '?';
 	return -1;
 }
 
@@ -739,7 +743,7 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	struct option longopts[O_COUNT + 1];
 	char shortopts[3 * O_COUNT + 2], *sp = shortopts;
 	struct cli_item *cli;
-	size_t ncli = 0;
+	size_t ncli = 0, ncap = 0;
 	const char *config = NULL, *name = NULL;
 	int must_exist = 1, c, rc = -1;
 
@@ -768,11 +772,17 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	*sp = '\0';
 	longopts[O_COUNT] = (struct option){ 0 };
 
-	cli = calloc((size_t)argc + 1, sizeof *cli);
+	/* One item per option given: a group of short flags (-lq) gives several from one word,
+	 * so the words' lengths bound the count, not their number. */
+	for (int i = 1; i < argc; i++)
+		ncap += strlen(argv[i]);
+	cli = calloc(ncap + 1, sizeof *cli);
 	if (!cli)
 		return fail(&ld, "out of memory");
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a half-read group of short options (-lvv) left
+	 * over from an earlier call that stopped at an error. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		int id = -1;
 

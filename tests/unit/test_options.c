@@ -112,6 +112,12 @@ START_TEST(command_arguments_untouched)
 	ck_assert_ptr_null(o.argv[7]);
 	options_free(&o);
 
+	/* Grouped short flags: more options than words. */
+	ck_assert_int_eq(LOAD(&o, err, "-lqvlqv", "true"), 0);
+	ck_assert_int_eq(o.lock, 1);
+	ck_assert_int_eq(o.quiet, 1);
+	options_free(&o);
+
 	ck_assert_int_eq(LOAD(&o, err, "-l", "--", "-weird-command", "-x"), 0);
 	ck_assert_str_eq(o.argv[0], "-weird-command");
 	ck_assert_str_eq(o.name, "-weird-command");
