@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "etcd.h"
 #include "http.h"
+#include "lint.h"
 #include "lock.h"
 #include "options.h"
 #include "record.h"
@@ -44,6 +46,8 @@ struct job {
 	char lock_path[4096];
 	int lock_fd;
 	int vip_watch_fd;         /* --vip-watch: address-change notifications, or -1 */
+	struct etcd_gate *gate;   /* --cluster-lock / --once-per: what etcd gave us, or NULL */
+	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
@@ -152,6 +156,8 @@ static int print_dry_run(const struct job *j)
 	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random" : "hash",
 	       (unsigned long long)j->delay_ms);
 	rc = print_dry_run_vip(o);
+	if (o->etcd.n && etcd_gate_describe(o, j->invoked_us, stdout) < 0)
+		rc = -1;
 	printf("lock=%s\n", o->lock ? j->lock_path : "none");
 	printf("lock_wait_ms=%llu\n", (unsigned long long)o->lock_wait_ms);
 	printf("timeout_ms=%llu\nkill_after_ms=%llu\n", (unsigned long long)o->timeout_ms,
@@ -288,6 +294,45 @@ static int take_lock(struct job *j, enum run_state *ended)
 	}
 }
 
+/* Step 5: the cluster, on etcd. Returns 0 to go on, or -1 with the run state that ends it. */
+static int enter_cluster(struct job *j, enum run_state *ended)
+{
+	int sig = 0, rc;
+
+	if (j->opts.etcd.n == 0)
+		return 0;
+	rc = etcd_gate_enter(&j->opts, j->rec.run_id, j->invoked_us, &j->forward, &j->gate, &sig,
+			     j->reason, sizeof j->reason);
+	switch (rc) {
+	case ETCD_GO:
+		j->reason[0] = '\0';
+		return 0;
+	case ETCD_BUSY:
+		*ended = RUN_SKIPPED_LOCKED;
+		return -1;
+	case ETCD_CLAIMED:
+		*ended = RUN_SKIPPED_CLAIMED;
+		return -1;
+	case ETCD_INTERRUPTED:
+		snprintf(j->reason, sizeof j->reason, "%s while waiting for the cluster lock; command not run",
+			 strsignal(sig));
+		j->rec.signal = sig;
+		*ended = RUN_ERROR;
+		return -1;
+	case ETCD_UNREACHABLE:
+		if (j->opts.etcd_fail_open) {
+			/* Said on stderr and kept as the run's reason: it ran unguarded. */
+			diag_error("--etcd-fail-open: running without the cluster gate: %s", j->reason);
+			return 0;
+		}
+		*ended = RUN_ERROR;
+		return -1;
+	default:
+		*ended = RUN_ERROR;
+		return -1;
+	}
+}
+
 /* Step 7: run the command and read its outcome as a run state and an exit status. */
 static enum run_state run(struct job *j)
 {
@@ -303,13 +348,18 @@ static enum run_state run(struct job *j)
 		.forward = &j->forward,
 		.blocked = &j->blocked,
 	};
-	struct run_watch watch = { .fd = j->vip_watch_fd, .check = vip_still_held, .ctx = j };
+	struct run_watch watches[2];
 	struct run_result *r = &j->res;
 	int st;
 
-	if (j->vip_watch_fd >= 0) {
-		spec.watches = &watch;
-		spec.nwatches = 1;
+	spec.watches = watches;
+	if (j->vip_watch_fd >= 0)
+		watches[spec.nwatches++] = (struct run_watch){ .fd = j->vip_watch_fd,
+							      .check = vip_still_held, .ctx = j };
+	if (j->gate) {
+		etcd_gate_watch(j->gate, &watches[spec.nwatches]);
+		if (watches[spec.nwatches].interval_ms)
+			spec.nwatches++;
 	}
 	if (run_command(&spec, r) < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
@@ -386,9 +436,11 @@ static int exit_status(const struct job *j)
 
 int main(int argc, char **argv)
 {
-	struct job j = { .lock_fd = -1, .vip_watch_fd = -1 };
+	struct job j = { .lock_fd = -1, .vip_watch_fd = -1, .res = { .held = { -1, -1 } } };
 	enum run_state state = RUN_SUCCESS;
 	int sig, code, failing;
+
+	j.invoked_us = clock_us(CLOCK_REALTIME);
 
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */
 	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
@@ -406,6 +458,13 @@ int main(int argc, char **argv)
 		return 0;
 	case ACTION_STATUS:
 		failing = status_print(stdout, j.opts.state_dir, j.err, sizeof j.err);
+		if (failing < 0)
+			diag_error("%s", j.err);
+		options_free(&j.opts);
+		return failing < 0 ? EXIT_CANCELED : failing > 0;
+	case ACTION_LINT:
+		failing = lint_file(j.opts.lint_crontab, j.opts.state_dir, j.opts.config, stdout, j.err,
+				    sizeof j.err);
 		if (failing < 0)
 			diag_error("%s", j.err);
 		options_free(&j.opts);
@@ -461,6 +520,16 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
+	/* 5. Cluster: a cluster-wide lock, then this period's slot, on etcd. */
+	if (enter_cluster(&j, &state) < 0) {
+		if (state == RUN_ERROR) {
+			diag_error("%s", j.reason);
+			j.rec.exit_code = j.rec.signal ? 128 + j.rec.signal : EXIT_CANCELED;
+		}
+		diag_verbose("skipped: %s", j.reason);
+		goto release;
+	}
+
 	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
 	if (j.opts.ping)
 		report_start(&j.opts, &j.rec);
@@ -470,7 +539,10 @@ int main(int argc, char **argv)
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 
-	/* 8. Release the lock first, so the next run is not held up by our reporting. */
+	/* 8. Release the locks first, so the next run is not held up by our reporting. */
+release:
+	etcd_gate_leave(j.gate);
+	j.gate = NULL;
 	lock_release(j.lock_fd);
 	j.lock_fd = -1;
 	if (j.opts.quiet && state != RUN_SUCCESS)

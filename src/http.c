@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ struct curl_api {
 	__typeof__(curl_easy_getinfo) *easy_getinfo;
 	__typeof__(curl_easy_cleanup) *easy_cleanup;
 	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_reset) *easy_reset;
 	__typeof__(curl_multi_init) *multi_init;
 	__typeof__(curl_multi_add_handle) *multi_add_handle;
 	__typeof__(curl_multi_remove_handle) *multi_remove_handle;
@@ -39,7 +42,7 @@ static const struct {
 	size_t off;
 } curl_syms[] = {
 	SYM(global_init), SYM(easy_init), SYM(easy_setopt), SYM(easy_getinfo),
-	SYM(easy_cleanup), SYM(easy_strerror), SYM(multi_init), SYM(multi_add_handle),
+	SYM(easy_cleanup), SYM(easy_strerror), SYM(easy_perform), SYM(easy_reset), SYM(multi_init), SYM(multi_add_handle),
 	SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll), SYM(multi_info_read),
 	SYM(multi_cleanup), SYM(slist_append), SYM(slist_free_all),
 };
@@ -153,6 +156,7 @@ struct slot {
 	long retry_after_ms;       /* from the last answer's Retry-After, or -1 */
 	char snippet[SNIPPET];     /* the start of the last answer's body, for the log */
 	size_t snippet_len;
+	size_t response_cap;       /* bytes allocated at req->response */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -201,7 +205,41 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	return len;
 }
 
-/* Answers are read only for their first bytes, which name the error when there is one. */
+/* The whole body, up to the bound the caller chose, for callers that read answers (etcd).
+ * Returns -1 when memory ran out, which aborts the transfer. */
+static int keep_body(struct slot *s, const char *data, size_t len)
+{
+	struct http_request *r = s->req;
+	size_t max = r->response_max < HTTP_RESPONSE_MAX ? r->response_max : HTTP_RESPONSE_MAX;
+	size_t room = max - r->response_len;
+
+	if (len > room) {
+		r->response_truncated = 1;
+		len = room;
+	}
+	if (len == 0)
+		return 0;
+	if (r->response_len + len + 1 > s->response_cap) {
+		size_t cap = s->response_cap ? s->response_cap * 2 : 4096;
+		char *p;
+
+		while (cap < r->response_len + len + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		if (!(p = realloc(r->response, cap)))
+			return -1;
+		r->response = p;
+		s->response_cap = cap;
+	}
+	memcpy(r->response + r->response_len, data, len);
+	r->response_len += len;
+	r->response[r->response_len] = '\0';
+	return 0;
+}
+
+/* Answers are read for their first bytes, which name the error when there is one, and kept
+ * whole only when the caller asked for them. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct slot *s = ctx;
@@ -212,6 +250,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	memcpy(s->snippet + s->snippet_len, data, room);
 	s->snippet_len += room;
 	s->snippet[s->snippet_len] = '\0';
+	if (s->req->response_max && keep_body(s, data, len) < 0)
+		return 0;
 	return len;
 }
 
@@ -221,15 +261,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 			rc = api.easy_setopt((s)->easy, opt, val); \
 	} while (0)
 
-static CURLcode slot_prepare(struct slot *s, const struct http_tls *tls)
+/* Sets every option of S's request on S->easy, a new handle or one just reset. */
+static CURLcode slot_setup(struct slot *s, const struct http_tls *tls)
 {
 	struct http_request *r = s->req;
 	CURLcode rc = CURLE_OK;
 	char line[512];
 
-	s->easy = api.easy_init();
-	if (!s->easy)
-		return CURLE_OUT_OF_MEMORY;
 	/* Sent POST bodies larger than 1 KiB would otherwise wait up to a second for a "100
 	 * Continue" that small servers never send. */
 	s->headers = api.slist_append(NULL, "Expect:");
@@ -290,6 +328,14 @@ static CURLcode slot_prepare(struct slot *s, const struct http_tls *tls)
 	return rc;
 }
 
+static CURLcode slot_prepare(struct slot *s, const struct http_tls *tls)
+{
+	s->easy = api.easy_init();
+	if (!s->easy)
+		return CURLE_OUT_OF_MEMORY;
+	return slot_setup(s, tls);
+}
+
 static void slot_fail(struct slot *s, const char *what, const char *detail)
 {
 	snprintf(s->req->error, sizeof s->req->error, "%s%s", what, detail);
@@ -312,6 +358,10 @@ static int slot_start(struct slot *s, CURLM *multi, int64_t left_ms, const struc
 	s->snippet_len = 0;
 	s->snippet[0] = '\0';
 	s->retry_after_ms = -1;
+	s->req->response_len = 0;
+	s->req->response_truncated = 0;
+	if (s->req->response)
+		s->req->response[0] = '\0';
 	SETOPT(s, CURLOPT_TIMEOUT_MS, (long)left_ms);
 	SETOPT(s, CURLOPT_CONNECTTIMEOUT_MS, (long)left_ms);
 	if (rc != CURLE_OK || api.multi_add_handle(multi, s->easy) != CURLM_OK) {
@@ -351,6 +401,15 @@ static void describe(struct slot *s, CURLcode code)
 	}
 }
 
+/* Bytes of the request reached the socket: after that, a failure does not prove that the
+ * server never acted on it. */
+static int was_sent(CURL *easy)
+{
+	long size = 0;
+
+	return api.easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &size) == CURLE_OK && size > 0;
+}
+
 /* Reads an attempt's end: delivered, retried after a pause, or given up. */
 static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now, int64_t deadline)
 {
@@ -361,6 +420,7 @@ static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now
 	api.multi_remove_handle(multi, s->easy);
 	api.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	r->status = status;
+	r->sent = was_sent(s->easy);
 	if (code == CURLE_OK && status >= 200 && status <= 299) {
 		r->delivered = 1;
 		r->error[0] = '\0';
@@ -484,6 +544,10 @@ int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 		reqs[i].attempts = 0;
 		reqs[i].body_limit = -1;
 		reqs[i].error[0] = '\0';
+		reqs[i].response = NULL;
+		reqs[i].response_len = 0;
+		reqs[i].response_truncated = 0;
+		reqs[i].sent = 0;
 	}
 	if (n == 0)
 		return 0;
@@ -514,4 +578,86 @@ int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 	api.multi_cleanup(multi);
 	free(slots);
 	return 0;
+}
+
+struct http_session {
+	CURL *easy;                /* one handle, so that its connection cache outlives requests */
+	struct slot slot;          /* here, not on the stack: the handle points into it (error
+				    * buffer, callbacks' data) until the next reset */
+};
+
+struct http_session *http_session_new(char *err, size_t errlen)
+{
+	struct http_session *s;
+
+	if (api_load() < 0) {
+		snprintf(err, errlen, "%s", api_error);
+		return NULL;
+	}
+	s = calloc(1, sizeof *s);
+	if (s && !(s->easy = api.easy_init())) {
+		free(s);
+		s = NULL;
+	}
+	if (!s)
+		snprintf(err, errlen, "out of memory");
+	return s;
+}
+
+int http_session_send(struct http_session *sess, struct http_request *req, uint64_t timeout_ms,
+		      uint64_t connect_ms, const struct http_tls *tls)
+{
+	struct slot *s = &sess->slot;
+	CURLcode rc, code;
+	long status = 0;
+
+	req->delivered = req->refused = 0;
+	req->status = 0;
+	req->attempts = 0;
+	req->body_limit = -1;
+	req->error[0] = '\0';
+	req->response = NULL;
+	req->response_len = 0;
+	req->response_truncated = 0;
+	req->sent = 0;
+	/* A reset keeps the handle's live connections and drops the last request's options. */
+	api.easy_reset(sess->easy);
+	*s = (struct slot){ .req = req, .easy = sess->easy, .retry_after_ms = -1 };
+	rc = slot_setup(s, tls);
+	SETOPT(s, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 1));
+	SETOPT(s, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_ms ? connect_ms : 1));
+	if (rc != CURLE_OK) {
+		snprintf(req->error, sizeof req->error, "cannot set up the request: %s",
+			 api.easy_strerror(rc));
+		api.easy_setopt(sess->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+		if (s->headers)
+			api.slist_free_all(s->headers);
+		s->headers = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	req->attempts = 1;
+	code = api.easy_perform(sess->easy);
+	api.easy_getinfo(sess->easy, CURLINFO_RESPONSE_CODE, &status);
+	req->status = status;
+	req->sent = was_sent(sess->easy);
+	if (code == CURLE_OK && status >= 200 && status <= 299) {
+		req->delivered = 1;
+	} else {
+		describe(s, code);
+		req->refused = code == CURLE_OK && !http_retryable(status, code);
+	}
+	/* The handle keeps pointers to the header list until the next reset: clear them first. */
+	api.easy_setopt(sess->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	api.slist_free_all(s->headers);
+	s->headers = NULL;
+	return 0;
+}
+
+void http_session_free(struct http_session *s)
+{
+	if (!s)
+		return;
+	api.easy_cleanup(s->easy);
+	free(s);
 }

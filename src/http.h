@@ -29,7 +29,20 @@ struct http_request {
 	unsigned attempts;
 	long body_limit;           /* the Ping-Body-Limit response header, or -1 */
 	char error[320];           /* why it was not delivered; never a header or a body we sent */
+
+	/* Optional, set by the caller: keep up to RESPONSE_MAX bytes (at most HTTP_RESPONSE_MAX)
+	 * of the last answer's body in RESPONSE; 0 keeps nothing. */
+	size_t response_max;
+	/* Results, beyond the ones above. */
+	char *response;            /* the body kept, NUL-terminated, malloc'd (the caller frees
+				    * it), or NULL */
+	size_t response_len;
+	int response_truncated;    /* the body was longer than RESPONSE_MAX */
+	int sent;                  /* the last attempt put the request on the wire: if it failed,
+				    * the server may still have acted on it */
 };
+
+enum { HTTP_RESPONSE_MAX = 1 << 20 };
 
 /* http_run_all sends every request concurrently (curl multi), retrying transient failures
  * with backoff, until all are done or TIMEOUT_MS have passed; requests still unanswered at
@@ -37,6 +50,24 @@ struct http_request {
  * libcurl could not be loaded (every request's error then says so). */
 int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 		 const struct http_tls *tls);
+
+/* A session sends one request at a time, once, over connections it keeps alive between
+ * requests: no retry, so the caller decides what a failure means (another endpoint, or a
+ * re-read after a write that may have happened). */
+struct http_session;
+
+/* http_session_new loads libcurl if needed. Returns the session, or NULL with a reason in
+ * ERR (libcurl missing, out of memory). */
+struct http_session *http_session_new(char *err, size_t errlen);
+
+/* http_session_send makes one attempt at REQ, which must end within TIMEOUT_MS and connect
+ * within CONNECT_MS, and fills its results as http_run_all does (attempts is 1). Returns 0,
+ * or -1 with errno when the request could not even be set up (REQ's error says why). */
+int http_session_send(struct http_session *s, struct http_request *req, uint64_t timeout_ms,
+		      uint64_t connect_ms, const struct http_tls *tls);
+
+/* http_session_free closes the session's connections; NULL is fine. */
+void http_session_free(struct http_session *s);
 
 /* http_retryable tells whether an attempt that ended with CURL_CODE (a CURLcode) and HTTP
  * STATUS may succeed if repeated: connection failures, timeouts, 408, 429 and 5xx. Pure. */

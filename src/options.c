@@ -27,7 +27,9 @@ enum opt_id {
 	O_PING, O_PUSHGATEWAY, O_INFLUX, O_INFLUX_TOKEN_FILE, O_INFLUX_USER, O_INFLUX_PASSWORD_FILE,
 	O_WEBHOOK, O_TEXTFILE_DIR, O_REPORT_TIMEOUT, O_CA_FILE, O_CLIENT_CERT, O_CLIENT_KEY,
 	O_INSECURE, O_SPOOL_MAX,
-	O_STATE_DIR, O_NO_SYSLOG, O_STATUS,
+	O_ETCD, O_CLUSTER_LOCK, O_ONCE_PER, O_ETCD_PREFIX, O_ETCD_TTL, O_ETCD_FAIL_OPEN,
+	O_ETCD_CA_FILE, O_ETCD_CERT, O_ETCD_KEY, O_ETCD_USER, O_ETCD_PASSWORD_FILE,
+	O_STATE_DIR, O_NO_SYSLOG, O_STATUS, O_LINT_CRONTAB,
 	O_COUNT
 };
 
@@ -84,9 +86,21 @@ static const struct optdef defs[O_COUNT] = {
 	[O_CLIENT_KEY] = { "client-key", 0, "FILE", 0, "client key (PEM) for HTTPS sinks" },
 	[O_INSECURE] = { "insecure", 0, NULL, 0, "do not verify HTTPS certificates (not recommended)" },
 	[O_SPOOL_MAX] = { "spool-max", 0, "N", 0, "undelivered reports kept for later (default 1000)" },
+	[O_ETCD] = { "etcd", 0, "URL[,URL...]", 0, "etcd v3 endpoints, tried in turn" },
+	[O_CLUSTER_LOCK] = { "cluster-lock", 0, NULL, 0, "hold a cluster-wide lock (etcd lease) for the run" },
+	[O_ONCE_PER] = { "once-per", 0, "DURATION", 0, "run at most once per period across the cluster" },
+	[O_ETCD_PREFIX] = { "etcd-prefix", 0, "PREFIX", 0, "key prefix in etcd (default /cronguard/)" },
+	[O_ETCD_TTL] = { "etcd-ttl", 0, "DURATION", 0, "lease TTL: how long a dead holder blocks (default 30s)" },
+	[O_ETCD_FAIL_OPEN] = { "etcd-fail-open", 0, NULL, 0, "run anyway when etcd cannot be reached" },
+	[O_ETCD_CA_FILE] = { "etcd-ca-file", 0, "FILE", 0, "CA bundle for https etcd endpoints" },
+	[O_ETCD_CERT] = { "etcd-cert", 0, "FILE", 0, "client certificate (PEM) for etcd" },
+	[O_ETCD_KEY] = { "etcd-key", 0, "FILE", 0, "client key (PEM) for etcd" },
+	[O_ETCD_USER] = { "etcd-user", 0, "NAME", 0, "etcd user (with --etcd-password-file)" },
+	[O_ETCD_PASSWORD_FILE] = { "etcd-password-file", 0, "FILE", 0, "etcd password, read from FILE" },
 	[O_STATE_DIR] = { "state-dir", 0, "DIR", 0, "where run records live (default /var/lib/cronguard)" },
 	[O_NO_SYSLOG] = { "no-syslog", 0, NULL, 0, "do not write the syslog line" },
 	[O_STATUS] = { "status", 0, NULL, F_CLI, "print every job's last run and exit" },
+	[O_LINT_CRONTAB] = { "lint-crontab", 0, "FILE", F_CLI, "warn about what burns people in a crontab, and exit" },
 };
 
 /* Precedence levels: a value set at a level is replaced only by a higher one. */
@@ -226,6 +240,47 @@ static int valid_url(const char *u)
 		if (!isgraph((unsigned char)*p))
 			return 0;
 	return strlen(u) <= 2048;
+}
+
+static int set_etcd(struct loader *ld, const char *val)
+{
+	struct options *o = ld->o;
+	char *copy = strdup(val), *save = NULL;
+	size_t n = 0;
+
+	if (!copy)
+		return fail(ld, "out of memory");
+	for (size_t i = 0; i < o->etcd.n; i++)
+		free(o->etcd.v[i]);
+	free(o->etcd.v);
+	o->etcd.v = NULL;
+	o->etcd.n = 0;
+	for (const char *p = val; *p; p++)
+		n += *p == ',';
+	o->etcd.v = calloc(n + 1, sizeof *o->etcd.v);
+	if (!o->etcd.v) {
+		free(copy);
+		return fail(ld, "out of memory");
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t l = strlen(tok);
+		if (!valid_url(tok)) {
+			fail(ld, "--etcd: bad endpoint '%s' (want http:// or https://HOST:PORT)", tok);
+			free(copy);
+			return -1;
+		}
+		/* Paths are ours to add (/v3/...): keep just scheme://host:port. */
+		while (l > 0 && tok[l - 1] == '/')
+			tok[--l] = '\0';
+		if (!(o->etcd.v[o->etcd.n++] = strdup(tok))) {
+			free(copy);
+			return fail(ld, "out of memory");
+		}
+	}
+	free(copy);
+	if (o->etcd.n == 0)
+		return fail(ld, "--etcd: no endpoint in '%s'", val);
+	return 0;
 }
 
 static char **url_slot(struct options *o, int id)
@@ -517,6 +572,38 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl)
 			return fail(ld, "--spool-max: bad count '%s' (want 0-1000000)", val);
 		o->spool_max = (unsigned)n;
 		return 0;
+	case O_ETCD:
+		return set_etcd(ld, val);
+	case O_CLUSTER_LOCK:
+		return set_flag(ld, id, val, &o->cluster_lock);
+	case O_ONCE_PER:
+		if (set_duration(ld, id, val, &o->once_per_ms) < 0)
+			return -1;
+		if (o->once_per_ms && (o->once_per_ms < 1000 || o->once_per_ms % 1000))
+			return fail(ld, "--once-per: want whole seconds, at least 1s ('%s')", val);
+		return 0;
+	case O_ETCD_PREFIX:
+		if (val[0] != '/' || strlen(val) > 256 || strpbrk(val, " \t\n"))
+			return fail(ld, "--etcd-prefix: bad prefix '%s' (want /path/)", val);
+		return set_str(&o->etcd_prefix, val);
+	case O_ETCD_TTL:
+		if (set_duration(ld, id, val, &o->etcd_ttl_ms) < 0)
+			return -1;
+		if (o->etcd_ttl_ms < 2000 || o->etcd_ttl_ms % 1000 || o->etcd_ttl_ms > 86400000)
+			return fail(ld, "--etcd-ttl: want whole seconds from 2s to 1d ('%s')", val);
+		return 0;
+	case O_ETCD_FAIL_OPEN:
+		return set_flag(ld, id, val, &o->etcd_fail_open);
+	case O_ETCD_CA_FILE:
+		return set_str(&o->etcd_ca_file, val);
+	case O_ETCD_CERT:
+		return set_str(&o->etcd_cert, val);
+	case O_ETCD_KEY:
+		return set_str(&o->etcd_key, val);
+	case O_ETCD_USER:
+		return set_str(&o->etcd_user, val);
+	case O_ETCD_PASSWORD_FILE:
+		return set_str(&o->etcd_password_file, val);
 	case O_STATE_DIR:
 		if (!*val)
 			return fail(ld, "--state-dir: empty path");
@@ -526,6 +613,9 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl)
 	case O_STATUS:
 		o->action = ACTION_STATUS;
 		return 0;
+	case O_LINT_CRONTAB:
+		o->action = ACTION_LINT;
+		return set_str(&o->lint_crontab, val);
 	case O_COUNT:
 		break;
 	}
@@ -753,6 +843,7 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	o->fail_after = 1;
 	o->report_timeout_ms = 10000;
 	o->spool_max = 1000;
+	o->etcd_ttl_ms = 30000;
 	o->action = ACTION_RUN;
 	err[0] = '\0';
 
@@ -820,9 +911,12 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	}
 	o->argv = argv + optind;
 	o->argc = argc - optind;
-	for (size_t i = 0; i < ncli; i++)
+	for (size_t i = 0; i < ncli; i++) {
 		if (cli[i].id == O_STATUS)
 			o->action = ACTION_STATUS;
+		if (cli[i].id == O_LINT_CRONTAB)
+			o->action = ACTION_LINT;
+	}
 
 	/* The job name picks the config section, so it is settled before the config is read. */
 	if (!name)
@@ -858,8 +952,8 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 		fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
 		goto out;
 	}
-	if (o->action == ACTION_STATUS && o->argc > 0) {
-		fail(&ld, "--status takes no command");
+	if (o->action != ACTION_RUN && o->argc > 0) {
+		fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" : "lint-crontab");
 		goto out;
 	}
 	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch)) {
@@ -868,6 +962,26 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	}
 	if (o->standby && o->vip_watch) {
 		fail(&ld, "--vip-watch and --standby do not go together");
+		goto out;
+	}
+	if ((o->cluster_lock || o->once_per_ms) && !o->etcd.n) {
+		fail(&ld, "--%s needs --etcd", o->cluster_lock ? "cluster-lock" : "once-per");
+		goto out;
+	}
+	if (o->etcd.n && !o->cluster_lock && !o->once_per_ms) {
+		fail(&ld, "--etcd needs --cluster-lock or --once-per");
+		goto out;
+	}
+	if (!!o->etcd_cert != !!o->etcd_key) {
+		fail(&ld, "--etcd-cert and --etcd-key go together");
+		goto out;
+	}
+	if (o->etcd_user && !o->etcd_password_file) {
+		fail(&ld, "--etcd-user needs --etcd-password-file");
+		goto out;
+	}
+	if (!o->etcd_prefix && set_str(&o->etcd_prefix, "/cronguard/") < 0) {
+		fail(&ld, "out of memory");
 		goto out;
 	}
 	if (o->influx_user && !o->influx_password_file) {
@@ -907,6 +1021,16 @@ void options_free(struct options *o)
 	free(o->ca_file);
 	free(o->client_cert);
 	free(o->client_key);
+	for (size_t i = 0; i < o->etcd.n; i++)
+		free(o->etcd.v[i]);
+	free(o->etcd.v);
+	free(o->etcd_prefix);
+	free(o->etcd_ca_file);
+	free(o->etcd_cert);
+	free(o->etcd_key);
+	free(o->etcd_user);
+	free(o->etcd_password_file);
+	free(o->lint_crontab);
 	free(o->state_dir);
 	memset(o, 0, sizeof *o);
 }

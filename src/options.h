@@ -9,7 +9,7 @@
 #include "record.h"
 #include "vip.h"
 
-enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_STATUS };
+enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_STATUS, ACTION_LINT };
 
 struct strlist {
 	char **v;
@@ -64,8 +64,23 @@ struct options {
 	int insecure;
 	unsigned spool_max;
 
+	/* Cluster coordination on etcd. */
+	struct strlist etcd;      /* endpoints, scheme://host:port */
+	int cluster_lock;
+	uint64_t once_per_ms;     /* 0: no claim */
+	char *etcd_prefix;        /* always set; ends as given (default "/cronguard/") */
+	uint64_t etcd_ttl_ms;
+	int etcd_fail_open;
+	char *etcd_ca_file;
+	char *etcd_cert;
+	char *etcd_key;
+	char *etcd_user;
+	char *etcd_password_file;
+
 	char *state_dir;
 	int no_syslog;
+
+	char *lint_crontab;       /* --lint-crontab FILE */
 
 	char **argv;              /* the command, NULL-terminated; points into the caller's argv */
 	int argc;

@@ -17,5 +17,7 @@ Suite *status_suite(void);
 Suite *vip_suite(void);
 Suite *report_suite(void);
 Suite *spool_suite(void);
+Suite *lint_suite(void);
+Suite *etcd_suite(void);
 
 #endif

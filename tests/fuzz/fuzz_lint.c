@@ -1,0 +1,46 @@
+/* libFuzzer target for lint_crontab: any text yields warnings in line order, one per call,
+ * each on a line that exists, and the count it returns. */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../src/lint.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct seen {
+	unsigned last, count, lines;
+};
+
+static void emit(void *ctx, unsigned line, const char *message)
+{
+	struct seen *s = ctx;
+
+	if (line == 0 || line < s->last || line > s->lines || message[0] == '\0' ||
+	    strchr(message, '\n'))
+		__builtin_trap();
+	s->last = line;
+	s->count++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct lint_job jobs[] = { { "backup", 420000 }, { "sync", 30000 }, { "a", 1 } };
+	static char config[] = "lock = no\nsplay = 0\n[backup]\nlock = yes\n[sync]\nsplay = 1m\n";
+	struct lint_history h = { jobs, 3, config, sizeof config - 1, LINT_AUTO, 0 };
+	struct seen s = { 0, 0, 1 };
+	int n;
+
+	/* The first byte picks the format and the threshold, the rest is the crontab. */
+	if (size > 0) {
+		h.format = (enum lint_format)(data[0] % 3);
+		h.same_minute = (unsigned)(data[0] >> 2) % 6;
+		data++;
+		size--;
+	}
+	for (size_t i = 0; i < size; i++)
+		s.lines += data[i] == '\n';
+	n = lint_crontab((const char *)data, size, &h, emit, &s);
+	if (n < 0 || (unsigned)n != s.count)
+		__builtin_trap();
+	return 0;
+}

@@ -1,0 +1,517 @@
+/* Unit tests of --lint-crontab: exact warnings for a table of crontabs, the option table
+ * against --help, and the history read from real state files. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lint.h"
+#include "options.h"
+#include "state.h"
+#include "suites.h"
+
+struct out {
+	char text[8192];
+	size_t len;
+};
+
+static void collect(void *ctx, unsigned line, const char *message)
+{
+	struct out *o = ctx;
+
+	o->len += (size_t)snprintf(o->text + o->len, sizeof o->text - o->len, "%u: %s\n", line, message);
+}
+
+/* The history every case sees unless it says otherwise: backup took 7 minutes, sync 30 s. */
+static struct lint_job jobs[] = { { "backup", 7 * 60000 }, { "sync", 30000 } };
+
+static int lint(const char *text, enum lint_format format, const char *config, unsigned same,
+		struct out *o)
+{
+	struct lint_history h = { jobs, 2, (char *)config, config ? strlen(config) : 0, format, same };
+
+	memset(o, 0, sizeof *o);
+	return lint_crontab(text, strlen(text), &h, collect, o);
+}
+
+static const struct lint_case {
+	const char *name;
+	enum lint_format format;
+	const char *config;
+	unsigned same_minute;
+	const char *text;
+	const char *want;
+} cases[] = {
+	{ "clean user crontab", LINT_AUTO, NULL, 0,
+	  "MAILTO=ops@example.com\n"
+	  "CRONGUARD_STATE_DIR = /srv/cron-state\n"
+	  "# nightly\n"
+	  "\n"
+	  "0 1 * * * cronguard -n backup --splay 10m --vip 10.0.0.50 --lock --pushgateway http://pg:9091 -- /usr/local/bin/backup.sh\n"
+	  "*/15 * * * * cronguard --splay 12m --lock --timeout 10m -- /usr/local/bin/report-inventory\n"
+	  "15 3 * * * cronguard -n pgdump --lock -- /usr/bin/pg_dump -f /srv/dump/db-$(date +\\%F).sql db\n"
+	  "@reboot cronguard -n warmup -- /usr/local/bin/warmup\n"
+	  "  \t# indented comment with a % sign\n",
+	  "" },
+	{ "three jobs on one minute", LINT_USER, NULL, 0,
+	  "0 1 * * * /usr/bin/a\n"
+	  "0 1 * * * cronguard -n b -- /usr/bin/b\n"
+	  "0 1 * * * cronguard -n c --splay 5m -- /usr/bin/c\n"
+	  "0 1 * * * CRONGUARD_SPLAY=1m cronguard -n d -- /usr/bin/d\n"
+	  "0 1 * * * /usr/bin/e >/dev/null 2>&1\n",
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 5; first at 01:00): spread them with cronguard --splay\n" },
+	{ "threshold raised", LINT_USER, NULL, 4,
+	  "0 1 * * * /usr/bin/a\n0 1 * * * /usr/bin/b\n0 1 * * * /usr/bin/c\n",
+	  "" },
+	{ "threshold lowered", LINT_USER, NULL, 2,
+	  "0 1 * * * /usr/bin/a\n30 1 * * * /usr/bin/b\n30 1 * * * /usr/bin/c\n",
+	  "2: 2 jobs start on the same minute without a splay (lines 2, 3; first at 01:30): spread them with cronguard --splay\n" },
+	{ "hourly crowd inside a larger one is said once", LINT_USER, NULL, 0,
+	  "0 * * * * /usr/bin/a\n@hourly /usr/bin/b\n0 */1 * * * /usr/bin/c\n0 2 * * * /usr/bin/d\n",
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 2, 3, 4; first at 02:00): spread them with cronguard --splay\n" },
+	{ "different weekdays never meet", LINT_USER, NULL, 0,
+	  "0 1 * * mon /usr/bin/a\n0 1 * * 2 /usr/bin/b\n0 1 * * wed /usr/bin/c\n0 1 * * 7 /usr/bin/d\n",
+	  "" },
+	{ "day of month OR day of week", LINT_USER, NULL, 0,
+	  "0 1 1 * * /usr/bin/a\n0 1 15 * * /usr/bin/b\n0 1 1 * 1 /usr/bin/c\n0 1 * * 1 /usr/bin/d\n",
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 3, 4; first at 01:00): spread them with cronguard --splay\n"
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	{ "unescaped percent", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard -n a -- date +%F\n"
+	  "0 2 * * * cronguard -n b -- date +\\%F\n"
+	  "0 3 * * * date +%F\n"
+	  "0 4 * * * cronguard -n c -- printf '\\\\%s'\n"
+	  "0 5 * * * cd /srv && cronguard -n d -- tar czf x-$(date +%s).tgz .\n",
+	  "1: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "4: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "5: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n" },
+	{ "duplicates", LINT_USER, NULL, 0,
+	  "0 0 * * * /usr/bin/a  --x\n"
+	  "@daily   /usr/bin/a --x  \n"
+	  "0 0 * * * /usr/bin/a '--x  y'\n"
+	  "0 0 * * * /usr/bin/a '--x y'\n"
+	  "0 0 * * 0 /usr/bin/a --x\n"
+	  "0 0 * * 7 /usr/bin/a --x\n",
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 3, 4, 5; first at 00:00): spread them with cronguard --splay\n"
+	  "2: duplicate of line 1: the job runs twice\n"
+	  "6: duplicate of line 5: the job runs twice\n" },
+	{ "system crontab: the user is part of the line", LINT_SYSTEM, NULL, 0,
+	  "SHELL=/bin/sh\n"
+	  "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n"
+	  "0 1 * * * root cronguard -n backup -- /x\n"
+	  "0 1 * * * nobody cronguard -n backup -- /x\n"
+	  "0 1 * * * root cronguard -n backup -- /x\n"
+	  "0 2 * * * root\n",
+	  "5: duplicate of line 3: the job runs twice\n"
+	  "6: not a valid crontab line: expected five time fields, a user and a command\n" },
+	{ "system crontab guessed from root and cronguard", LINT_AUTO, NULL, 0,
+	  "*/5 * * * * root cronguard -n backup -- /usr/local/bin/backup.sh\n"
+	  "0 1 * * * www-data cronguard -n report -- /usr/local/bin/report\n",
+	  "1: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
+	{ "user crontab guessed from cronguard", LINT_AUTO, NULL, 0,
+	  "*/5 * * * * cronguard -n backup -- root\n"
+	  "0 1 * * * /usr/local/bin/report\n",
+	  "1: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
+	{ "overlap: locks in every form prevent it", LINT_USER, NULL, 0,
+	  "*/5 * * * * cronguard -n backup -- /x\n"
+	  "*/5 * * * * cronguard -n backup --lock -- /y\n"
+	  "*/5 * * * * cronguard -ln backup -- /z\n"
+	  "*/5 * * * * cronguard -n backup --lock-file=/run/lock/b -- /a\n"
+	  "*/5 * * * * cronguard -n backup --cluster-lock --etcd http://e:2379 -- /b\n"
+	  "*/5 * * * * CRONGUARD_LOCK=yes cronguard -n backup -- /c\n"
+	  "*/5 * * * * cronguard -n backup -t 4m -- /d\n"
+	  "*/5 * * * * cronguard -n backup -t 4m --kill-after 0 -- /e\n"
+	  "*/5 * * * * cronguard -n backup -t 4m50s1ms -- /f\n"
+	  "*/5 * * * * cronguard -n sync -- /g\n"
+	  "*/5 * * * * cronguard -n unknown -- /h\n"
+	  "*/5 * * * * cronguard -- /usr/local/bin/backup\n"
+	  "CRONGUARD_LOCK = on\n"
+	  "*/5 * * * * cronguard -n backup -- /i\n"
+	  "CRONGUARD_LOCK=off\n"
+	  "*/5 * * * * cronguard -n backup -- /j\n"
+	  "CRONGUARD_NAME=backup\n"
+	  "*/5 * * * * cronguard -- /k\n"
+	  "*/5 * * * * cronguard -n \"$JOB\" -- /usr/local/bin/backup\n"
+	  "*/5 * * * * CRONGUARD_NAME=$JOB exec env X=1 cronguard -- /usr/local/bin/backup\n"
+	  "*/5 * * * * exec env X=1 CRONGUARD_NAME=sync cronguard -- /usr/local/bin/backup\n",
+	  "1: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "1: 18 jobs start on the same minute without a splay (lines 1, 2, 3, 4, 5, 6, 7, 8 and 10 more; first at 00:00): spread them with cronguard --splay\n"
+	  "8: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "9: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "12: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "16: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "18: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
+	{ "overlap: the period is the shortest gap, random splay shortens it", LINT_USER, NULL, 0,
+	  "0,6 1 * * * cronguard -n backup -- /a\n"
+	  "58 23 * * * cronguard -n backup -- /b\n"
+	  "5 0 * * * cronguard -n backup -- /c\n"
+	  "*/10 * * * * cronguard -n backup --random-splay --splay 3m -- /d\n"
+	  "*/10 * * * * cronguard -n backup --random-splay --splay 4m -- /e\n"
+	  "*/10 * * * * cronguard -n backup --splay 4m -- /f\n",
+	  "1: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "5: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
+	{ "overlap: the config file's lock, globally or for the job", LINT_USER,
+	  "lock = yes\n[other]\nlock = no\n[backup]\nsplay = 1m\n", 0,
+	  "*/5 * * * * cronguard -n backup -- /a\n"
+	  "*/5 * * * * cronguard -n other -- /a\n"
+	  "*/5 * * * * cronguard -n backup -c /etc/other.conf -- /a\n"
+	  "*/5 * * * * CRONGUARD_LOCK=no cronguard -n backup -- /a\n",
+	  "3: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "4: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
+	{ "the config file's splay counts", LINT_USER, "[a]\nsplay = 5m\n[b]\nsplay = 0\n", 0,
+	  "0 1 * * * cronguard -n a -- /a\n0 1 * * * cronguard -n b -- /b\n0 1 * * * /c\n0 1 * * * /d\n",
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	{ "option errors", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard --spaly 10m -- /a\n"
+	  "0 2 * * * cronguard -n x -zap-command\n"
+	  "0 3 * * * cronguard --lo -- /a\n"
+	  "0 4 * * * cronguard --lock=yes -- /a\n"
+	  "0 5 * * * cronguard -n x --timeout\n"
+	  "0 6 * * * cronguard -s\n"
+	  "0 7 * * * cronguard --splay=10x -- /a\n"
+	  "0 8 * * * cronguard -n 'a b' -- /a\n"
+	  "0 9 * * * cronguard --skip-exit 256 -- /a\n"
+	  "0 10 * * * cronguard -n x --lock --\n"
+	  "0 11 * * * cronguard --dry-run -n x -- /a\n"
+	  "0 12 * * * cronguard -qV\n"
+	  "0 13 * * * cronguard -- ./foo+bar\n"
+	  "0 14 * * * cronguard -n \"$JOB\" -s \"$SPLAY\" $OPTS -- /a\n"
+	  "0 15 * * * /usr/bin/cronguard --tim 1h -lqs10m -w 1m -- /a\n",
+	  "1: unknown cronguard option '--spaly' (if it is the command, put -- before it)\n"
+	  "2: unknown cronguard option '-z' (if '-zap-command' is the command, put -- before it)\n"
+	  "3: ambiguous cronguard option '--lo'\n"
+	  "4: cronguard option '--lock' takes no value\n"
+	  "5: cronguard option '--timeout' needs a value\n"
+	  "6: cronguard option '-s' needs a value\n"
+	  "7: bad value for cronguard --splay: '10x' (cronguard exits 125)\n"
+	  "8: bad value for cronguard --name: 'a b' (cronguard exits 125)\n"
+	  "9: bad value for cronguard --skip-exit: '256' (cronguard exits 125)\n"
+	  "10: cronguard without a command\n"
+	  "11: cronguard --dry-run in a crontab line: the command never runs\n"
+	  "12: cronguard --version in a crontab line: the command never runs\n"
+	  "13: cronguard cannot name the job after './foo+bar': give -n NAME (cronguard exits 125)\n" },
+	{ "variables", LINT_USER, NULL, 0,
+	  "CRONGUARD_SPLAYY=1m\n"
+	  "CRONGUARD_SPLAY=10x\n"
+	  "CRONGUARD_LOCK=maybe\n"
+	  "CRONGUARD_HELP=1\n"
+	  "CRONGUARD_DRY_RUN=yes\n"
+	  "CRONGUARD_DRY_RUN=no\n"
+	  "CRONGUARD_LOCK=\n"
+	  "CRONGUARD_LABEL=team=db,tier=1\n"
+	  "\"CRONGUARD_NAME\" = 'backup'\n"
+	  "CRONGUARD_TIMEOUT = \"1h\"\n",
+	  "1: unknown variable CRONGUARD_SPLAYY: every cronguard line below fails (exit 125)\n"
+	  "2: bad value for CRONGUARD_SPLAY: '10x': every cronguard line below fails (exit 125)\n"
+	  "3: bad value for CRONGUARD_LOCK: 'maybe': every cronguard line below fails (exit 125)\n"
+	  "4: unknown variable CRONGUARD_HELP: every cronguard line below fails (exit 125)\n"
+	  "5: CRONGUARD_DRY_RUN is set: the cronguard lines below never run their command\n" },
+	{ "lines cron rejects or mangles", LINT_USER, NULL, 0,
+	  "61 * * * * /a\n"
+	  "0 24 * * * /a\n"
+	  "0 0 0 * * /a\n"
+	  "0 0 * 13 * /a\n"
+	  "0 0 * * 8 /a\n"
+	  "*/0 * * * * /a\n"
+	  "5-1 * * * * /a\n"
+	  "1,,2 * * * * /a\n"
+	  "0 0 * foo * /a\n"
+	  "@dayly /a\n"
+	  "1 2 3\n"
+	  "@daily\n"
+	  "0 0 30 2 * /never\n"
+	  "0 0 29 2 * /leap\n"
+	  "0 1 * * * /crlf\r\n"
+	  "# comment\r\n"
+	  "0 2 * * * /last",
+	  "1: not a valid crontab line: bad minute field '61'\n"
+	  "2: not a valid crontab line: bad hour field '24'\n"
+	  "3: not a valid crontab line: bad day-of-month field '0'\n"
+	  "4: not a valid crontab line: bad month field '13'\n"
+	  "5: not a valid crontab line: bad day-of-week field '8'\n"
+	  "6: not a valid crontab line: bad minute field '*/0'\n"
+	  "7: not a valid crontab line: bad minute field '5-1'\n"
+	  "8: not a valid crontab line: bad minute field '1,,2'\n"
+	  "9: not a valid crontab line: bad month field 'foo'\n"
+	  "10: not a valid crontab line: unknown schedule '@dayly'\n"
+	  "11: not a valid crontab line: expected five time fields and a command\n"
+	  "12: not a valid crontab line: expected a schedule and a command\n"
+	  "13: the schedule never fires: no month has that day\n"
+	  "15: carriage return at the end of the line (DOS line endings): cron keeps it as part of the line\n"
+	  "17: no newline at the end of the file: cron takes the crontab as broken\n" },
+	{ "shell words: assignments, redirections, lists", LINT_USER, NULL, 0,
+	  "0 1 * * * FOO=1 exec cronguard --bogus -- /a\n"
+	  "0 2 * * * cronguard -n a -- /a 2>&1 | logger; /usr/bin/env X=1 cronguard --bogus2 -- /b\n"
+	  "0 3 * * * test -x /usr/bin/cronguard && cronguard -n a -- /a >/dev/null\n"
+	  "0 4 * * * echo cronguard --bogus3\n"
+	  "0 5 * * * \"cronguard\" --bogus4 -- /a\n"
+	  "0 6 * * * (cronguard --bogus5 -- /a)\n"
+	  "0 7 * * * cronguard -n a -- /a > \"/tmp/x y\" 2>'/tmp/e f'; cronguard --bogus6 -- /b\n",
+	  "1: unknown cronguard option '--bogus' (if it is the command, put -- before it)\n"
+	  "2: unknown cronguard option '--bogus2' (if it is the command, put -- before it)\n"
+	  "5: unknown cronguard option '--bogus4' (if it is the command, put -- before it)\n"
+	  "6: unknown cronguard option '--bogus5' (if it is the command, put -- before it)\n"
+	  "7: unknown cronguard option '--bogus6' (if it is the command, put -- before it)\n" },
+};
+
+START_TEST(table)
+{
+	const struct lint_case *c = &cases[_i];
+	struct out o;
+	int n = lint(c->text, c->format, c->config, c->same_minute, &o);
+	int want_n = 0;
+
+	for (const char *p = c->want; *p; p++)
+		want_n += *p == '\n';
+	ck_assert_msg(strcmp(o.text, c->want) == 0, "%s: got\n%s\nwant\n%s", c->name, o.text, c->want);
+	ck_assert_int_eq(n, want_n);
+}
+END_TEST
+
+START_TEST(no_history_no_config)
+{
+	const char *text = "*/5 * * * * cronguard -n backup -- /x\n";
+	struct out o = { { 0 }, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, strlen(text), NULL, collect, &o), 0);
+	ck_assert_str_eq(o.text, "");
+	ck_assert_int_eq(lint_crontab("", 0, NULL, collect, &o), 0);
+}
+END_TEST
+
+START_TEST(nul_byte_and_binary)
+{
+	static const char text[] = "0 1 * * * /a\0b\n\xff\xfe * * * * /a\n";
+	struct out o = { { 0 }, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, NULL, collect, &o), 2);
+	ck_assert_str_eq(o.text, "1: NUL byte in the line\n"
+				 "2: not a valid crontab line: bad minute field '\xff\xfe'\n");
+}
+END_TEST
+
+/* Every option --help lists must be known to lint, with the same need for a value, as a long
+ * option, as its short form, and (unless command-line only) as a CRONGUARD_ variable. */
+START_TEST(options_match_help)
+{
+	char *help = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&help, &len);
+	unsigned seen = 0;
+
+	ck_assert_ptr_nonnull(f);
+	options_usage(f);
+	fclose(f);
+	for (line = strtok_r(help, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64] = "", arg[64] = "", shortopt = 0, text[512], var[80];
+		const char *p = strstr(line, "--");
+		int action;
+		struct out o;
+		size_t k;
+
+		if (strncmp(line, "  -", 3) != 0 && strncmp(line, "      --", 8) != 0)
+			continue;
+		if (line[2] == '-' && line[3] != '-')
+			shortopt = line[3];
+		/* options_usage prints the left column with %-28s: when it fits, the argument is
+		 * whatever follows the name inside it; a longer one always has an argument. */
+		if (strlen(line) > 30 && line[29] == ' ' && line[30] == ' ') {
+			char left[32];
+
+			memcpy(left, line, 30);
+			left[30] = '\0';
+			ck_assert_int_ge(sscanf(strstr(left, "--") + 2, "%63s %63s", name, arg), 1);
+		} else {
+			ck_assert_int_eq(sscanf(p + 2, "%63s %63s", name, arg), 2);
+		}
+		seen++;
+		action = strcmp(name, "help") == 0 || strcmp(name, "version") == 0 ||
+			 strcmp(name, "status") == 0 || strcmp(name, "dry-run") == 0 ||
+			 strcmp(name, "lint-crontab") == 0;
+
+		snprintf(text, sizeof text, "* * * * * cronguard --%s%s -- /a\n", name, arg[0] ? " 1" : "");
+		lint(text, LINT_USER, NULL, 0, &o);
+		if (action)
+			ck_assert_msg(strstr(o.text, "the command never runs"), "--%s: %s", name, o.text);
+		else
+			ck_assert_msg(o.len == 0, "--%s: %s", name, o.text);
+
+		/* A value-taking option at the end of the line, or a flag given a value. */
+		snprintf(text, sizeof text, "* * * * * cronguard --%s%s\n", name, arg[0] ? "" : "=1 -- /a");
+		lint(text, LINT_USER, NULL, 0, &o);
+		ck_assert_msg(strstr(o.text, arg[0] ? "needs a value" : "takes no value"), "--%s: %s", name,
+			      o.text);
+
+		if (shortopt) {
+			snprintf(text, sizeof text, "* * * * * cronguard -%c%s -- /a\n", shortopt, arg[0] ? " 1" : "");
+			lint(text, LINT_USER, NULL, 0, &o);
+			ck_assert_msg(action ? strstr(o.text, "never runs") != NULL : o.len == 0, "-%c: %s",
+				      shortopt, o.text);
+		}
+
+		if (strcmp(name, "help") == 0 || strcmp(name, "version") == 0 ||
+		    strcmp(name, "status") == 0 || strcmp(name, "lint-crontab") == 0)
+			continue;
+		snprintf(var, sizeof var, "CRONGUARD_");
+		for (k = 0; name[k]; k++)
+			var[10 + k] = name[k] == '-' ? '_' : (char)(name[k] - 'a' + 'A');
+		var[10 + k] = '\0';
+		snprintf(text, sizeof text, "%s=%s\n", var, arg[0] ? "1" : "no");
+		lint(text, LINT_USER, NULL, 0, &o);
+		ck_assert_msg(o.len == 0, "%s: %s", var, o.text);
+	}
+	free(help);
+	ck_assert_uint_ge(seen, 50);
+}
+END_TEST
+
+/* State files as state.c writes them. */
+static void write_state(const char *dir, const char *job, enum run_state state, double seconds,
+			json_t *old, json_t **doc)
+{
+	struct run_record rec = { .job = job, .host = "h1", .state = state,
+				  .start_us = 1700000000000000, .duration_us = (int64_t)(seconds * 1e6) };
+	char path[4096];
+
+	rec.end_us = rec.start_us + rec.duration_us;
+	snprintf(rec.run_id, sizeof rec.run_id, "00000000-0000-4000-8000-000000000000");
+	*doc = state_update(old, &rec);
+	ck_assert_ptr_nonnull(*doc);
+	snprintf(path, sizeof path, "%s/%s.json", dir, job);
+	ck_assert_int_eq(json_dump_file(*doc, path, JSON_INDENT(2)), 0);
+}
+
+static const struct lint_job *find(const struct lint_history *h, const char *name)
+{
+	for (size_t i = 0; i < h->njobs; i++)
+		if (strcmp(h->jobs[i].name, name) == 0)
+			return &h->jobs[i];
+	return NULL;
+}
+
+START_TEST(history_from_state_files)
+{
+	char dir[] = "/tmp/cg-lint-XXXXXX", path[4096], err[256];
+	struct lint_history h;
+	json_t *a, *b, *c;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* A success of 7m, then a failure of 2m: the longer of the two is the usual one. */
+	write_state(dir, "backup", RUN_SUCCESS, 420.5, NULL, &a);
+	write_state(dir, "backup", RUN_FAILURE, 120, a, &b);
+	json_decref(a);
+	json_decref(b);
+	/* A timeout of 1h is a run too; a skip and an error say nothing about the length. */
+	write_state(dir, "slow", RUN_TIMEOUT, 3600, NULL, &a);
+	write_state(dir, "skipped", RUN_SKIPPED_LOCKED, 0.002, NULL, &b);
+	write_state(dir, "broken", RUN_ERROR, 5, NULL, &c);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	snprintf(path, sizeof path, "%s/torn.json", dir);
+	f = fopen(path, "w");
+	fputs("{\"last_run\": {\"dur", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/.backup.json.Xy12ab", dir);
+	f = fopen(path, "w");
+	fputs("{}", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/cronguard.conf", dir);
+	f = fopen(path, "w");
+	fputs("lock = yes\n", f);
+	fclose(f);
+
+	ck_assert_int_eq(lint_history_load(&h, dir, path, err, sizeof err), 0);
+	ck_assert_uint_eq(h.njobs, 2);
+	ck_assert_ptr_nonnull(find(&h, "backup"));
+	ck_assert_uint_eq(find(&h, "backup")->duration_ms, 420500);
+	ck_assert_ptr_nonnull(find(&h, "slow"));
+	ck_assert_uint_eq(find(&h, "slow")->duration_ms, 3600000);
+	ck_assert_str_eq(h.config, "lock = yes\n");
+	ck_assert_uint_eq(h.config_len, 11);
+	lint_history_free(&h);
+
+	ck_assert_int_eq(lint_history_load(&h, "/nonexistent/cronguard", NULL, err, sizeof err), 0);
+	ck_assert_uint_eq(h.njobs, 0);
+	ck_assert_ptr_null(h.config);
+	ck_assert_int_eq(lint_history_load(&h, dir, "/nonexistent/cronguard.conf", err, sizeof err), -1);
+	ck_assert_str_eq(err, "cannot read /nonexistent/cronguard.conf: No such file or directory");
+
+	snprintf(path, sizeof path, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
+/* The whole path --lint-crontab takes: file, state dir, config, "FILE:LINE: message". */
+START_TEST(lint_file_prints_file_line_message)
+{
+	char dir[] = "/tmp/cg-lint-XXXXXX", crontab[256], conf[256], err[256], *text = NULL;
+	size_t len = 0;
+	json_t *doc;
+	FILE *f, *out;
+	int n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_state(dir, "backup", RUN_SUCCESS, 600, NULL, &doc);
+	json_decref(doc);
+	snprintf(crontab, sizeof crontab, "%s/crontab", dir);
+	f = fopen(crontab, "w");
+	fputs("*/5 * * * * cronguard -n backup -- /usr/local/bin/backup.sh\n"
+	      "*/5 * * * * cronguard -n pgdump -- pg_dump -f /srv/db-$(date +%F).sql\n", f);
+	fclose(f);
+	snprintf(conf, sizeof conf, "%s/conf", dir);
+	f = fopen(conf, "w");
+	fputs("[pgdump]\nlock = yes\n", f);
+	fclose(f);
+
+	out = open_memstream(&text, &len);
+	n = lint_file(crontab, dir, conf, out, err, sizeof err);
+	fclose(out);
+	ck_assert_int_eq(n, 2);
+	{
+		char want[8192];
+
+		snprintf(want, sizeof want,
+			 "%s:1: job backup can start again 5m after a run, but a recent run took 10m, and the line has no --lock: runs will overlap\n"
+			 "%s:2: unescaped %% in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%%\n",
+			 crontab, crontab);
+		ck_assert_str_eq(text, want);
+	}
+	free(text);
+
+	out = open_memstream(&text, &len);
+	ck_assert_int_eq(lint_file("/nonexistent/crontab", dir, NULL, out, err, sizeof err), -1);
+	fclose(out);
+	ck_assert_str_eq(err, "cannot read /nonexistent/crontab: No such file or directory");
+	ck_assert_str_eq(text, "");
+	free(text);
+
+	snprintf(conf, sizeof conf, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(conf), 0);
+}
+END_TEST
+
+Suite *lint_suite(void)
+{
+	Suite *s = suite_create("lint");
+	TCase *tc = tcase_create("crontabs");
+
+	tcase_add_loop_test(tc, table, 0, (int)(sizeof cases / sizeof *cases));
+	tcase_add_test(tc, no_history_no_config);
+	tcase_add_test(tc, nul_byte_and_binary);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("options");
+	tcase_add_test(tc, options_match_help);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("history");
+	tcase_add_test(tc, history_from_state_files);
+	tcase_add_test(tc, lint_file_prints_file_line_message);
+	suite_add_tcase(s, tc);
+	return s;
+}
