@@ -322,7 +322,7 @@ static int enter_cluster(struct job *j, enum run_state *ended)
 	case ETCD_UNREACHABLE:
 		if (j->opts.etcd_fail_open) {
 			/* Said on stderr and kept as the run's reason: it ran unguarded. */
-			diag_error("--etcd-fail-open: running without the cluster gate: %s", j->reason);
+			diag_error("%s", j->reason);
 			return 0;
 		}
 		*ended = RUN_ERROR;
