@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "etcd.h"
+#include "fileio.h"
 #include "etcd_proto.h"
 #include "http.h"
 
@@ -104,42 +105,6 @@ static int nap(const sigset_t *stop, int64_t ms)
 	return s > 0 ? s : 0;
 }
 
-/* A secret is the file's content without one trailing newline; it goes into a JSON body,
- * so a control character in it is refused rather than sent. */
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[4097];
-	size_t n = 0;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
-	char *s = NULL;
-
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot read --etcd-password-file %s: %s", path, strerror(e));
-		errno = e;
-		return NULL;
-	}
-	while (n < sizeof buf - 1 && ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0 ||
-				       (r < 0 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
-	close(fd);
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	if (n == 0 || n >= sizeof buf - 2)
-		snprintf(err, errlen, "--etcd-password-file %s: %s", path, n ? "too long" : "empty");
-	else if (strcspn(buf, "\r\n\t\x7f\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10"
-			 "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f") != n)
-		snprintf(err, errlen, "--etcd-password-file %s: holds a control character", path);
-	else if (!(s = strdup(buf)))
-		snprintf(err, errlen, "out of memory");
-	explicit_bzero(buf, sizeof buf);
-	if (!s)
-		errno = EINVAL;
-	return s;
-}
 
 static void wipe_free(char **s)
 {
@@ -157,8 +122,10 @@ static int client_init(struct client *c, const struct options *o, const sigset_t
 	/* Verification is always on: a lock server anyone can impersonate is no lock. */
 	c->tls = (struct http_tls){ .ca_file = o->etcd_ca_file, .client_cert = o->etcd_cert,
 				    .client_key = o->etcd_key };
-	if (o->etcd_user && !(c->password = read_secret(o->etcd_password_file, err, errlen)))
+	if (o->etcd_user && !(c->password = fileio_read_secret(o->etcd_password_file, err, errlen))) {
+		errno = EINVAL;
 		return -1;
+	}
 	if (!(c->http = http_session_new(err, errlen))) {
 		wipe_free(&c->password);
 		errno = ENOMEM;

@@ -98,3 +98,38 @@ char *fileio_read(const char *path, size_t max, int nofollow, size_t *len)
 	*len = n;
 	return buf;
 }
+
+char *fileio_read_secret(const char *path, char *err, size_t errlen)
+{
+	char buf[4098];
+	size_t n = 0;
+	ssize_t r;
+	char *s = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while (n < sizeof buf - 1 && ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0 ||
+				       (r < 0 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	close(fd);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	if (n == 0 || n > 4096) {
+		snprintf(err, errlen, "%s: %s", path, n ? "longer than 4096 bytes" : "empty");
+	} else {
+		size_t i = 0;
+		while (i < n && (unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f)
+			i++;
+		if (i < n)
+			snprintf(err, errlen, "%s: holds a control character", path);
+		else if (!(s = strdup(buf)))
+			snprintf(err, errlen, "out of memory");
+	}
+	explicit_bzero(buf, sizeof buf);
+	return s;
+}

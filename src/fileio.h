@@ -21,4 +21,10 @@ int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mo
  * NULL with errno: ENOENT, EINVAL not a regular file, EFBIG past MAX bytes, ENOMEM... */
 char *fileio_read(const char *path, size_t max, int nofollow, size_t *len);
 
+/* fileio_read_secret returns the secret in PATH: its content without one trailing newline,
+ * in memory the caller wipes (explicit_bzero) and frees. A secret goes into a header or a
+ * JSON body, so an empty one, one over 4096 bytes or one with a control character (a CR, a
+ * second line) is refused. NULL with ERR saying why, never quoting the secret. */
+char *fileio_read_secret(const char *path, char *err, size_t errlen);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "encode.h"
 #include "sink_influx.h"
 
@@ -157,50 +158,6 @@ int influx_url(FILE *out, const char *url)
 	return ferror(out) ? -1 : 0;
 }
 
-/* A secret is the file's content without one trailing newline; it goes into a header,
- * so a control character in it (a CR, a second line) is refused rather than sent. */
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[4097];
-	size_t n = 0;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *s;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while (n < sizeof buf - 1 && ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0 ||
-				       (r < 0 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
-	close(fd);
-	if (n == sizeof buf - 1) {
-		snprintf(err, errlen, "%s: longer than %zu bytes", path, sizeof buf - 2);
-		explicit_bzero(buf, sizeof buf);
-		return NULL;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (is_control((unsigned char)buf[i])) {
-			snprintf(err, errlen, "%s: holds a control character", path);
-			explicit_bzero(buf, sizeof buf);
-			return NULL;
-		}
-	}
-	if (n == 0) {
-		snprintf(err, errlen, "%s: empty", path);
-		return NULL;
-	}
-	s = strdup(buf);
-	explicit_bzero(buf, sizeof buf);
-	if (!s)
-		snprintf(err, errlen, "out of memory");
-	return s;
-}
 
 /* "Basic base64(USER:SECRET)" into F; 1.x also takes u= and p= in the query, but URLs
  * end up in logs. */
@@ -231,8 +188,8 @@ int influx_authorization(const struct options *o, char **value, char *err, size_
 	*value = NULL;
 	if (!o->influx_token_file && !o->influx_user)
 		return 0;
-	secret = read_secret(o->influx_token_file ? o->influx_token_file : o->influx_password_file,
-			     err, errlen);
+	secret = fileio_read_secret(o->influx_token_file ? o->influx_token_file
+							 : o->influx_password_file, err, errlen);
 	if (!secret)
 		return -1;
 	f = open_memstream(&text, &len);
