@@ -37,5 +37,7 @@ a dry run|0|-n d --splay 10m --lock --dry-run -- true
 --status (the quiet run failed: 1)|1|--status
 a bad option|125|--splay nonsense -- true
 --help|0|--help
+sinks that refuse, a spool (libcurl loaded)|0|-n rep --report-timeout 1s --spool-max 1 --webhook http://127.0.0.1:1/x --pushgateway http://127.0.0.1:1 -- true
+etcd out of reach, failing open|0|-n cl --etcd http://127.0.0.1:1 --once-per 1d --etcd-fail-open -- true
 EOF2
 done_testing
