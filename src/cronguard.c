@@ -427,6 +427,18 @@ static void record(struct job *j, enum run_state state)
 	r->output = NULL;
 }
 
+/* A gate ended the run before the command: a skip is quiet (cron mails any output), an
+ * error is one line and 125, or 128+N when signal N ended a wait. */
+static void ended_early(struct job *j, enum run_state state)
+{
+	if (state != RUN_ERROR) {
+		diag_verbose("skipped: %s", j->reason);
+		return;
+	}
+	diag_error("%s", j->reason);
+	j->rec.exit_code = j->rec.signal ? 128 + j->rec.signal : EXIT_CANCELED;
+}
+
 static int exit_status(const struct job *j)
 {
 	if (record_state_is_skip(j->rec.state))
@@ -493,40 +505,27 @@ int main(int argc, char **argv)
 	j.start_mono_us = clock_us(CLOCK_MONOTONIC);
 	if (sig) {
 		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));
-		diag_error("%s", j.reason);
 		j.rec.signal = sig;
-		j.rec.exit_code = 128 + sig;
 		state = RUN_ERROR;
+		ended_early(&j, state);
 		goto done;
 	}
 
 	/* 3. Active node: only where the VIP is (or, with --standby, is not). */
 	if (check_vip(&j, &state) < 0) {
-		if (state == RUN_ERROR) {
-			diag_error("%s", j.reason);
-			j.rec.exit_code = EXIT_CANCELED;
-		}
-		diag_verbose("skipped: %s", j.reason);
+		ended_early(&j, state);
 		goto done;
 	}
 
 	/* 4. Local lock: never two runs of this job at once on this host. */
 	if (take_lock(&j, &state) < 0) {
-		if (state == RUN_ERROR) {
-			diag_error("%s", j.reason);
-			j.rec.exit_code = j.rec.signal ? 128 + j.rec.signal : EXIT_CANCELED;
-		}
-		diag_verbose("skipped: %s", j.reason);
+		ended_early(&j, state);
 		goto done;
 	}
 
 	/* 5. Cluster: a cluster-wide lock, then this period's slot, on etcd. */
 	if (enter_cluster(&j, &state) < 0) {
-		if (state == RUN_ERROR) {
-			diag_error("%s", j.reason);
-			j.rec.exit_code = j.rec.signal ? 128 + j.rec.signal : EXIT_CANCELED;
-		}
-		diag_verbose("skipped: %s", j.reason);
+		ended_early(&j, state);
 		goto release;
 	}
 
