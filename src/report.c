@@ -33,6 +33,7 @@ struct item {
 	char *body;                /* owned, unless from the spool */
 	size_t body_len;
 	struct spool_entry *spooled;   /* resent from the spool, or NULL for this run's */
+	char ahead[192];           /* this run's record, spooled before sending ("" if not) */
 };
 
 struct outbox {
@@ -255,7 +256,8 @@ static int queue_run(struct outbox *ob, const struct options *o, const struct ru
  * failure's log line. AUTH names the credentials a resend must add ("none", "influx"). */
 static const char *spool_record(struct spool *sp, const struct options *o,
 				const struct run_record *rec, const char *sink, const char *auth,
-				char *url, char *body, size_t body_len, const char *content_type)
+				char *url, char *body, size_t body_len, const char *content_type,
+				char name[192])
 {
 	struct spool_entry e = { .start_us = rec->start_us, .url = url, .body = body,
 				 .body_len = body_len, .content_type = (char *)content_type };
@@ -271,7 +273,28 @@ static const char *spool_record(struct spool *sp, const struct options *o,
 		diag_error("cannot spool the %s record: %s", sink, err);
 		return "; could not be spooled: record dropped";
 	}
+	if (name)
+		snprintf(name, 192, "%s", e.name);
 	return "; spooled for a later run";
+}
+
+/* Write-ahead: this run's timestamped records (influx, webhook) go into the spool, durably,
+ * before they are sent, so a cronguard killed while reporting loses nothing; the next run
+ * sends them (a point overwrites itself, a webhook carries its run id for receivers to
+ * drop a repeat). Without a spool (--spool-max 0) they are only sent. */
+static void spool_ahead(struct outbox *ob, struct spool *sp, const struct options *o,
+			const struct run_record *rec)
+{
+	for (size_t i = 0; i < ob->n; i++) {
+		struct item *it = &ob->items[i];
+		struct http_request *r = &ob->reqs[i];
+
+		if (it->spooled || o->spool_max == 0 ||
+		    (strcmp(it->sink, "influx") != 0 && strcmp(it->sink, "webhook") != 0))
+			continue;
+		spool_record(sp, o, rec, it->sink, r->authorization ? "influx" : "none", it->url,
+			     it->body, it->body_len, r->content_type, it->ahead);
+	}
 }
 
 /* Reads the results: spooled records delivered or refused leave the spool, this run's
@@ -300,6 +323,9 @@ static int settle(struct outbox *ob, struct spool *sp, const struct options *o,
 			kept += !r->delivered && !r->refused;
 			continue;
 		}
+		/* Written ahead, this run's record leaves the spool once it is settled. */
+		if (it->ahead[0] && (r->delivered || r->refused))
+			spool_remove(sp, it->ahead);
 		if (r->delivered)
 			continue;
 		failed++;
@@ -307,9 +333,11 @@ static int settle(struct outbox *ob, struct spool *sp, const struct options *o,
 			fate = "";
 		else if (r->refused)
 			fate = "; not spooled: the server refused it";
+		else if (it->ahead[0])
+			fate = "; spooled for a later run";
 		else
 			fate = spool_record(sp, o, rec, it->sink, r->authorization ? "influx" : "none",
-					    it->url, it->body, it->body_len, r->content_type);
+					    it->url, it->body, it->body_len, r->content_type, NULL);
 		log_failure(it->sink, it->url, r->error, fate);
 	}
 	if (kept > 0)
@@ -345,7 +373,7 @@ static void hold_influx(struct spool *sp, const struct options *o, const struct 
 
 	RENDER(&url, &ulen, influx_url(out, o->influx));
 	RENDER(&body, &blen, influx_format_line(out, rec));
-	fate = url && body ? spool_record(sp, o, rec, "influx", "influx", url, body, blen, CT_TEXT)
+	fate = url && body ? spool_record(sp, o, rec, "influx", "influx", url, body, blen, CT_TEXT, NULL)
 			   : "; out of memory: record dropped";
 	diag_error("influx record of run %s: %s", rec->run_id, fate + 2);
 	free(url);
@@ -375,6 +403,7 @@ int report_send(const struct options *o, const struct run_record *rec)
 	}
 	queue_spooled(&ob, &sp, o, influx_auth && influx_auth[0] ? influx_auth : NULL);
 	failed += queue_run(&ob, o, rec, influx_auth);
+	spool_ahead(&ob, &sp, o, rec);
 	if (ob.n > 0) {
 		int64_t left = deadline - now_ms();
 		http_run_all(ob.reqs, ob.n, left > 0 ? (uint64_t)left : 1, &tls);

@@ -201,15 +201,29 @@ cg -n f_influx --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --influx "$H/v
 	--influx-token-file "$WORK/token" -- sh -c 'exit 7'
 check "influx 503: exit 7, logged and spooled" eval 'rc_is 7 && stderr_has "report to influx .* failed: HTTP 503" && stderr_has "spooled"'
 
+# Killed while reporting: the record was written to the spool before it was sent, so the
+# next run still delivers it.
+setmode killhang hang
+"$CRONGUARD" --no-syslog -n f_kill --state-dir "$ST" --report-timeout 30s --webhook "$H/killhang/h" \
+	-- true >/dev/null 2>&1 &
+KPID=$!
+received() { [ "$(count killhang)" -ge 1 ]; }
+wait_until 10 received
+kill -KILL "$KPID"
+wait "$KPID" 2>/dev/null
+check "killed while reporting: its webhook record is already in the spool" \
+	test -n "$(find "$ST/spool" -name '*-f_kill-*.webhook')"
+SPOOLED[$(run_id_of f_kill)]=$H/killhang/h
+
 check "spool: one file per undelivered timestamped record, none for pings" test \
-	"$(find "$ST/spool" -type f -name '*.webhook' | wc -l) $(find "$ST/spool" -type f -name '*.influx' | wc -l) $(find "$ST/spool" -type f ! -name '*.webhook' ! -name '*.influx' | wc -l)" = "7 1 0"
+	"$(find "$ST/spool" -type f -name '*.webhook' | wc -l) $(find "$ST/spool" -type f -name '*.influx' | wc -l) $(find "$ST/spool" -type f ! -name '*.webhook' ! -name '*.influx' | wc -l)" = "8 1 0"
 check "spool: the directory is private (0700)" test "$(stat -c %a "$ST/spool")" = 700
 check "secrets: the token is in no log line and no spool file" eval \
 	'! grep -rq sekrit "$WORK"/run*.err "$ST/spool"'
 
 # ---- the next run delivers the spool: nothing lost, nothing twice ----
 
-for k in hang slow err500 reset down v2down; do setmode "$k" 200; done
+for k in hang slow err500 reset down v2down killhang; do setmode "$k" 200; done
 start_fake late --port "$DEAD_PORT"
 cg -n flush --state-dir "$ST" --report-timeout 10s --webhook "$H/okhook/flush" \
 	--influx "$H/v2down/api/v2/write?org=o&bucket=b" --influx-token-file "$WORK/token" -- true
