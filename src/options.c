@@ -654,6 +654,7 @@ static int conf_entry(void *ctx, unsigned line, const char *key, const char *val
 
 /* The config file may hold credentials and decides what runs as whom: refuse one that others
  * could have written, as sudo and ssh do. */
+/* Returns 1 when PATH was read, 0 when it is absent and need not exist, -1 on error. */
 static int read_config(struct loader *ld, const char *path, int must_exist)
 {
 	struct stat st;
@@ -705,7 +706,7 @@ static int read_config(struct loader *ld, const char *path, int must_exist)
 	free(text);
 	if (rc == -1 && bad_line)
 		return fail(ld, "%s:%u: %s", path, bad_line, why);
-	return rc ? -1 : 0;
+	return rc ? -1 : 1;
 }
 
 static void env_name(int id, char *buf, size_t len)
@@ -835,7 +836,7 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 	struct cli_item *cli;
 	size_t ncli = 0, ncap = 0;
 	const char *config = NULL, *name = NULL;
-	int must_exist = 1, c, rc = -1;
+	int must_exist = 1, found, c, rc = -1;
 
 	memset(o, 0, sizeof *o);
 	o->kill_after_ms = 10000;
@@ -937,9 +938,10 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 		config = SYSCONFDIR "/cronguard.conf";
 		must_exist = 0;
 	}
-	if (read_config(&ld, config, must_exist) < 0)
+	found = read_config(&ld, config, must_exist);
+	if (found < 0)
 		goto out;
-	if (must_exist || access(config, F_OK) == 0)
+	if (found)
 		set_str(&o->config, config);
 	if (check_env_names(&ld) < 0 || apply_env(&ld) < 0)
 		goto out;
