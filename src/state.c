@@ -105,9 +105,30 @@ int state_mkdirs(const char *dir, unsigned mode)
 	return 0;
 }
 
+/* The JSON document in DIR/NAME; NULL with errno ENOENT when there is none, or with JERR
+ * saying why it could not be read. */
+static json_t *load(const char *dir, const char *name, json_error_t *jerr)
+{
+	char path[4200];
+	char *text;
+	size_t len;
+	json_t *doc;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	text = fileio_read(path, 1 << 20, 1, &len);
+	if (!text) {
+		snprintf(jerr->text, sizeof jerr->text, "%s", strerror(errno));
+		return NULL;
+	}
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, jerr);
+	free(text);
+	errno = EINVAL;
+	return doc;
+}
+
 int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen)
 {
-	char path[4096], name[80];
+	char name[80], prev[90];
 	json_t *old = NULL, *doc = NULL;
 	json_error_t jerr;
 	char *text = NULL;
@@ -115,16 +136,20 @@ int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen
 	int dfd = -1, rc = -1, warn = 0;
 	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
+	if (strlen(dir) > 4000) {
+		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
+		return -1;
+	}
 	snprintf(name, sizeof name, "%s.json", rec->job);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
-		snprintf(err, errlen, "state dir %s: path too long", dir);
-		return -1;
-	}
-	if (state_mkdirs(dir, mode) < 0) {
-		snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
-		return -1;
-	}
+	snprintf(prev, sizeof prev, ".%s.prev", name);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT) {
+		if (state_mkdirs(dir, mode) < 0) {
+			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (dfd < 0) {
 		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
 		return -1;
@@ -136,27 +161,35 @@ int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen
 			goto out;
 		}
 	}
-	old = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!old && access(path, F_OK) == 0) {
-		snprintf(err, errlen, "state file %s was unreadable (%s); starting it afresh", path,
-			 jerr.text);
+	/* A fixed hash seed: these are our own small files, and the default seed costs an open
+	 * and read of /dev/urandom on every run. */
+	json_object_seed(0x63726f6e);
+	old = load(dir, name, &jerr);
+	if (!old && errno != ENOENT) {
+		/* Torn by a crash, most likely: the state before it is in the spare file. */
+		char why[sizeof jerr.text];
+
+		snprintf(why, sizeof why, "%s", jerr.text);
+		old = load(dir, prev, &jerr);
+		snprintf(err, errlen, "state file %s/%s was unreadable (%s); %s", dir, name, why,
+			 old ? "continued from the previous state in its spare file" : "starting it afresh");
 		warn = 1;
 	}
 	doc = state_update(old, rec);
 	/* 16 significant digits: microseconds on an epoch time, without %.17g noise. */
 	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) : NULL;
 	if (!text) {
-		snprintf(err, errlen, "out of memory writing %s", path);
+		snprintf(err, errlen, "out of memory writing %s/%s", dir, name);
 		goto out;
 	}
-	/* No fsync: it would double the cost of every run, the file is a summary that syslog
-	 * and the sinks also carry, ext4 flushes a file renamed over another by itself, and an
-	 * empty or torn file after a power loss is read as "no history" and rebuilt, with a
-	 * warning. JSON_INDENT output ends without a newline; a text file wants one. */
+	/* No fsync: it would double the cost of every run, and the file is a summary that syslog
+	 * and the sinks also carry. The spare file is what makes that safe: after a power loss
+	 * NAME.json may be torn, but .NAME.json.prev then holds the state before it, written
+	 * a run earlier. JSON_INDENT output ends without a newline; a text file wants one. */
 	len = strlen(text);
 	text[len] = '\n';
-	if (fileio_replace(dfd, name, text, len + 1, 0644, 0) < 0) {
-		snprintf(err, errlen, "cannot write state file %s: %s", path, strerror(errno));
+	if (fileio_swap(dfd, name, prev, text, len + 1, 0644) < 0) {
+		snprintf(err, errlen, "cannot write state file %s/%s: %s", dir, name, strerror(errno));
 		goto out;
 	}
 	rc = warn;

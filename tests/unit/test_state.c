@@ -101,6 +101,95 @@ START_TEST(corrupt_file_is_replaced_with_a_warning)
 }
 END_TEST
 
+static json_int_t runs_in(const char *name)
+{
+	char path[128];
+	json_t *doc;
+	json_int_t n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	doc = json_load_file(path, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	n = json_integer_value(json_object_get(doc, "runs"));
+	json_decref(doc);
+	return n;
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(spare_keeps_the_state_before)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	char err[256], path[128];
+	struct stat a, b;
+
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), 1);
+	for (int i = 2; i <= 4; i++) {
+		ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+		ck_assert_int_eq(runs_in("job.json"), i);
+		ck_assert_int_eq(runs_in(".job.json.prev"), i - 1);
+	}
+	/* The two files trade places: no new inode per save. */
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	ck_assert_int_eq(stat(path, &a), 0);
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/.job.json.prev", dir);
+	ck_assert_int_eq(stat(path, &b), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	ck_assert_int_eq(b.st_mode & 0777, 0644);
+}
+END_TEST
+
+START_TEST(torn_file_continues_from_the_spare)
+{
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	char err[256];
+
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	/* As a power loss can leave it: the newest file empty, the one before it whole. */
+	write_file("job.json", "");
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "unreadable"));
+	ck_assert_ptr_nonnull(strstr(err, "previous state"));
+	ck_assert_int_eq(runs_in("job.json"), 3);
+	ck_assert_uint_eq(r.consecutive_failures, 3);
+	/* Both torn: a fresh start, said so. */
+	write_file("job.json", "{\"runs\": 9");
+	write_file(".job.json.prev", "");
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "afresh"));
+	ck_assert_int_eq(runs_in("job.json"), 1);
+}
+END_TEST
+
+START_TEST(a_removed_state_is_not_resurrected)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	char err[256], path[128];
+
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	/* An operator resets a job by removing its file; the spare must not bring it back. */
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), 1);
+}
+END_TEST
+
 START_TEST(creates_missing_dirs)
 {
 	struct run_record r = rec(RUN_SUCCESS, 1000000);
@@ -134,6 +223,9 @@ Suite *state_suite(void)
 	tcase_add_test(tc, counts_failures_and_keeps_last_success);
 	tcase_add_test(tc, saves_atomically_and_reloads);
 	tcase_add_test(tc, corrupt_file_is_replaced_with_a_warning);
+	tcase_add_test(tc, spare_keeps_the_state_before);
+	tcase_add_test(tc, torn_file_continues_from_the_spare);
+	tcase_add_test(tc, a_removed_state_is_not_resurrected);
 	tcase_add_test(tc, creates_missing_dirs);
 	tcase_add_test(tc, unwritable_dir_is_an_error);
 	suite_add_tcase(s, tc);
