@@ -28,15 +28,44 @@ static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
 	return -1;
 }
 
+/* Appends S to the string of *AT bytes in BUF (LEN bytes); 0 when it does not fit. The paths
+ * and the holder line are built without stdio: this runs before the command, and printf's
+ * code, once touched, would stay resident in cronguard for as long as the command runs. */
+static int put(char *buf, size_t len, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*at + n >= len)
+		return 0;
+	memcpy(buf + *at, s, n + 1);
+	*at += n;
+	return 1;
+}
+
+/* V in decimal, in OUT. */
+static const char *decimal(uint64_t v, char out[21])
+{
+	char *p = out + 20;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 /* A lock directory someone else controls would let them hold our lock or swap the file. */
 static int safe_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (mkdir(dir, mode) < 0 && errno != EEXIST)
-		return lock_fail(err, errlen, errno, "cannot create lock directory %s: %s", dir, strerror(errno));
-	if (lstat(dir, &st) < 0)
-		return lock_fail(err, errlen, errno, "lock directory %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT || (mkdir(dir, mode) < 0 && errno != EEXIST))
+			return lock_fail(err, errlen, errno, "cannot create lock directory %s: %s", dir,
+					 strerror(errno));
+		if (lstat(dir, &st) < 0)
+			return lock_fail(err, errlen, errno, "lock directory %s: %s", dir, strerror(errno));
+	}
 	if (!S_ISDIR(st.st_mode))
 		return lock_fail(err, errlen, ENOTDIR, "lock directory %s is not a directory (a symlink?)", dir);
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
@@ -48,20 +77,27 @@ static int safe_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char dir[4096];
+	char dir[4096], uid[21];
 	mode_t mode = 0700;
+	size_t n = 0;
+	int fits;
 
 	if (geteuid() == 0) {
-		snprintf(dir, sizeof dir, "/run/lock/cronguard");
+		fits = put(dir, sizeof dir, &n, "/run/lock/cronguard");
 		mode = 0755;
 	} else if (xdg && xdg[0] == '/') {
-		snprintf(dir, sizeof dir, "%s/cronguard", xdg);
+		fits = put(dir, sizeof dir, &n, xdg) && put(dir, sizeof dir, &n, "/cronguard");
 	} else {
-		snprintf(dir, sizeof dir, "/tmp/cronguard-%u", (unsigned)geteuid());
+		fits = put(dir, sizeof dir, &n, "/tmp/cronguard-") &&
+		       put(dir, sizeof dir, &n, decimal(geteuid(), uid));
 	}
+	if (!fits)
+		return lock_fail(err, errlen, ENAMETOOLONG, "XDG_RUNTIME_DIR is too long for a lock path");
 	if (create && safe_dir(dir, mode, err, errlen) < 0)
 		return -1;
-	if ((size_t)snprintf(buf, len, "%s/%s.lock", dir, job) >= len)
+	n = 0;
+	if (!put(buf, len, &n, dir) || !put(buf, len, &n, "/") || !put(buf, len, &n, job) ||
+	    !put(buf, len, &n, ".lock"))
 		return lock_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", dir);
 	return 0;
 }
@@ -82,15 +118,23 @@ static void read_holder(int fd, char *holder, size_t len)
 
 static void write_holder(int fd, const char *host)
 {
-	char line[512];
+	char line[512], num[21];
 	struct timespec now;
-	int n;
+	size_t n = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	n = snprintf(line, sizeof line, "pid=%ld start=%lld uid=%u host=%s\n", (long)getpid(),
-		     (long long)now.tv_sec, (unsigned)geteuid(), host);
+	/* "pid=N start=EPOCH uid=N host=NAME": host names are at most 253 bytes, so it fits. */
+	put(line, sizeof line, &n, "pid=");
+	put(line, sizeof line, &n, decimal((uint64_t)getpid(), num));
+	put(line, sizeof line, &n, " start=");
+	put(line, sizeof line, &n, decimal((uint64_t)now.tv_sec, num));
+	put(line, sizeof line, &n, " uid=");
+	put(line, sizeof line, &n, decimal(geteuid(), num));
+	put(line, sizeof line, &n, " host=");
+	put(line, sizeof line, &n, host);
+	put(line, sizeof line, &n, "\n");
 	/* Only informative: a failure to write it must not fail the lock we already hold. */
-	if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0)
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, n, 0) < 0)
 		return;
 }
 
