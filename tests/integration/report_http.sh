@@ -25,25 +25,24 @@ UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 start_fake() { # NAME [--port N] [--tls CERT KEY]: sets PORT
 	local name=$1
 	shift
-	rm -f "$WORK/$name.port"
-	start_bg "$WORK/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$WORK/$name.port" \
-		--log "$WORK/$name.log" "$@"
-	if ! wait_until 10 test -s "$WORK/$name.port"; then
-		not_ok "httpfake $name starts"
-		sed 's/^/#   /' "$WORK/$name.server.log"
-		finish
+	rm -f "$T_TMP/$name.port"
+	start_bg "$T_TMP/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$T_TMP/$name.port" \
+		--log "$T_TMP/$name.log" "$@"
+	if ! wait_for 10 test -s "$T_TMP/$name.port"; then
+		sed 's/^/#   /' "$T_TMP/$name.server.log"
+		bail_out "httpfake $name starts"
 	fi
-	PORT=$(cat "$WORK/$name.port")
+	PORT=$(cat "$T_TMP/$name.port")
 }
 
 start_fake main
 H=http://127.0.0.1:$PORT
-LOG=$WORK/main.log
+LOG=$T_TMP/main.log
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-	-addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-	>"$WORK/openssl.log" 2>&1 || { not_ok "openssl makes a test certificate"; finish; }
-start_fake tls --tls "$WORK/cert.pem" "$WORK/key.pem"
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$T_TMP/key.pem" -out "$T_TMP/cert.pem" \
+	>"$T_TMP/openssl.log" 2>&1 || bail_out "openssl makes a test certificate"
+start_fake tls --tls "$T_TMP/cert.pem" "$T_TMP/key.pem"
 HS=https://127.0.0.1:$PORT
 
 setmode() { curl -s -o /dev/null -X POST "$H/_mode?key=$1&mode=$2"; }
@@ -51,7 +50,7 @@ q() { python3 "$HTTPFAKE" query "$@"; }
 count() { q "$LOG" --key "$@" --print count; }
 run_id_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["last_run"]["run_id"])' "$ST/$1.json"; }
 
-ST=$WORK/state
+ST=$T_TMP/state
 
 # libcurl is opened at run time, by the runs that report: linking it would cost every run.
 check "the binary does not link libcurl" eval '! ldd "$CRONGUARD" | grep -q libcurl'
@@ -85,7 +84,7 @@ check "timeout: exit 124, pinged /124" eval \
 
 setmode lim limit:100
 cg -n p5 --state-dir "$ST" --ping "$H/lim/check5" -- seq 1 500
-BODY=$WORK/p5.body
+BODY=$T_TMP/p5.body
 q "$LOG" --key lim --print body >"$BODY"
 check "Ping-Body-Limit 100 honoured: body of at most 100 bytes" test "$(wc -c <"$BODY")" -le 100
 check "Ping-Body-Limit: head and tail kept, middle elided" eval \
@@ -93,11 +92,11 @@ check "Ping-Body-Limit: head and tail kept, middle elided" eval \
 
 # ---- skips and --fail-after: the alerting sinks stay quiet ----
 
-start_bg "$WORK/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$WORK/holder" \
-	--lock-file "$WORK/job.lock" -- sh -c "touch '$WORK/held'; exec sleep 30"
+start_bg "$T_TMP/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$T_TMP/holder" \
+	--lock-file "$T_TMP/job.lock" -- sh -c "touch '$T_TMP/held'; exec sleep 30"
 HOLDER=$LAST_PID
-check "lock holder is running" wait_until 10 test -e "$WORK/held"
-cg -n skipper --state-dir "$ST" --lock-file "$WORK/job.lock" --ping "$H/skipkey/c" \
+check "lock holder is running" wait_for 10 test -e "$T_TMP/held"
+cg -n skipper --state-dir "$ST" --lock-file "$T_TMP/job.lock" --ping "$H/skipkey/c" \
 	--webhook "$H/skipkey/hook" -- true
 stop_bg "$HOLDER"
 check "skip: exit 0, nothing sent to ping nor webhook" eval 'rc_is 0 && no_diag && test "$(count skipkey)" = 0'
@@ -135,17 +134,17 @@ EOF
 
 # ---- InfluxDB 2.x write (the token header), against the recorder ----
 
-printf 'sekrit-token\n' >"$WORK/token"
+printf 'sekrit-token\n' >"$T_TMP/token"
 cg -n ix --state-dir "$ST" --influx "$H/v2ok/api/v2/write?org=o&bucket=b" \
-	--influx-token-file "$WORK/token" -- true
+	--influx-token-file "$T_TMP/token" -- true
 check "influx 2.x: delivered, nothing logged" eval 'rc_is 0 && no_diag'
 check "influx 2.x: Authorization: Token from the file" test "$(q "$LOG" --key v2ok --print header:authorization)" = "Token sekrit-token"
 check "influx 2.x: precision=ms in the URL" test "$(q "$LOG" --key v2ok --print path)" = "/v2ok/api/v2/write?org=o&bucket=b&precision=ms"
 check "influx 2.x: one point of measurement cronguard" grep -Eq '^cronguard,host=[^ ]+,job=ix,state=success exit_code=0i,.* [0-9]{13}$' \
 	<<<"$(q "$LOG" --key v2ok --print body)"
 
-printf 'pw\n' >"$WORK/pw"
-cg -n ib --state-dir "$ST" --influx "$H/v1ok/write?db=x" --influx-user bob --influx-password-file "$WORK/pw" -- true
+printf 'pw\n' >"$T_TMP/pw"
+cg -n ib --state-dir "$ST" --influx "$H/v1ok/write?db=x" --influx-user bob --influx-password-file "$T_TMP/pw" -- true
 check "influx 1.x: Basic auth in a header, no u= nor p= in the URL (URLs reach logs)" eval \
 	'rc_is 0 && test "$(q "$LOG" --key v1ok --print path)" = "/v1ok/write?db=x&precision=ms" && test "$(q "$LOG" --key v1ok --print header:authorization)" = "Basic Ym9iOnB3"'
 
@@ -194,11 +193,11 @@ setmode pinghang hang
 cg -n f_ping --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --ping "$H/pinghang/c" -- sh -c 'exit 7'
 # The start ping and the final ping are each bounded by the report timeout.
 check "hanging ping: exit 7, start and final ping logged, done within 2 timeouts + 2 s" eval \
-	'rc_is 7 && within_ms $((LIMIT_MS + TIMEOUT_S * 1000)) && stderr_has "report to ping .* failed: .* (start)" && test "$(grep -c "report to ping" "$ERR")" = 2'
+	'rc_is 7 && within_ms $((LIMIT_MS + TIMEOUT_S * 1000)) && stderr_has "report to ping .* failed: .* (start)" && test "$(grep -c "report to ping" "$ERR_FILE")" = 2'
 
 setmode v2down 503
 cg -n f_influx --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --influx "$H/v2down/api/v2/write?org=o&bucket=b" \
-	--influx-token-file "$WORK/token" -- sh -c 'exit 7'
+	--influx-token-file "$T_TMP/token" -- sh -c 'exit 7'
 check "influx 503: exit 7, logged and spooled" eval 'rc_is 7 && stderr_has "report to influx .* failed: HTTP 503" && stderr_has "spooled"'
 
 # Killed while reporting: the record was written to the spool before it was sent, so the
@@ -208,7 +207,7 @@ setmode killhang hang
 	-- true >/dev/null 2>&1 &
 KPID=$!
 received() { [ "$(count killhang)" -ge 1 ]; }
-wait_until 10 received
+wait_for 10 received
 kill -KILL "$KPID"
 wait "$KPID" 2>/dev/null
 check "killed while reporting: its webhook record is already in the spool" \
@@ -219,19 +218,19 @@ check "spool: one file per undelivered timestamped record, none for pings" test 
 	"$(find "$ST/spool" -type f -name '*.webhook' | wc -l) $(find "$ST/spool" -type f -name '*.influx' | wc -l) $(find "$ST/spool" -type f ! -name '*.webhook' ! -name '*.influx' | wc -l)" = "8 1 0"
 check "spool: the directory is private (0700)" test "$(stat -c %a "$ST/spool")" = 700
 check "secrets: the token is in no log line and no spool file" eval \
-	'! grep -rq sekrit "$WORK"/run*.err "$ST/spool"'
+	'! grep -rq sekrit "$T_TMP"/run*.err "$ST/spool"'
 
 # ---- the next run delivers the spool: nothing lost, nothing twice ----
 
 for k in hang slow err500 reset down v2down killhang; do setmode "$k" 200; done
 start_fake late --port "$DEAD_PORT"
 cg -n flush --state-dir "$ST" --report-timeout 10s --webhook "$H/okhook/flush" \
-	--influx "$H/v2down/api/v2/write?org=o&bucket=b" --influx-token-file "$WORK/token" -- true
+	--influx "$H/v2down/api/v2/write?org=o&bucket=b" --influx-token-file "$T_TMP/token" -- true
 check "next run: exit 0, nothing logged" eval 'rc_is 0 && no_diag'
 check "next run: the spool is empty" test -z "$(ls -A "$ST/spool")"
 delivered_once() { # RUN_ID URL
 	local log=$LOG
-	[[ $2 == *":$DEAD_PORT/"* ]] && log=$WORK/late.log
+	[[ $2 == *":$DEAD_PORT/"* ]] && log=$T_TMP/late.log
 	local n
 	n=$(q "$log" --ok --print run_id 2>/dev/null | grep -c "^$1$")
 	[ "$n" = 1 ] || { echo "# $1 delivered $n times to $2"; return 1; }
@@ -254,10 +253,10 @@ check "a further run sends its own record and nothing else" test "$(q "$LOG" --o
 cg -n t1 --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --ping "$HS/tlsok/c" -- true
 check "TLS, self-signed: exit 0, refused with a certificate error" eval \
 	'rc_is 0 && stderr_has "report to ping (https://127.0.0.1:[0-9]*) failed: .*certificate"'
-check "TLS, self-signed: no request got through" test "$(q "$WORK/tls.log" --print count)" = 0
-cg -n t2 --state-dir "$ST" --ca-file "$WORK/cert.pem" --ping "$HS/tlsok/c" -- true
-check "TLS with --ca-file: delivered, nothing logged" eval 'rc_is 0 && no_diag && test "$(q "$WORK/tls.log" --ok --print count)" = 2'
+check "TLS, self-signed: no request got through" test "$(q "$T_TMP/tls.log" --print count)" = 0
+cg -n t2 --state-dir "$ST" --ca-file "$T_TMP/cert.pem" --ping "$HS/tlsok/c" -- true
+check "TLS with --ca-file: delivered, nothing logged" eval 'rc_is 0 && no_diag && test "$(q "$T_TMP/tls.log" --ok --print count)" = 2'
 cg -n t3 --state-dir "$ST" --insecure --ping "$HS/tlsok/c" -- true
-check "TLS with --insecure: delivered" eval 'rc_is 0 && no_diag && test "$(q "$WORK/tls.log" --ok --print count)" = 4'
+check "TLS with --insecure: delivered" eval 'rc_is 0 && no_diag && test "$(q "$T_TMP/tls.log" --ok --print count)" = 4'
 
-finish
+done_testing

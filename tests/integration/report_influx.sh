@@ -14,84 +14,28 @@
 need_binary influxd
 
 PASSWORD=pw-s3cret-$$
-printf '%s\n' "$PASSWORD" >"$WORK/password"
-printf 'wrong-%s\n' "$PASSWORD" >"$WORK/badpassword"
+printf '%s\n' "$PASSWORD" >"$T_TMP/password"
+printf 'wrong-%s\n' "$PASSWORD" >"$T_TMP/badpassword"
 
-# ---- the server: a temporary config from influxd's own defaults ----
+# ---- the server, with authentication on ----
 
-make_config() { # HTTP_PORT RPC_PORT
-	influxd config 2>/dev/null | python3 -c '
-import re, sys
-work, http, rpc = sys.argv[1:4]
-section, out = "", []
-for line in sys.stdin:
-    s = line.strip()
-    if s.startswith("["):
-        section = s
-    key = s.split("=", 1)[0].strip()
-    if section == "" and key == "bind-address":
-        line = "bind-address = \"127.0.0.1:%s\"\n" % rpc
-    elif section == "" and key == "reporting-enabled":
-        line = "reporting-enabled = false\n"
-    elif section == "[meta]" and key == "dir":
-        line = "  dir = \"%s/meta\"\n" % work
-    elif section == "[data]" and key == "dir":
-        line = "  dir = \"%s/data\"\n" % work
-    elif section == "[data]" and key == "wal-dir":
-        line = "  wal-dir = \"%s/wal\"\n" % work
-    elif section == "[data]" and key == "query-log-enabled":
-        line = "  query-log-enabled = false\n"
-    elif section == "[monitor]" and key == "store-enabled":
-        line = "  store-enabled = false\n"
-    elif section == "[http]" and key == "bind-address":
-        line = "  bind-address = \"127.0.0.1:%s\"\n" % http
-    elif section == "[http]" and key == "auth-enabled":
-        line = "  auth-enabled = true\n"
-    elif section == "[http]" and key == "log-enabled":
-        line = "  log-enabled = false\n"
-    elif section == "[http]" and key == "pprof-enabled":
-        line = "  pprof-enabled = false\n"
-    out.append(line)
-sys.stdout.write("".join(out))
-' "$WORK/influx" "$1" "$2" >"$WORK/influxdb.conf"
-}
-
-start_influx() { # uses $WORK/influxdb.conf; sets INFLUX_PID
-	start_bg "$WORK/influxd.log" influxd run -config "$WORK/influxdb.conf"
-	INFLUX_PID=$LAST_PID
-	wait_until 20 answers "$I/ping" 204
-}
-
-mkdir -p "$WORK/influx"
-for _ in 1 2 3; do
-	HTTP_PORT=$(free_port)
-	make_config "$HTTP_PORT" "$(free_port)"
-	I=http://127.0.0.1:$HTTP_PORT
-	start_influx && break
-	stop_bg "$INFLUX_PID"
-	I=
-done
-if [ -z "$I" ]; then
-	not_ok "influxd starts"
-	tail -20 "$WORK/influxd.log" | sed 's/^/#   /'
-	finish
-fi
+start_influxd auth
 
 influxql() { # QUERY [DB]: JSON answer on stdout
-	curl -s --max-time 10 -G "$I/query" -u "admin:$PASSWORD" --data-urlencode "q=$1" \
+	curl -s --max-time 10 -G "$INFLUX/query" -u "admin:$PASSWORD" --data-urlencode "q=$1" \
 		--data-urlencode "db=${2:-cg}" --data-urlencode epoch=ms
 }
 
 # With no user yet, InfluxDB lets the first admin be created without credentials.
-curl -s -o /dev/null --max-time 10 -X POST "$I/query" \
+curl -s -o /dev/null --max-time 10 -X POST "$INFLUX/query" \
 	--data-urlencode "q=CREATE USER admin WITH PASSWORD '$PASSWORD' WITH ALL PRIVILEGES"
 influxql "CREATE DATABASE cg" >/dev/null
 check "database created" grep -q '"cg"' <(influxql "SHOW DATABASES")
 
-ST=$WORK/state
+ST=$T_TMP/state
 COMMON=(-n ijob --host h1 --state-dir "$ST" --label 'zone=eu west' --label 'app=a,b=c'
-	--label 'path=C:\dir' --influx "$I/write?db=cg" --influx-user admin
-	--influx-password-file "$WORK/password")
+	--label 'path=C:\dir' --influx "$INFLUX/write?db=cg" --influx-user admin
+	--influx-password-file "$T_TMP/password")
 
 declare -A START RUNID
 remember() { # NAME: this run's start and run id, from the state file
@@ -113,18 +57,18 @@ cg "${COMMON[@]}" --timeout 1 -- sleep 30
 check "timeout: exit 124, nothing logged" eval 'rc_is 124 && stderr_empty'
 remember timeout
 
-start_bg "$WORK/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$WORK/holder" \
-	--lock-file "$WORK/job.lock" -- sh -c "touch '$WORK/held'; exec sleep 30"
+start_bg "$T_TMP/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$T_TMP/holder" \
+	--lock-file "$T_TMP/job.lock" -- sh -c "touch '$T_TMP/held'; exec sleep 30"
 HOLDER=$LAST_PID
-check "lock holder is running" wait_until 10 test -e "$WORK/held"
-cg "${COMMON[@]}" --lock-file "$WORK/job.lock" -- true
+check "lock holder is running" wait_for 10 test -e "$T_TMP/held"
+cg "${COMMON[@]}" --lock-file "$T_TMP/job.lock" -- true
 stop_bg "$HOLDER"
 check "skip: exit 0, nothing logged" eval 'rc_is 0 && stderr_empty'
 remember skip
 
-influxql "SELECT * FROM cronguard" >"$WORK/points.json"
+influxql "SELECT * FROM cronguard" >"$T_TMP/points.json"
 for name in ok fail timeout skip; do
-	check "$name: point read back with its tags, fields and start time" python3 - "$WORK/points.json" \
+	check "$name: point read back with its tags, fields and start time" python3 - "$T_TMP/points.json" \
 		"$name" "${START[$name]}" "${RUNID[$name]}" <<'EOF'
 import json, sys
 path, name, start, run_id = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
@@ -155,7 +99,7 @@ if bad:
 sys.exit(1 if bad else 0)
 EOF
 done
-check "four points, one per run" test "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["results"][0]["series"][0]["values"]))' "$WORK/points.json")" = 4
+check "four points, one per run" test "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["results"][0]["series"][0]["values"]))' "$T_TMP/points.json")" = 4
 check "field types: exit_code integer, duration float, success boolean, reason string" python3 - \
 	"$(influxql "SHOW FIELD KEYS FROM cronguard")" <<'EOF'
 import json, sys
@@ -174,8 +118,8 @@ for s in json.load(sys.stdin)["results"][0]["series"]:
 
 # ---- a refused password: logged, not spooled, never printed ----
 
-cg -n ijob --host h1 --state-dir "$ST" --influx "$I/write?db=cg" --influx-user admin \
-	--influx-password-file "$WORK/badpassword" -- sh -c 'exit 4'
+cg -n ijob --host h1 --state-dir "$ST" --influx "$INFLUX/write?db=cg" --influx-user admin \
+	--influx-password-file "$T_TMP/badpassword" -- sh -c 'exit 4'
 check "bad password: exit 4 unchanged, refused (401) and not spooled" eval \
 	'rc_is 4 && stderr_has "report to influx (http://127.0.0.1:[0-9]*) failed: HTTP 401" && stderr_has "not spooled"'
 check "bad password: the password is not printed" stderr_lacks "$PASSWORD"
@@ -188,12 +132,12 @@ check "server down: exit 6 unchanged, within the deadline, logged and spooled" e
 	'rc_is 6 && within_ms 4000 && stderr_has "report to influx .* failed: .*connect" && stderr_has "spooled for a later run"'
 remember down
 check "server down: the spooled record holds no password" eval '! grep -rq "$PASSWORD" "$ST/spool"'
-check "influxd restarts" start_influx
+check "influxd restarts" influxd_run
 cg "${COMMON[@]}" -- true
 check "next run: exit 0, nothing logged, the spool emptied" eval 'rc_is 0 && stderr_empty && test -z "$(ls -A "$ST/spool")"'
 remember after
-influxql "SELECT * FROM cronguard" >"$WORK/points.json"
-check "the spooled point and the new one are both stored, once each" python3 - "$WORK/points.json" \
+influxql "SELECT * FROM cronguard" >"$T_TMP/points.json"
+check "the spooled point and the new one are both stored, once each" python3 - "$T_TMP/points.json" \
 	"${RUNID[down]}" "${RUNID[after]}" "${START[down]}" <<'EOF'
 import json, sys
 series = json.load(open(sys.argv[1]))["results"][0]["series"][0]
@@ -206,4 +150,4 @@ print("# %d points: %r" % (len(rows), ids)) if not ok else None
 sys.exit(0 if ok else 1)
 EOF
 
-finish
+done_testing

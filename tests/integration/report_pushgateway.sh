@@ -12,36 +12,21 @@
 
 need_binary prometheus-pushgateway
 
-# ---- the server ----
+start_pushgateway
 
-for _ in 1 2 3; do
-	PORT=$(free_port)
-	start_bg "$WORK/pushgateway.log" prometheus-pushgateway \
-		--web.listen-address="127.0.0.1:$PORT" --persistence.file=
-	PG=http://127.0.0.1:$PORT
-	if wait_until 10 answers "$PG/-/ready" 200; then break; fi
-	stop_bg "$LAST_PID"
-	PG=
-done
-if [ -z "$PG" ]; then
-	not_ok "prometheus-pushgateway starts"
-	sed 's/^/#   /' "$WORK/pushgateway.log"
-	finish
-fi
-
-STATE=$WORK/state
-TF=$WORK/textfile
+STATE=$T_TMP/state
+TF=$T_TMP/textfile
 mkdir -p "$TF"
 COMMON=(-n pgjob --host h1 --state-dir "$STATE" --label team=db --pushgateway "$PG"
 	--textfile-dir "$TF")
 
-scrape() { curl -s --max-time 5 "$PG/metrics" >"$WORK/metrics"; }
+scrape() { curl -s --max-time 5 "$PG/metrics" >"$T_TMP/metrics"; }
 
 # The value of NAME's sample whose labels include every LABEL="VALUE" given.
 value() { # NAME LABEL=VALUE...
 	local name=$1
 	shift
-	python3 - "$WORK/metrics" "$name" "$@" <<'EOF'
+	python3 - "$T_TMP/metrics" "$name" "$@" <<'EOF'
 import re, sys
 path, name, want = sys.argv[1], sys.argv[2], sys.argv[3:]
 for line in open(path):
@@ -118,11 +103,11 @@ check "second failure: consecutive_failures 1" value_is 1 cronguard_consecutive_
 
 # ---- a skip: counted on its own, the last run's metrics untouched ----
 
-start_bg "$WORK/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$WORK/holder" \
-	--lock-file "$WORK/job.lock" -- sh -c "touch '$WORK/held'; exec sleep 30"
+start_bg "$T_TMP/holder.log" "$CRONGUARD" --no-syslog -n holder --state-dir "$T_TMP/holder" \
+	--lock-file "$T_TMP/job.lock" -- sh -c "touch '$T_TMP/held'; exec sleep 30"
 HOLDER=$LAST_PID
-check "lock holder is running" wait_until 10 test -e "$WORK/held"
-cg "${COMMON[@]}" --lock-file "$WORK/job.lock" -- sh -c 'exit 9'
+check "lock holder is running" wait_for 10 test -e "$T_TMP/held"
+cg "${COMMON[@]}" --lock-file "$T_TMP/job.lock" -- sh -c 'exit 9'
 stop_bg "$HOLDER"
 check "skipped run: exit status 0 (--skip-exit)" rc_is 0
 check "skipped run: nothing on stderr" stderr_empty
@@ -139,7 +124,7 @@ PROM=$TF/cronguard_pgjob.prom
 check "textfile written" test -f "$PROM"
 check "textfile is mode 0644" test "$(stat -c %a "$PROM")" = 644
 check "no temporary file left" test "$(find "$TF" -type f | wc -l)" = 1
-cp "$PROM" "$WORK/metrics"
+cp "$PROM" "$T_TMP/metrics"
 T=(job=pgjob team=db)
 check "textfile: last run's exit code 5" value_is 5 cronguard_last_run_exit_code "${T[@]}"
 check "textfile: last success from the state file, after a failure" same_time \
@@ -160,4 +145,4 @@ check "instance with a slash: pushed" stderr_empty
 scrape
 check "instance with a slash: grouping key intact" value_is 0 cronguard_last_run_exit_code instance=rack/7 job=pgjob
 
-finish
+done_testing

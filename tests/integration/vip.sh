@@ -12,48 +12,11 @@
 # shellcheck disable=SC2317,SC2016
 
 set -u
+top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/lib.sh
+. "$top/tests/lib.sh"
 
-CRONGUARD=${CRONGUARD:-./src/cronguard}
-case $CRONGUARD in
-/*) ;;
-*) CRONGUARD=$PWD/$CRONGUARD ;;
-esac
-
-FAILED=0
-WORK=
-NS_PIDS=()
 declare -A NS
-
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	FAILED=$((FAILED + 1))
-}
-check() { # NAME COMMAND...: one line per check
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-# Polls COMMAND until it succeeds or SECONDS_MAX pass: the kernel's timers (DAD, carrier)
-# are waited for by observing their effect, never by sleeping a guessed time.
-wait_until() { # SECONDS_MAX COMMAND...
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS >= deadline)) && return 1
-		sleep 0.05
-	done
-}
-
-no_namespaces() {
-	if [ "${CI:-}" = true ]; then
-		echo "not ok - network namespaces: $1 (required under CI=true)"
-		exit 1
-	fi
-	echo "# SKIP vip.sh: $1"
-	exit 77
-}
 
 # ---- setup ----
 
@@ -62,28 +25,18 @@ if [ ! -x "$CRONGUARD" ]; then
 	exit 1
 fi
 for tool in ip nsenter unshare; do
-	command -v "$tool" >/dev/null || no_namespaces "$tool not found"
+	command -v "$tool" >/dev/null || skip_all "network namespaces: $tool not found"
 done
 if [ -z "${VIP_SH_IN_USERNS:-}" ] && ! unshare -n true 2>/dev/null; then
 	if unshare -rn true 2>/dev/null; then
+		rm -rf "$T_TMP"   # the run in the user namespace makes its own
 		VIP_SH_IN_USERNS=1 exec unshare -rn -- "$BASH" "$0" "$@"
 	fi
-	no_namespaces "neither 'unshare -n' nor 'unshare -rn' works here"
+	skip_all "network namespaces: neither 'unshare -n' nor 'unshare -rn' works here"
 fi
-unshare -n true 2>/dev/null || no_namespaces "'unshare -n' fails inside the user namespace"
-
-cleanup() {
-	local pid
-	for pid in "${NS_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cronguard-vip.XXXXXX") || exit 1
-chmod 755 "$WORK"
+unshare -n true 2>/dev/null || skip_all "network namespaces: 'unshare -n' fails inside the user namespace"
+# Others may read it: the unprivileged check below runs cronguard as nobody.
+chmod 755 "$T_TMP"
 
 ns_differs() { # PID: has the process left our network namespace yet?
 	local theirs
@@ -95,9 +48,9 @@ ns_new() { # NAME: a fresh network namespace with lo up
 	local pid
 	unshare -n -- sleep 1000000 </dev/null >/dev/null 2>&1 &
 	pid=$!
-	NS_PIDS+=("$pid")
+	at_exit "stop_bg $pid"
 	# unshare(1) only execs sleep after it has entered the new namespace.
-	if ! wait_until 10 ns_differs "$pid"; then
+	if ! wait_for 10 ns_differs "$pid"; then
 		echo "not ok - namespace $1 could not be made"
 		exit 1
 	fi
@@ -112,12 +65,12 @@ in_ns() { # NAME COMMAND...
 }
 
 # Runs cronguard in namespace NAME; sets OUT, ERR and RC.
-cg() { # NAME ARGS...
+cg_in() { # NAME ARGS...
 	local ns=$1
 	shift
-	OUT=$(in_ns "$ns" "$CRONGUARD" "$@" 2>"$WORK/stderr")
+	OUT=$(in_ns "$ns" "$CRONGUARD" "$@" 2>"$T_TMP/stderr")
 	RC=$?
-	ERR=$(cat "$WORK/stderr")
+	ERR=$(cat "$T_TMP/stderr")
 }
 
 has_line() { # LINE TEXT
@@ -128,7 +81,7 @@ has_line() { # LINE TEXT
 held() { # NS VIP_ADDR IFNAME CRONGUARD_ARGS...
 	local ns=$1 addr=$2 dev=$3
 	shift 3
-	cg "$ns" --dry-run "$@" -n t -- /bin/true
+	cg_in "$ns" --dry-run "$@" -n t -- /bin/true
 	[ "$RC" = 0 ] && has_line vip_held=yes "$OUT" && has_line "vip_addr=$addr" "$OUT" &&
 		has_line "vip_dev=$dev" "$OUT" && return 0
 	echo "# rc=$RC stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $ERR"
@@ -138,7 +91,7 @@ held() { # NS VIP_ADDR IFNAME CRONGUARD_ARGS...
 not_held() { # NS CRONGUARD_ARGS...
 	local ns=$1
 	shift
-	cg "$ns" --dry-run "$@" -n t -- /bin/true
+	cg_in "$ns" --dry-run "$@" -n t -- /bin/true
 	[ "$RC" = 0 ] && has_line vip_held=no "$OUT" && ! grep -q vip_held=yes <<<"$OUT" && return 0
 	echo "# rc=$RC stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $ERR"
 	return 1
@@ -148,7 +101,7 @@ not_held() { # NS CRONGUARD_ARGS...
 dry_never_held() { # NS CRONGUARD_ARGS...
 	local ns=$1
 	shift
-	cg "$ns" --dry-run "$@" -n t -- /bin/true
+	cg_in "$ns" --dry-run "$@" -n t -- /bin/true
 	{ [ "$RC" = 0 ] || [ "$RC" = 125 ]; } && ! grep -q vip_held=yes <<<"$OUT" && return 0
 	echo "# rc=$RC stdout: $(tr '\n' ' ' <<<"$OUT") stderr: $ERR"
 	return 1
@@ -230,9 +183,9 @@ ipv6_dad_on dad2 dv2
 in_ns dad1 ip link set dv1 up
 in_ns dad2 ip link set dv2 up
 in_ns dad1 ip -6 addr add fd00:2::9/64 dev dv1 nodad
-if wait_until 10 oper_up dad1 dv1 && wait_until 10 oper_up dad2 dv2; then
+if wait_for 10 oper_up dad1 dv1 && wait_for 10 oper_up dad2 dv2; then
 	in_ns dad2 ip -6 addr add fd00:2::9/64 dev dv2
-	if wait_until 20 addr_flag dad2 dv2 fd00:2::9 dadfailed; then
+	if wait_for 20 addr_flag dad2 dv2 fd00:2::9 dadfailed; then
 		check "DAD-failed ipv6 VIP is not held" not_held dad2 --vip fd00:2::9
 		check "the owner of the duplicated address holds it" held dad1 fd00:2::9 dv1 --vip fd00:2::9
 	else
@@ -252,8 +205,8 @@ check "--vip-dev naming no interface: --dry-run does not say held" \
 
 # ---- real runs, --standby ----
 
-RUNS=$WORK/runs
-STATE=$WORK/state
+RUNS=$T_TMP/runs
+STATE=$T_TMP/state
 mkdir -p "$STATE"
 : >"$RUNS"
 
@@ -262,7 +215,7 @@ job() { # NS CRONGUARD_ARGS...
 	local ns=$1 before
 	shift
 	before=$(grep -c '' "$RUNS")
-	cg "$ns" -n t "$@" --state-dir "$STATE" -- sh -c 'echo ran >>"$0"; exit 3' "$RUNS"
+	cg_in "$ns" -n t "$@" --state-dir "$STATE" -- sh -c 'echo ran >>"$0"; exit 3' "$RUNS"
 	RAN=$(($(grep -c '' "$RUNS") - before))
 }
 
@@ -310,9 +263,9 @@ fi
 
 ns_new primary
 ns_new standby
-DRILL=$WORK/drill
+DRILL=$T_TMP/drill
 : >"$DRILL"
-DRILL_STATE=$WORK/drill-state
+DRILL_STATE=$T_TMP/drill-state
 mkdir -p "$DRILL_STATE"
 declare -A NETNS_ID=(
 	[primary]=$(readlink "/proc/${NS[primary]}/ns/net")
@@ -322,7 +275,7 @@ declare -A NETNS_ID=(
 drill_run() { # NS: the one cron line
 	in_ns "$1" "$CRONGUARD" -n drill --vip 10.0.0.100 --vip fd00:9::100 \
 		--state-dir "$DRILL_STATE" -- sh -c 'readlink /proc/self/ns/net >>"$0"' "$DRILL" \
-		>/dev/null 2>>"$WORK/drill.err"
+		>/dev/null 2>>"$T_TMP/drill.err"
 }
 
 holds() { # NS ADDR: the kernel's view, through ip(8)'s exact form
@@ -363,13 +316,13 @@ done
 # ---- --vip-watch: a failover during the run stops the command ----
 
 in_ns primary ip addr add 10.0.0.200/32 dev lo
-WATCH=$WORK/watch
+WATCH=$T_TMP/watch
 mkdir -p "$WATCH"
 in_ns primary "$CRONGUARD" -n watch --vip 10.0.0.200 --vip-watch --kill-after 2s \
 	--state-dir "$WATCH" -- sh -c 'echo started >"$0"; sleep 30' "$WATCH/started" \
 	>/dev/null 2>"$WATCH/err" &
 wpid=$!
-if wait_until 10 test -s "$WATCH/started"; then
+if wait_for 10 test -s "$WATCH/started"; then
 	t0=$SECONDS
 	in_ns primary ip addr del 10.0.0.200/32 dev lo
 	wait "$wpid"
@@ -384,11 +337,7 @@ else
 	kill "$wpid" 2>/dev/null
 fi
 in_ns primary ip addr add 10.0.0.201/32 dev lo
-cg primary -n watch2 --vip 10.0.0.201 --vip-watch --state-dir "$WATCH" -- sh -c 'sleep 0.3; exit 0'
+cg_in primary -n watch2 --vip 10.0.0.201 --vip-watch --state-dir "$WATCH" -- sh -c 'sleep 0.3; exit 0'
 check "--vip-watch: a VIP that stays lets the command finish (exit 0)" test "$RC" = 0
 
-if ((FAILED)); then
-	echo "# $FAILED check(s) failed"
-	exit 1
-fi
-exit 0
+done_testing
