@@ -15,6 +15,10 @@ T_PASS=0
 T_FAIL=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cg-test.XXXXXX")
 T_CLEANUP=()
+# Memcheck mode (tests/memcheck/run) runs cronguard under valgrind, where a run takes ~0.6 s
+# instead of milliseconds and CPU-bound work ~30 times longer. T_SLOW (1 here, 10 there)
+# stretches deadlines and upper bounds; lower bounds stay (a timeout must not fire early).
+T_SLOW=${T_SLOW:-1}
 
 t_cleanup() {
 	local i
@@ -60,14 +64,29 @@ bail_out() {
 	exit 1
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or the deadline passes.
+# in_memcheck: true in the memcheck mode, where load tests run fewer processes.
+in_memcheck() { [ -n "${CG_MEMCHECK_DIR:-}" ]; }
+
+# t_slow N: N times T_SLOW, for a deadline or the upper bound of a duration.
+t_slow() { echo $(($1 * T_SLOW)); }
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds or the deadline (SECONDS
+# times T_SLOW) passes.
 wait_for() {
-	local end=$(($(date +%s%N) + $1 * 1000000000))
+	local end=$(($(date +%s%N) + $1 * T_SLOW * 1000000000))
 	shift
 	while ! "$@"; do
 		[ "$(date +%s%N)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+# alive_at_most N PID...: no more than N of the processes PID... still run.
+alive_at_most() {
+	local n=$1 p
+	shift
+	for p; do kill -0 "$p" 2>/dev/null && n=$((n - 1)); done
+	[ "$n" -ge 0 ]
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -18,6 +18,14 @@ for tool in etcd etcdctl curl python3; do
 done
 at_exit etcd_stop_all
 
+# The --once-per drills: SLOTS slots of SLOT_S seconds, three invocations at once in each, and
+# MULTI_SLOTS across a leader's death; TTL_S, the leases of the holders there and of the one
+# killed with SIGKILL.
+# Under memcheck, where a run takes a second or more to reach etcd and three at once longer,
+# the slots and the lease are longer and there are fewer slots, so the script keeps its time.
+SLOT_S=2 SLOTS=8 MULTI_SLOTS=6 TTL_S=3
+if in_memcheck; then SLOT_S=10 SLOTS=3 MULTI_SLOTS=3 TTL_S=6; fi
+
 export CRONGUARD_NO_SYSLOG=yes
 : >"$T_TMP/empty.conf"
 export CRONGUARD_CONFIG="$T_TMP/empty.conf"
@@ -79,33 +87,36 @@ etcd_once_key=/cronguard/once/dry/$slot
 etcd_once_holder=none" ]
 check "--dry-run: wrote nothing" [ -z "$(etcdctl_ get --prefix /cronguard/ --keys-only)" ]
 host_cg b -n dry --etcd "$EP" --once-per 1h -- true
-bg_cg c -n dry --etcd "$EP" --cluster-lock --etcd-prefix /other -- sleep 3
+# c holds the lock until both dry runs have looked.
+bg_cg c -n dry --etcd "$EP" --cluster-lock --etcd-prefix /other -- \
+	sh -c "until [ -e '$T_TMP/dry.release' ]; do sleep 0.05; done"
 wait_for 5 sh -c "ETCDCTL_API=3 etcdctl --endpoints=$EP get /other/lock/dry --keys-only | grep -q ."
 cg --host a -n dry --etcd "$EP" --once-per 1h --dry-run -- true
 check "--dry-run: names the host of this period's claim" out_has etcd_once_holder=b
 cg --host a -n dry --etcd "$EP" --cluster-lock --etcd-prefix /other --dry-run -- true
 check "--dry-run: names the lock's holder (prefix without a trailing slash)" \
 	eval 'out_has etcd_lock_holder=c && out_has etcd_lock_key=/other/lock/dry'
+touch "$T_TMP/dry.release"
 wait_all
 
-# --- (1) once per slot: three hosts at once, 8 slots of 2 s ------------------------------------
+# --- (1) once per slot: three hosts at once, SLOTS slots of SLOT_S seconds ----------------------
 # Each batch starts 300 ms into its slot, so all three invocations fall in the same one; the
 # commands' own output is what is counted. A rerun on a host within the slot must skip too
 # (tried only while the slot has time left: a loaded machine may take long over a batch).
 : >"$T_TMP/once.runs"
 bad_states=0
 reruns=0
-for i in $(seq 1 8); do
-	sleep_to 2000 300
-	slot_end=$((($(now_ms) / 2000 + 1) * 2000))
+for i in $(seq 1 "$SLOTS"); do
+	sleep_to $((SLOT_S * 1000)) 300
+	slot_end=$((($(now_ms) / (SLOT_S * 1000) + 1) * SLOT_S * 1000))
 	for h in a b c; do
-		bg_cg "$h" -n once --etcd "$EP" --once-per 2s -- sh -c "echo $i $h >>'$T_TMP/once.runs'"
+		bg_cg "$h" -n once --etcd "$EP" --once-per "${SLOT_S}s" -- sh -c "echo $i $h >>'$T_TMP/once.runs'"
 	done
 	wait_all
 	states=$(for h in a b c; do state "$h" once; done | sort | tr '\n' ' ')
 	[ "$states" = "skipped_claimed skipped_claimed success " ] || { bad_states=$((bad_states + 1)); say "slot $i: $states"; }
 	[ "$(now_ms)" -lt $((slot_end - 500)) ] || continue
-	host_cg a -n once --etcd "$EP" --once-per 2s -- sh -c "echo $i a-rerun >>'$T_TMP/once.runs'"
+	host_cg a -n once --etcd "$EP" --once-per "${SLOT_S}s" -- sh -c "echo $i a-rerun >>'$T_TMP/once.runs'"
 	[ "$(state a once)" = skipped_claimed ] || { bad_states=$((bad_states + 1)); say "slot $i: rerun $(state a once)"; }
 	reruns=$((reruns + 1))
 	rr_winner=$(awk -v i="$i" '$1 == i {print $2}' "$T_TMP/once.runs")
@@ -113,8 +124,8 @@ for i in $(seq 1 8); do
 done
 per_slot=$(awk '{n[$1]++} END {for (s in n) print n[s]}' "$T_TMP/once.runs" | sort -u | tr '\n' ' ')
 say "runs per host: $(awk '{print $2}' "$T_TMP/once.runs" | sort | uniq -c | tr -s ' \n' ' ')"
-check "once-per: 8 slots, exactly one run in each (8 runs)" \
-	[ "$(wc -l <"$T_TMP/once.runs")" -eq 8 -a "$per_slot" = "1 " -a "$(cut -d' ' -f1 "$T_TMP/once.runs" | sort -u | wc -l)" -eq 8 ]
+check "once-per: $SLOTS slots, exactly one run in each ($SLOTS runs)" \
+	[ "$(wc -l <"$T_TMP/once.runs")" -eq "$SLOTS" -a "$per_slot" = "1 " -a "$(cut -d' ' -f1 "$T_TMP/once.runs" | sort -u | wc -l)" -eq "$SLOTS" ]
 check "once-per: every slot is one success and two skipped_claimed; $reruns reruns skipped" \
 	[ "$bad_states" -eq 0 -a "$reruns" -ge 1 ]
 if [ "${rr_winner:-}" = a ]; then
@@ -124,7 +135,7 @@ else
 fi
 say "a rerun's reason: ${rr_reason:-}"
 check "once-per: a skip names the holder" eval 'printf "%s" "${rr_reason:-}" | grep -qF "$want"'
-check "once-per: one key per slot" [ "$(etcdctl_ get --prefix /cronguard/once/once/ --keys-only | grep -c .)" -eq 8 ]
+check "once-per: one key per slot" [ "$(etcdctl_ get --prefix /cronguard/once/once/ --keys-only | grep -c .)" -eq "$SLOTS" ]
 
 # Claims of long-gone periods are purged by the next claim; recent ones and other jobs stay.
 etcdctl_ put /cronguard/once/purge/1000000000 old >/dev/null
@@ -139,7 +150,7 @@ check "once-per: an old claim is purged, recent ones and other jobs' stay ($keys
 rm -f "$T_TMP"/lockrun.*
 for h in a b c d; do
 	for k in 1 2 3; do
-		bg_cg "$h" -n locked --etcd "$EP" --cluster-lock --lock-wait 40s -- \
+		bg_cg "$h" -n locked --etcd "$EP" --cluster-lock --lock-wait "$(t_slow 40)s" -- \
 			sh -c "echo start \$(date +%s%N) >'$T_TMP/lockrun.$h$k'; sleep 0.2; echo end \$(date +%s%N) >>'$T_TMP/lockrun.$h$k'"
 	done
 done
@@ -160,11 +171,14 @@ say "runs, overlaps, longest hand-over (ms): $overlap"
 check "cluster lock: all 12 waiting runs ran, none overlapping" [ "$(echo "$overlap" | cut -d' ' -f1-2)" = "12 0" ]
 check "cluster lock: the key is gone after the last release" [ -z "$(etcdctl_ get /cronguard/lock/locked --keys-only)" ]
 
-# Without --lock-wait, the others skip at once, naming the holder.
+# Without --lock-wait, the others skip at once, naming the holder, who holds until they have.
 : >"$T_TMP/nowait.runs"
 for h in a b c d; do
-	bg_cg "$h" -n nowait --etcd "$EP" --cluster-lock -- sh -c "echo $h >>'$T_TMP/nowait.runs'; sleep 2"
+	bg_cg "$h" -n nowait --etcd "$EP" --cluster-lock -- \
+		sh -c "echo $h >>'$T_TMP/nowait.runs'; until [ -e '$T_TMP/nowait.release' ]; do sleep 0.05; done"
 done
+wait_for 30 alive_at_most 1 "${PIDS[@]}"
+touch "$T_TMP/nowait.release"
 wait_all
 winner=$(cat "$T_TMP/nowait.runs")
 check "cluster lock without wait: exactly one of four ran ($winner)" [ "$(wc -l <"$T_TMP/nowait.runs")" -eq 1 ]
@@ -182,8 +196,8 @@ check "lock and claim: the first runs, the second is skipped_claimed" \
 	[ "$(state a both)" = success -a "$(state b both)" = skipped_claimed ]
 check "lock and claim: the lock is released either way" [ -z "$(etcdctl_ get /cronguard/lock/both --keys-only)" ]
 
-# A signal during the lock wait ends it: the command never runs.
-bg_cg a -n sig --etcd "$EP" --cluster-lock -- sleep 3
+# A signal during the lock wait ends it: the command never runs. The holder holds until then.
+bg_cg a -n sig --etcd "$EP" --cluster-lock -- sh -c "until [ -e '$T_TMP/sig.release' ]; do sleep 0.05; done"
 holder=$BG
 wait_for 5 sh -c "ETCDCTL_API=3 etcdctl --endpoints=$EP get /cronguard/lock/sig --keys-only | grep -q ."
 t0=$(now_ms)
@@ -195,27 +209,29 @@ wait "$waiter"
 rc=$?
 ms=$(($(now_ms) - t0))
 check "TERM during the lock wait: exit 143 at once (took $ms ms from the start), state error, not run" \
-	[ "$rc" -eq 143 -a "$ms" -lt 2500 -a "$(state b sig)" = error -a ! -e "$T_TMP/sig.ran" ]
+	[ "$rc" -eq 143 -a "$ms" -lt "$(t_slow 2500)" -a "$(state b sig)" = error -a ! -e "$T_TMP/sig.ran" ]
+touch "$T_TMP/sig.release"
 wait "$holder"
 
 # --- (4) a holder killed with SIGKILL: the next host runs after the TTL, not before --------------
 marker=cg-etcd-victim-$$
-bg_cg a -n killed --etcd "$EP" --cluster-lock --etcd-ttl 3s -- bash -c "exec -a $marker sleep 60"
+bg_cg a -n killed --etcd "$EP" --cluster-lock --etcd-ttl "${TTL_S}s" -- bash -c "exec -a $marker sleep 60"
 victim=$BG
 disown "$victim"   # no "Killed" line from bash when it dies
 wait_for 5 sh -c "ETCDCTL_API=3 etcdctl --endpoints=$EP get /cronguard/lock/killed --keys-only | grep -q ."
-sleep 1.2   # past a keepalive or two, so that the lease was renewed at least once
+sleep "$((TTL_S / 3)).2"   # past a keepalive (every TTL/3), so that the lease was renewed at least once
 kill -KILL "$victim"
 t_kill=$(now_ms)
 wait_for 2 eval '! kill -0 "$victim" 2>/dev/null'
 host_cg b -n killed --etcd "$EP" --cluster-lock -- true
 early=$(state b killed)
-host_cg c -n killed --etcd "$EP" --cluster-lock --lock-wait 10s -- sh -c "date +%s%3N >'$T_TMP/killed.ran'"
+host_cg c -n killed --etcd "$EP" --cluster-lock --lock-wait "$(t_slow 10)s" -- sh -c "date +%s%3N >'$T_TMP/killed.ran'"
 after=$(($(cat "$T_TMP/killed.ran" 2>/dev/null || echo 0) - t_kill))
-say "the next holder ran $after ms after the SIGKILL (TTL 3000 ms, keepalive every 1000 ms)"
+ttl_ms=$((TTL_S * 1000))
+say "the next holder ran $after ms after the SIGKILL (TTL $ttl_ms ms, keepalive every $((ttl_ms / 3)) ms)"
 check "holder killed: another host is still skipped right after the kill ($early)" [ "$early" = skipped_locked ]
-check "holder killed: the waiting host ran after TTL minus one keepalive interval (>= 2000 ms), within TTL + 2 s" \
-	[ "$after" -ge 2000 -a "$after" -le 5000 ]
+check "holder killed: the waiting host ran after TTL minus one keepalive interval (>= $((ttl_ms * 2 / 3)) ms), within TTL + $(t_slow 2) s" \
+	[ "$after" -ge $((ttl_ms * 2 / 3)) -a "$after" -le $((ttl_ms + $(t_slow 2000))) ]
 check "holder killed: its command died with it (parent-death signal)" wait_for 2 eval "! pgrep -f '^$marker' >/dev/null"
 
 # --- a lease lost mid-run (etcd frozen past the TTL): the command gets TERM --------------------
@@ -227,7 +243,7 @@ wait "$lost_bg"
 ms=$(($(now_ms) - t0))
 kill -CONT "$SINGLE_PID"
 say "lost lease: $(state a lost reason)"
-check "lease lost mid-run: the command was stopped within the TTL plus the release (took $ms ms)" [ "$ms" -lt 7500 ]
+check "lease lost mid-run: the command was stopped within the TTL plus the release (took $ms ms)" [ "$ms" -lt "$(t_slow 7500)" ]
 check "lease lost mid-run: recorded as failure, 'lost the cluster lock (etcd lease ...'" \
 	eval '[ "$(state a lost)" = failure ] && state a lost reason | grep -q "^lost the cluster lock (etcd lease [0-9a-f]* not renewed"'
 wait_for 5 etcd_healthy "$EP"
@@ -242,17 +258,18 @@ if etcd_cluster 3; then
 		for i in 0 1 2; do out+="${out:+,}${ETCD_EP[$(((n - 1 + i) % 3 + 1))]}"; done
 		echo "$out"
 	}
-	# A lock holder that talks to the leader first, running across the kill.
-	bg_cg l -n mlock --etcd "$(rot "$leader")" --cluster-lock --etcd-ttl 3s -- sleep 4
+	# A lock holder that talks to the leader first, holding across the kill, to the last slot.
+	bg_cg l -n mlock --etcd "$(rot "$leader")" --cluster-lock --etcd-ttl "${TTL_S}s" -- \
+		sh -c "until [ -e '$T_TMP/mlock.release' ]; do sleep 0.05; done"
 	mholder=$BG
 	: >"$T_TMP/multi.runs"
-	for i in $(seq 1 6); do
-		sleep_to 2000 300
+	for i in $(seq 1 "$MULTI_SLOTS"); do
+		sleep_to $((SLOT_S * 1000)) 300
 		n=0
 		batch=()
 		for h in a b c; do
 			n=$((n + 1))
-			bg_cg "$h" -n multi --etcd "$(rot $n)" --once-per 2s -- sh -c "echo $i $h >>'$T_TMP/multi.runs'"
+			bg_cg "$h" -n multi --etcd "$(rot $n)" --once-per "${SLOT_S}s" -- sh -c "echo $i $h >>'$T_TMP/multi.runs'"
 			batch+=("$BG")
 		done
 		if [ "$i" -eq 2 ]; then
@@ -262,10 +279,11 @@ if etcd_cluster 3; then
 		fi
 		wait "${batch[@]}"
 	done
+	touch "$T_TMP/mlock.release"
 	wait "$mholder"
 	per_slot=$(awk '{n[$1]++} END {for (s in n) print n[s]}' "$T_TMP/multi.runs" | sort -u | tr '\n' ' ')
-	check "cluster, leader killed: exactly one run in each of 6 slots ($(wc -l <"$T_TMP/multi.runs") runs)" \
-		[ "$(wc -l <"$T_TMP/multi.runs")" -eq 6 -a "$per_slot" = "1 " -a "$(cut -d' ' -f1 "$T_TMP/multi.runs" | sort -u | wc -l)" -eq 6 ]
+	check "cluster, leader killed: exactly one run in each of $MULTI_SLOTS slots ($(wc -l <"$T_TMP/multi.runs") runs)" \
+		[ "$(wc -l <"$T_TMP/multi.runs")" -eq "$MULTI_SLOTS" -a "$per_slot" = "1 " -a "$(cut -d' ' -f1 "$T_TMP/multi.runs" | sort -u | wc -l)" -eq "$MULTI_SLOTS" ]
 	check "cluster, leader killed: the lock holder kept its lease through another member" \
 		[ "$(state l mlock)" = success ]
 	check "cluster, leader killed: the lock was released" [ -z "$(etcdctl_ get /cronguard/lock/mlock --keys-only)" ]
@@ -294,7 +312,7 @@ if etcd_cluster 1; then
 	cg --host a --state-dir "$T_TMP/state-a" -n auth3 --etcd "$AEP" --once-per 1h \
 		--etcd-user cg --etcd-password-file "$T_TMP/badpw" -- echo ran
 	check "auth: a wrong password is an error at once (exit $RC, $MS ms)" \
-		[ "$RC" -eq 125 -a -z "$OUT" -a "$MS" -lt 3000 ]
+		[ "$RC" -eq 125 -a -z "$OUT" -a "$MS" -lt "$(t_slow 3000)" ]
 	say "wrong password: $ERR"
 	check "auth: it says so in one line" eval '[ "$(printf "%s\n" "$ERR" | wc -l)" -eq 1 ] && printf "%s" "$ERR" | grep -q "authentication as cg failed"'
 	cg --host a --state-dir "$T_TMP/state-a" -n auth4 --etcd "$AEP" --once-per 1h -- echo ran
@@ -367,12 +385,13 @@ check "etcd down, fail closed: exit 125, command not run" [ "$(r closed rc)" -eq
 check "etcd down, fail closed: one stderr line, naming the endpoint" \
 	[ "$(wc -l <"$T_TMP/down.closed.err")" -eq 1 -a -n "$(grep "etcd unreachable.*$EP" "$T_TMP/down.closed.err")" ]
 check "etcd down, fail closed: recorded as error" [ "$(state a down)" = error ]
-check "etcd down, fail closed: bounded (took $(r closed ms) ms, want <= 12000)" [ "$(r closed ms)" -le 12000 ]
-check "etcd down, fail open: the command ran, exit 0 (took $(r open ms) ms)" [ "$(r open rc)" -eq 0 -a "$(r open out)" = ran -a "$(r open ms)" -le 12000 ]
+bound=$(t_slow 12000)
+check "etcd down, fail closed: bounded (took $(r closed ms) ms, want <= $bound)" [ "$(r closed ms)" -le "$bound" ]
+check "etcd down, fail open: the command ran, exit 0 (took $(r open ms) ms)" [ "$(r open rc)" -eq 0 -a "$(r open out)" = ran -a "$(r open ms)" -le "$bound" ]
 check "etcd down, fail open: a line says so" grep -q "etcd unreachable.*running anyway (--etcd-fail-open)" "$T_TMP/down.open.err"
-check "etcd down, two dead endpoints: exit 125 within 12 s (took $(r two ms) ms)" [ "$(r two rc)" -eq 125 -a "$(r two ms)" -le 12000 -a ! -s "$T_TMP/down.two.out" ]
+check "etcd down, two dead endpoints: exit 125 within $bound ms (took $(r two ms) ms)" [ "$(r two rc)" -eq 125 -a "$(r two ms)" -le "$bound" -a ! -s "$T_TMP/down.two.out" ]
 check "etcd down, --dry-run: exit 125, holder error, bounded (took $(r dry ms) ms)" \
-	[ "$(r dry rc)" -eq 125 -a "$(r dry ms)" -le 7000 -a -n "$(grep -x etcd_once_holder=error "$T_TMP/down.dry.out")" ]
+	[ "$(r dry rc)" -eq 125 -a "$(r dry ms)" -le "$(t_slow 7000)" -a -n "$(grep -x etcd_once_holder=error "$T_TMP/down.dry.out")" ]
 if [ "${TLS_FAIL:-}" ]; then
 	check "TLS: verification is on (no CA: not run, exit $(r noca rc))" [ "$(r noca rc)" -eq 125 -a ! -s "$T_TMP/down.noca.out" ]
 	check "TLS: no client certificate: not run (exit $(r nocert rc))" [ "$(r nocert rc)" -eq 125 -a ! -s "$T_TMP/down.nocert.out" ]

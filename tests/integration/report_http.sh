@@ -4,7 +4,7 @@
 # and misbehaves on demand (refuse, hang, slow body, 500, 429 then 200, reset, 400).
 #
 # In every fault the command's exit status is unchanged, cronguard ends within the report
-# timeout plus 2 s, the failure is logged, and spooled records reach the server on a later
+# timeout plus 2 s (T_SLOW times that under memcheck), the failure is logged, and spooled records reach the server on a later
 # run, each exactly once. Exit status: 0 all passed, 1 a check failed, 77 python3 or openssl
 # is missing (a failure instead under CI=true).
 
@@ -17,7 +17,7 @@ need_binary python3
 need_binary openssl
 
 TIMEOUT_S=2
-LIMIT_MS=$(((TIMEOUT_S + 2) * 1000))
+LIMIT_MS=$((TIMEOUT_S * 1000 + $(t_slow 2000)))
 UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 # ---- servers ----
@@ -158,7 +158,7 @@ fault() { # NAME URL EXPECTED-LOG-TEXT
 	local name=$1 url=$2 why=$3
 	cg -n "f_$name" --state-dir "$ST" --report-timeout "${TIMEOUT_S}s" --webhook "$url" -- sh -c 'exit 7'
 	check "$name: exit status 7 unchanged" rc_is 7
-	check "$name: done within the report timeout + 2 s" within_ms "$LIMIT_MS"
+	check "$name: done within the report timeout + $(t_slow 2) s" within_ms "$LIMIT_MS"
 	check "$name: logged: $why" eval 'stderr_has "report to webhook (http://127.0.0.1:[0-9]*) failed: .*$why" && stderr_has "spooled for a later run"'
 	SPOOLED[$(run_id_of "f_$name")]=$url
 }

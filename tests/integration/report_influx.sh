@@ -129,7 +129,7 @@ check "bad password: the password is not printed" stderr_lacks "$PASSWORD"
 stop_bg "$INFLUX_PID"
 cg "${COMMON[@]}" --report-timeout 2s -- sh -c 'exit 6'
 check "server down: exit 6 unchanged, within the deadline, logged and spooled" eval \
-	'rc_is 6 && within_ms 4000 && stderr_has "report to influx .* failed: .*connect" && stderr_has "spooled for a later run"'
+	'rc_is 6 && within_ms $((2000 + $(t_slow 2000))) && stderr_has "report to influx .* failed: .*connect" && stderr_has "spooled for a later run"'
 remember down
 check "server down: the spooled record holds no password" eval '! grep -rq "$PASSWORD" "$ST/spool"'
 check "influxd restarts" influxd_run

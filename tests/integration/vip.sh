@@ -328,7 +328,7 @@ if wait_for 10 test -s "$WATCH/started"; then
 	wait "$wpid"
 	wrc=$?
 	check "--vip-watch: the VIP leaves mid-run, the command is stopped (exit 143, $((SECONDS - t0)) s)" \
-		test "$wrc" = 143 -a $((SECONDS - t0)) -le 5
+		test "$wrc" = 143 -a $((SECONDS - t0)) -le "$(t_slow 5)"
 	check "--vip-watch: the run is recorded as failed, with the reason" \
 		grep -q '"reason": "the VIP left this host during the run (failover)"' "$WATCH/watch.json"
 	check "--vip-watch: state failure" grep -q '"state": "failure"' "$WATCH/watch.json"
