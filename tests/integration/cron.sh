@@ -180,6 +180,14 @@ if [ -n "$EXISTING_CRON" ]; then
 	done
 fi
 
+# In the memcheck mode, $CRONGUARD is tests/memcheck/cronguard, which takes its settings from
+# the environment: cron hands the job none of ours, so the crontab sets them.
+MEMCHECK_ENV=
+if [ -n "${CG_MEMCHECK_DIR:-}" ]; then
+	MEMCHECK_ENV="CG_MEMCHECK_DIR=$CG_MEMCHECK_DIR
+CG_MEMCHECK_BINARY=$CG_MEMCHECK_BINARY"
+fi
+
 # The job lines. `\%` is cron's escape for a literal percent; printf is found through cron's
 # PATH (set here, as a crontab would), and the quoted "a b" must arrive as one argument.
 CRON_FILE=$CRON_D/$NAME
@@ -187,6 +195,7 @@ cat >"$CRON_D/.$NAME.tmp" <<-EOF
 	# Temporary: cronguard's end-to-end test (tests/integration/cron.sh) removes this file.
 	SHELL=/bin/sh
 	PATH=/usr/bin:/bin
+	$MEMCHECK_ENV
 	* * * * * root $CRONGUARD -n $NAME --state-dir $WORK/state --lock -- /bin/sh -c 'echo ran >> $WORK/out; exit 3'
 	* * * * * root $CRONGUARD -n $ARGS_NAME --state-dir $WORK/state -- printf '\%s|' "a b" c > $WORK/args
 EOF

@@ -8,6 +8,7 @@
 # packages the install pulled in are purged with it. (So do not run it while cronguard jobs
 # run as root from another installation: their state files are away for the half minute.) The build dependencies and lintian are
 # installed with apt-get when missing (CI starts from a fresh machine) and are kept.
+# Not in the memcheck mode (mk/fleet.am): the binary under test here is the package's, on purpose.
 # Exit status: 0 all passed, 1 a check failed, 77 skipped (not root, not Debian, or the tools
 # cannot be installed; under CI=true those are failures).
 set -u
