@@ -253,11 +253,13 @@ static int queue_run(struct outbox *ob, const struct options *o, const struct ru
 }
 
 /* Spools this run's undelivered influx or webhook record; says what became of it, for the
- * failure's log line. AUTH names the credentials a resend must add ("none", "influx"). */
+ * failure's log line. AUTH names the credentials a resend must add ("none", "influx").
+ * AHEAD, when not NULL, receives the entry's name: it is written ahead of the send, not
+ * yet synced to disk. */
 static const char *spool_record(struct spool *sp, const struct options *o,
 				const struct run_record *rec, const char *sink, const char *auth,
 				char *url, char *body, size_t body_len, const char *content_type,
-				char name[192])
+				char ahead[192])
 {
 	struct spool_entry e = { .start_us = rec->start_us, .url = url, .body = body,
 				 .body_len = body_len, .content_type = (char *)content_type };
@@ -269,19 +271,22 @@ static const char *spool_record(struct spool *sp, const struct options *o,
 	snprintf(e.auth, sizeof e.auth, "%s", auth);
 	snprintf(e.job, sizeof e.job, "%s", rec->job);
 	snprintf(e.run_id, sizeof e.run_id, "%s", rec->run_id);
-	if (spool_add(sp, &e, err, sizeof err) < 0) {
+	if (spool_add(sp, &e, !ahead, err, sizeof err) < 0) {
 		diag_error("cannot spool the %s record: %s", sink, err);
 		return "; could not be spooled: record dropped";
 	}
-	if (name)
-		snprintf(name, 192, "%s", e.name);
+	if (ahead)
+		snprintf(ahead, 192, "%s", e.name);
 	return "; spooled for a later run";
 }
 
-/* Write-ahead: this run's timestamped records (influx, webhook) go into the spool, durably,
- * before they are sent, so a cronguard killed while reporting loses nothing; the next run
- * sends them (a point overwrites itself, a webhook carries its run id for receivers to
- * drop a repeat). Without a spool (--spool-max 0) they are only sent. */
+/* Write-ahead: this run's timestamped records (influx, webhook) go into the spool before
+ * they are sent, so a cronguard killed while reporting loses nothing; the next run sends
+ * them (a point overwrites itself, a webhook carries its run id for receivers to drop a
+ * repeat). They are synced to disk only when they stay for a later run (settle): two
+ * fdatasyncs a run cost more than the sends themselves, and a record that only has to
+ * survive a killed process is safe in the page cache. Without a spool (--spool-max 0)
+ * they are only sent. */
 static void spool_ahead(struct outbox *ob, struct spool *sp, const struct options *o,
 			const struct run_record *rec)
 {
@@ -334,7 +339,9 @@ static int settle(struct outbox *ob, struct spool *sp, const struct options *o,
 		else if (r->refused)
 			fate = "; not spooled: the server refused it";
 		else if (it->ahead[0])
-			fate = "; spooled for a later run";
+			fate = spool_keep(sp, it->ahead) == 0
+				       ? "; spooled for a later run"
+				       : "; spooled for a later run (not synced to disk)";
 		else
 			fate = spool_record(sp, o, rec, it->sink, r->authorization ? "influx" : "none",
 					    it->url, it->body, it->body_len, r->content_type, NULL);

@@ -275,7 +275,7 @@ int spool_open(struct spool *sp, const char *state_dir)
 	return 0;
 }
 
-int spool_add(struct spool *sp, struct spool_entry *e, char *err, size_t errlen)
+int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -303,12 +303,28 @@ int spool_add(struct spool *sp, struct spool_entry *e, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot encode the record");
 		return -1;
 	}
-	/* Durable: after a crash the record is whole or absent, and it is nowhere else. */
-	if (fileio_replace(sp->fd, e->name, text, len, 0600, 1) < 0) {
+	/* Atomic, so a reader finds the record whole or absent; durable when asked. */
+	if (fileio_replace(sp->fd, e->name, text, len, 0600, durable) < 0) {
 		snprintf(err, errlen, "cannot write %s/%s: %s", sp->dir, e->name, strerror(errno));
 		rc = -1;
 	}
 	free(text);
+	return rc;
+}
+
+int spool_keep(struct spool *sp, const char *name)
+{
+	int fd, rc;
+
+	if (sp->fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = openat(sp->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fdatasync(fd);
+	close(fd);
 	return rc;
 }
 

@@ -42,8 +42,13 @@ void spool_entry_free(struct spool_entry *e);
 int spool_open(struct spool *sp, const char *state_dir);
 
 /* spool_add names E (from its start, job, run id and sink) and writes it atomically,
- * creating the directory (0700) if needed. Returns 0, or -1 with ERR. */
-int spool_add(struct spool *sp, struct spool_entry *e, char *err, size_t errlen);
+ * creating the directory (0700) if needed; DURABLE syncs it to disk first (spool_keep can do
+ * that later). Returns 0, or -1 with ERR. */
+int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, size_t errlen);
+
+/* spool_keep syncs the entry NAME to disk: it is to wait for a later run. Returns 0 or -1
+ * with errno. */
+int spool_keep(struct spool *sp, const char *name);
 
 /* spool_remove deletes the entry NAME, delivered or refused. Returns 0 or -1 with errno. */
 int spool_remove(struct spool *sp, const char *name);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,28 @@ START_TEST(decode_refuses_damage)
 }
 END_TEST
 
+START_TEST(written_ahead_then_kept)
+{
+	struct spool sp;
+	char err[256];
+	struct spool_entry e = entry("webhook", 1700000000000000, "w", "{}");
+
+	ck_assert_int_eq(spool_open(&sp, dir), 0);
+	errno = 0;
+	ck_assert_int_eq(spool_keep(&sp, "nothing-yet"), -1);   /* no spool dir yet */
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(spool_add(&sp, &e, 0, err, sizeof err), 0);
+	ck_assert_int_eq(spool_keep(&sp, e.name), 0);
+	ck_assert_int_eq(spool_keep(&sp, "00000000000000000001-backup-x.influx"), -1);
+	spool_close(&sp, 100);
+	/* Written ahead without a sync, it is still a whole entry for the next run. */
+	ck_assert_int_eq(spool_open(&sp, dir), 0);
+	ck_assert_uint_eq(sp.n, 1);
+	ck_assert_str_eq(sp.entries[0].run_id, "w");
+	spool_close(&sp, 100);
+}
+END_TEST
+
 START_TEST(entries_load_oldest_first)
 {
 	struct spool sp;
@@ -116,7 +139,7 @@ START_TEST(entries_load_oldest_first)
 	ck_assert_int_eq(sp.fd, -1);   /* no spool yet: nothing created until needed */
 	for (size_t i = 0; i < 4; i++) {
 		struct spool_entry e = entry(i % 2 ? "webhook" : "influx", starts[i], ids[i], "{}");
-		ck_assert_int_eq(spool_add(&sp, &e, err, sizeof err), 0);
+		ck_assert_int_eq(spool_add(&sp, &e, 1, err, sizeof err), 0);
 	}
 	spool_close(&sp, 100);
 	snprintf(path, sizeof path, "%s/spool", dir);
@@ -153,7 +176,7 @@ START_TEST(bound_drops_oldest)
 
 		snprintf(id, sizeof id, "r%d", i);
 		e = entry("webhook", 1000 + i, id, "{}");
-		ck_assert_int_eq(spool_add(&sp, &e, err, sizeof err), 0);
+		ck_assert_int_eq(spool_add(&sp, &e, 1, err, sizeof err), 0);
 	}
 	spool_close(&sp, 2);
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
@@ -174,7 +197,7 @@ START_TEST(lock_keeps_a_second_run_out)
 	struct spool_entry e = entry("webhook", 5, "x", "{}");
 
 	ck_assert_int_eq(spool_open(&a, dir), 0);
-	ck_assert_int_eq(spool_add(&a, &e, err, sizeof err), 0);
+	ck_assert_int_eq(spool_add(&a, &e, 0, err, sizeof err), 0);
 	spool_close(&a, 10);
 	ck_assert_int_eq(spool_open(&a, dir), 0);
 	ck_assert(a.locked);
@@ -184,7 +207,7 @@ START_TEST(lock_keeps_a_second_run_out)
 	ck_assert(!b.locked);
 	ck_assert_uint_eq(b.n, 0);
 	e = entry("webhook", 6, "y", "{}");
-	ck_assert_int_eq(spool_add(&b, &e, err, sizeof err), 0);
+	ck_assert_int_eq(spool_add(&b, &e, 1, err, sizeof err), 0);
 	spool_close(&b, 0);
 	spool_close(&a, 10);
 	ck_assert_int_eq(spool_open(&a, dir), 0);
@@ -230,6 +253,7 @@ Suite *spool_suite(void)
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, entries_load_oldest_first);
+	tcase_add_test(tc, written_ahead_then_kept);
 	tcase_add_test(tc, bound_drops_oldest);
 	tcase_add_test(tc, lock_keeps_a_second_run_out);
 	tcase_add_test(tc, unreadable_entries_are_dropped);
