@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "etcd.h"
 #include "fileio.h"
@@ -72,37 +73,15 @@ struct etcd_gate {
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return clock_mono_us() / 1000;
 }
 
 /* Sleeps MS, or until a signal from STOP (returned) arrives when STOP is given. */
 static int nap(const sigset_t *stop, int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	int s;
-
 	if (ms <= 0)
 		return 0;
-	if (!stop) {
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		return 0;
-	}
-	s = sigtimedwait(stop, NULL, &ts);
-	/* EAGAIN is the time running out; EINTR a handled signal outside STOP, after which the
-	 * caller's deadline decides. */
-	return s > 0 ? s : 0;
+	return clock_wait_until(stop, clock_mono_us() + ms * 1000);
 }
 
 
@@ -433,7 +412,7 @@ static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 		return call_outcome(g, st, signo, reason, len);
 	for (;;) {
 		/* Built afresh each time: the time it records is when the lock was taken. */
-		char *value = etcd_proto_holder(o->host, (long)getpid(), g->run_id, real_us());
+		char *value = etcd_proto_holder(o->host, (long)getpid(), g->run_id, clock_real_us());
 		char *body = value ? etcd_proto_request(ETCD_CLAIM, g->lock_key, value, g->lease, NULL,
 							NULL) : NULL;
 		int64_t now;
@@ -518,7 +497,7 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 		return -1;
 	}
 	purge = purge_bounds(o, slot, from, to, sizeof from) == 0;
-	value = etcd_proto_holder(o->host, 0, g->run_id, real_us());
+	value = etcd_proto_holder(o->host, 0, g->run_id, clock_real_us());
 	if (value)
 		body = etcd_proto_request(ETCD_CLAIM, key, value, 0, purge ? from : NULL,
 					  purge ? to : NULL);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lock.h"
 
 /* Fills ERR from FMT; returns -1 with errno E. */
@@ -119,15 +120,13 @@ static void read_holder(int fd, char *holder, size_t len)
 static void write_holder(int fd, const char *host)
 {
 	char line[512], num[21];
-	struct timespec now;
 	size_t n = 0;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	/* "pid=N start=EPOCH uid=N host=NAME": host names are at most 253 bytes, so it fits. */
 	put(line, sizeof line, &n, "pid=");
 	put(line, sizeof line, &n, decimal((uint64_t)getpid(), num));
 	put(line, sizeof line, &n, " start=");
-	put(line, sizeof line, &n, decimal((uint64_t)now.tv_sec, num));
+	put(line, sizeof line, &n, decimal((uint64_t)(clock_real_us() / 1000000), num));
 	put(line, sizeof line, &n, " uid=");
 	put(line, sizeof line, &n, decimal(geteuid(), num));
 	put(line, sizeof line, &n, " host=");
@@ -141,27 +140,12 @@ static void write_holder(int fd, const char *host)
 /* Sleep up to MS, but wake for any signal in STOP; returns the signal or 0. */
 static int nap(const sigset_t *stop, uint64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	int s;
-
-	for (;;) {
-		s = sigtimedwait(stop, NULL, &ts);
-		if (s > 0)
-			return s;
-		if (errno == EAGAIN)
-			return 0;
-		/* EINTR: a signal outside STOP had a handler; the remaining time is unknown, so
-		 * count the nap as done and let the caller's deadline decide. */
-		return 0;
-	}
+	return clock_wait_until(stop, clock_mono_us() + (int64_t)ms * 1000);
 }
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)clock_mono_us() / 1000;
 }
 
 int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
