@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "etcd.h"
 #include "http.h"
@@ -54,14 +55,6 @@ struct job {
 	char reason[512];
 	char err[1024];
 };
-
-static int64_t clock_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Signals are never handled asynchronously: they stay blocked and are taken with
  * sigtimedwait (splay, lock wait) or a signalfd (while the command runs). */
@@ -175,27 +168,10 @@ static int print_dry_run(const struct job *j)
 /* Step 2: the splay. Returns 0, or the signal that ended the sleep. */
 static int splay_sleep(struct job *j)
 {
-	struct timespec ts = { (time_t)(j->delay_ms / 1000), (long)(j->delay_ms % 1000) * 1000000L };
-	int64_t end = clock_us(CLOCK_MONOTONIC) + (int64_t)j->delay_ms * 1000;
-
 	if (j->delay_ms == 0)
 		return 0;
 	diag_verbose("sleeping %llu ms (splay)", (unsigned long long)j->delay_ms);
-	for (;;) {
-		int sig = sigtimedwait(&j->forward, NULL, &ts);
-		int64_t left;
-
-		if (sig > 0)
-			return sig;
-		if (errno == EAGAIN)
-			return 0;
-		/* EINTR from a stray handled signal: sleep what is left of the same deadline. */
-		left = end - clock_us(CLOCK_MONOTONIC);
-		if (left <= 0)
-			return 0;
-		ts.tv_sec = (time_t)(left / 1000000);
-		ts.tv_nsec = (long)(left % 1000000) * 1000;
-	}
+	return clock_wait_until(&j->forward, clock_mono_us() + (int64_t)j->delay_ms * 1000);
 }
 
 /* Step 3: the active node. Returns 0 to go on, or -1 with the run state that ends the run. */
@@ -404,16 +380,20 @@ static enum run_state run(struct job *j)
 static void record(struct job *j, enum run_state state)
 {
 	struct run_record *r = &j->rec;
+	struct state_history hist;
 	char *tail = NULL;
-	int rc;
+	int rc, sig;
 
 	r->state = state;
-	r->end_us = clock_us(CLOCK_REALTIME);
-	r->duration_us = clock_us(CLOCK_MONOTONIC) - j->start_mono_us;
+	r->end_us = clock_real_us();
+	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
+	/* A stop signal ends the wait for the state directory's lock, not the reports. */
+	rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
 	if (rc != 0)
 		diag_error("%s", j->err);
+	r->consecutive_failures = hist.consecutive_failures;
+	r->last_success_us = hist.last_success_us;
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
 	if (!report_wanted(&j->opts))
@@ -452,7 +432,7 @@ int main(int argc, char **argv)
 	enum run_state state = RUN_SUCCESS;
 	int sig, code, failing;
 
-	j.invoked_us = clock_us(CLOCK_REALTIME);
+	j.invoked_us = clock_real_us();
 
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */
 	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
@@ -501,8 +481,8 @@ int main(int argc, char **argv)
 
 	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */
 	sig = splay_sleep(&j);
-	j.rec.start_us = clock_us(CLOCK_REALTIME);
-	j.start_mono_us = clock_us(CLOCK_MONOTONIC);
+	j.rec.start_us = clock_real_us();
+	j.start_mono_us = clock_mono_us();
 	if (sig) {
 		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));
 		j.rec.signal = sig;

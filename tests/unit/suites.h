@@ -20,5 +20,6 @@ Suite *spool_suite(void);
 Suite *lint_suite(void);
 Suite *etcd_suite(void);
 Suite *clock_suite(void);
+Suite *fileio_suite(void);
 
 #endif
