@@ -210,3 +210,45 @@ void lock_release(int fd)
 	}
 	close(fd);
 }
+
+void lock_gate_enter(const char *path, uint64_t wait_ms, const sigset_t *stop,
+		     const char *host, int *fd, struct gate_result *r)
+{
+	char holder[256] = "";
+	int rc;
+
+	*r = (struct gate_result){ .verdict = GATE_END, .state = RUN_ERROR };
+	*fd = -1;
+	if (!path) {
+		r->verdict = GATE_GO;
+		return;
+	}
+	rc = lock_acquire(path, wait_ms, stop, host, fd, &r->signal, holder, sizeof holder,
+			  r->reason, sizeof r->reason);
+	switch (rc) {
+	case LOCK_ACQUIRED:
+		r->verdict = GATE_GO;
+		r->signal = 0;
+		r->reason[0] = '\0';
+		return;
+	case LOCK_BUSY:
+		snprintf(r->reason, sizeof r->reason, "lock %.300s held by %.180s", path,
+			 holder[0] ? holder : "another run");
+		r->state = RUN_SKIPPED_LOCKED;
+		return;
+	case LOCK_INTERRUPTED:
+		snprintf(r->reason, sizeof r->reason, "%s while waiting for the lock; command not run",
+			 strsignal(r->signal));
+		return;
+	default:
+		/* lock_acquire's own reason, already in R. */
+		r->signal = 0;
+		return;
+	}
+}
+
+void lock_gate_describe(const char *path, uint64_t wait_ms, FILE *out)
+{
+	fprintf(out, "lock=%s\n", path ? path : "none");
+	fprintf(out, "lock_wait_ms=%llu\n", (unsigned long long)wait_ms);
+}

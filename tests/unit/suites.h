@@ -21,5 +21,6 @@ Suite *lint_suite(void);
 Suite *etcd_suite(void);
 Suite *clock_suite(void);
 Suite *fileio_suite(void);
+Suite *gate_suite(void);
 
 #endif
