@@ -58,8 +58,9 @@ struct job {
 	char err[1024];
 };
 
-/* Signals are never handled asynchronously: they stay blocked and are taken with
- * sigtimedwait (splay, lock wait) or a signalfd (while the command runs). */
+/* Signals are never handled asynchronously: they stay blocked and are taken by
+ * clock_wait_until (the splay, the lock waits, etcd's pauses, the state directory's lock)
+ * or a signalfd (while the command runs). */
 static void block_signals(struct job *j)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
