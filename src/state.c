@@ -178,8 +178,10 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
 	*signo = 0;
-	/* Until the file says more: this run alone. */
-	json_decref(state_update(NULL, rec, hist));
+	/* Until the file says more: this run alone. (Computed without a JSON object: the first
+	 * one made would seed jansson's hash from /dev/urandom before json_object_seed below.) */
+	hist->consecutive_failures = !record_state_is_skip(rec->state) && rec->state != RUN_SUCCESS;
+	hist->last_success_us = rec->state == RUN_SUCCESS ? rec->start_us : 0;
 	if (strlen(dir) > 4000) {
 		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
 		return -1;
