@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "etcd.h"
 #include "http.h"
@@ -45,6 +46,8 @@ struct job {
 	uint64_t delay_ms;
 	char lock_path[4096];
 	int lock_fd;
+	struct vip_gate vip;      /* the gates' inputs, from the options */
+	struct etcd_spec etcd;
 	int vip_watch_fd;         /* --vip-watch: address-change notifications, or -1 */
 	struct etcd_gate *gate;   /* --cluster-lock / --once-per: what etcd gave us, or NULL */
 	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
@@ -55,16 +58,9 @@ struct job {
 	char err[1024];
 };
 
-static int64_t clock_us(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Signals are never handled asynchronously: they stay blocked and are taken with
- * sigtimedwait (splay, lock wait) or a signalfd (while the command runs). */
+/* Signals are never handled asynchronously: they stay blocked and are taken by
+ * clock_wait_until (the splay, the lock waits, etcd's pauses, the state directory's lock)
+ * or a signalfd (while the command runs). */
 static void block_signals(struct job *j)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -86,6 +82,16 @@ static int plan(struct job *j)
 
 	j->delay_ms = o->random_splay ? splay_random_ms(o->splay_ms)
 				      : splay_delay_ms(o->host, o->name, o->splay_seed, o->splay_ms);
+	j->vip = (struct vip_gate){ .addrs = o->vip_addrs, .names = o->vips.v, .n = o->vips.n,
+				    .dev = o->vip_dev, .standby = o->standby, .watch = o->vip_watch };
+	j->etcd = (struct etcd_spec){
+		.endpoints = o->etcd.v, .nendpoints = o->etcd.n, .prefix = o->etcd_prefix,
+		.ttl_ms = o->etcd_ttl_ms, .ca_file = o->etcd_ca_file, .cert = o->etcd_cert,
+		.key = o->etcd_key, .user = o->etcd_user, .password_file = o->etcd_password_file,
+		.fail_open = o->etcd_fail_open, .job = o->name, .host = o->host,
+		.cluster_lock = o->cluster_lock, .once_per_ms = o->once_per_ms,
+		.lock_wait_ms = o->lock_wait_ms, .splay_ms = o->splay_ms,
+	};
 	if (o->lock) {
 		if (o->lock_file)
 			snprintf(j->lock_path, sizeof j->lock_path, "%s", o->lock_file);
@@ -93,35 +99,6 @@ static int plan(struct job *j)
 					   j->err, sizeof j->err) < 0)
 			return -1;
 	}
-	return 0;
-}
-
-/* Returns -1 when the kernel could not answer: a dry run must fail where the real one would. */
-static int print_dry_run_vip(const struct options *o)
-{
-	struct vip_match m;
-	char addr[64];
-
-	if (o->vips.n == 0) {
-		printf("vip=none\n");
-		return 0;
-	}
-	for (size_t i = 0; i < o->vips.n; i++)
-		printf("vip=%s\n", o->vips.v[i]);
-	if (vip_check(o->vip_addrs, o->vips.n, o->vip_dev, &m) < 0) {
-		int e = errno;
-		printf("vip_held=error\n");
-		if (e == ENODEV)
-			diag_error("--vip-dev %s: no such interface", o->vip_dev);
-		else
-			diag_error("cannot read this host's addresses: %s", strerror(e));
-		return -1;
-	}
-	printf("vip_held=%s\n", m.held ? "yes" : "no");
-	if (m.held)
-		printf("vip_addr=%s\nvip_dev=%s\n", vip_format(&m.addr, addr, sizeof addr), m.ifname);
-	printf("vip_mode=%s\n", o->standby ? "standby" : "active");
-	printf("vip_run=%s\n", m.held != o->standby ? "yes" : "no");
 	return 0;
 }
 
@@ -155,11 +132,11 @@ static int print_dry_run(const struct job *j)
 	printf("config=%s\n", o->config ? o->config : "none");
 	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random" : "hash",
 	       (unsigned long long)j->delay_ms);
-	rc = print_dry_run_vip(o);
-	if (o->etcd.n && etcd_gate_describe(o, j->invoked_us, stdout) < 0)
+	/* Each gate describes itself; a dry run fails where the real one would. */
+	rc = vip_gate_describe(&j->vip, stdout);
+	if (o->etcd.n && etcd_gate_describe(&j->etcd, j->invoked_us, stdout) < 0)
 		rc = -1;
-	printf("lock=%s\n", o->lock ? j->lock_path : "none");
-	printf("lock_wait_ms=%llu\n", (unsigned long long)o->lock_wait_ms);
+	lock_gate_describe(o->lock ? j->lock_path : NULL, o->lock_wait_ms, stdout);
 	printf("timeout_ms=%llu\nkill_after_ms=%llu\n", (unsigned long long)o->timeout_ms,
 	       (unsigned long long)o->kill_after_ms);
 	printf("output=%s\n", o->quiet ? "hold" : "pass");
@@ -175,72 +152,10 @@ static int print_dry_run(const struct job *j)
 /* Step 2: the splay. Returns 0, or the signal that ended the sleep. */
 static int splay_sleep(struct job *j)
 {
-	struct timespec ts = { (time_t)(j->delay_ms / 1000), (long)(j->delay_ms % 1000) * 1000000L };
-	int64_t end = clock_us(CLOCK_MONOTONIC) + (int64_t)j->delay_ms * 1000;
-
 	if (j->delay_ms == 0)
 		return 0;
 	diag_verbose("sleeping %llu ms (splay)", (unsigned long long)j->delay_ms);
-	for (;;) {
-		int sig = sigtimedwait(&j->forward, NULL, &ts);
-		int64_t left;
-
-		if (sig > 0)
-			return sig;
-		if (errno == EAGAIN)
-			return 0;
-		/* EINTR from a stray handled signal: sleep what is left of the same deadline. */
-		left = end - clock_us(CLOCK_MONOTONIC);
-		if (left <= 0)
-			return 0;
-		ts.tv_sec = (time_t)(left / 1000000);
-		ts.tv_nsec = (long)(left % 1000000) * 1000;
-	}
-}
-
-/* Step 3: the active node. Returns 0 to go on, or -1 with the run state that ends the run. */
-static int check_vip(struct job *j, enum run_state *ended)
-{
-	const struct options *o = &j->opts;
-	struct vip_match m;
-	char addr[64] = "";
-
-	j->vip_watch_fd = -1;
-	if (o->vips.n == 0)
-		return 0;
-	/* Subscribe before the check, so a failover between the two is not missed. */
-	if (o->vip_watch && (j->vip_watch_fd = vip_watch_open()) < 0) {
-		snprintf(j->reason, sizeof j->reason, "--vip-watch: cannot watch addresses: %s",
-			 strerror(errno));
-		*ended = RUN_ERROR;
-		return -1;
-	}
-	if (vip_check(o->vip_addrs, o->vips.n, o->vip_dev, &m) < 0) {
-		/* Not knowing is never "active": a doubled backup is worse than a missed one. */
-		if (errno == ENODEV)
-			snprintf(j->reason, sizeof j->reason, "--vip-dev %s: no such interface", o->vip_dev);
-		else
-			snprintf(j->reason, sizeof j->reason, "cannot read this host's addresses: %s",
-				 strerror(errno));
-		*ended = RUN_ERROR;
-		return -1;
-	}
-	if (m.held)
-		vip_format(&m.addr, addr, sizeof addr);
-	if (m.held && o->standby) {
-		snprintf(j->reason, sizeof j->reason, "standby: VIP %s is held here on %s", addr, m.ifname);
-		*ended = RUN_SKIPPED_STANDBY;
-		return -1;
-	}
-	if (!m.held && !o->standby) {
-		snprintf(j->reason, sizeof j->reason, "not the active node: %s%s not held here%s%s",
-			 o->vips.v[0], o->vips.n > 1 ? " (or another VIP)" : "",
-			 o->vip_dev ? " on " : "", o->vip_dev ? o->vip_dev : "");
-		*ended = RUN_SKIPPED_STANDBY;
-		return -1;
-	}
-	diag_verbose("active node: %s", m.held ? addr : "no VIP held (standby)");
-	return 0;
+	return clock_wait_until(&j->forward, clock_mono_us() + (int64_t)j->delay_ms * 1000);
 }
 
 /* --vip-watch: while the command runs, an address change re-asks the kernel. */
@@ -259,78 +174,6 @@ static int vip_still_held(void *ctx, char *reason, size_t len)
 		return 1;
 	}
 	return 0;
-}
-
-/* Step 4: the local lock. Returns 0 to go on, or a run state that ends the run here. */
-static int take_lock(struct job *j, enum run_state *ended)
-{
-	char holder[256] = "";
-	int sig = 0;
-	int rc;
-
-	j->lock_fd = -1;
-	if (!j->opts.lock)
-		return 0;
-	rc = lock_acquire(j->lock_path, j->opts.lock_wait_ms, &j->forward, j->opts.host, &j->lock_fd,
-			  &sig, holder, sizeof holder, j->err, sizeof j->err);
-	switch (rc) {
-	case LOCK_ACQUIRED:
-		return 0;
-	case LOCK_BUSY:
-		snprintf(j->reason, sizeof j->reason, "lock %.300s held by %.180s", j->lock_path,
-			 holder[0] ? holder : "another run");
-		*ended = RUN_SKIPPED_LOCKED;
-		return -1;
-	case LOCK_INTERRUPTED:
-		snprintf(j->reason, sizeof j->reason, "%s while waiting for the lock; command not run",
-			 strsignal(sig));
-		j->rec.signal = sig;
-		*ended = RUN_ERROR;
-		return -1;
-	default:
-		snprintf(j->reason, sizeof j->reason, "%.500s", j->err);
-		*ended = RUN_ERROR;
-		return -1;
-	}
-}
-
-/* Step 5: the cluster, on etcd. Returns 0 to go on, or -1 with the run state that ends it. */
-static int enter_cluster(struct job *j, enum run_state *ended)
-{
-	int sig = 0, rc;
-
-	if (j->opts.etcd.n == 0)
-		return 0;
-	rc = etcd_gate_enter(&j->opts, j->rec.run_id, j->invoked_us, &j->forward, &j->gate, &sig,
-			     j->reason, sizeof j->reason);
-	switch (rc) {
-	case ETCD_GO:
-		j->reason[0] = '\0';
-		return 0;
-	case ETCD_BUSY:
-		*ended = RUN_SKIPPED_LOCKED;
-		return -1;
-	case ETCD_CLAIMED:
-		*ended = RUN_SKIPPED_CLAIMED;
-		return -1;
-	case ETCD_INTERRUPTED:
-		snprintf(j->reason, sizeof j->reason, "%s while waiting for the cluster lock; command not run",
-			 strsignal(sig));
-		j->rec.signal = sig;
-		*ended = RUN_ERROR;
-		return -1;
-	case ETCD_UNREACHABLE:
-		if (j->opts.etcd_fail_open) {
-			/* Said on stderr and kept as the run's reason: it ran unguarded. */
-			diag_error("%s", j->reason);
-			return 0;
-		}
-		*ended = RUN_ERROR;
-		return -1;
-	default:
-		*ended = RUN_ERROR;
-		return -1;
-	}
 }
 
 /* Step 7: run the command and read its outcome as a run state and an exit status. */
@@ -404,16 +247,20 @@ static enum run_state run(struct job *j)
 static void record(struct job *j, enum run_state state)
 {
 	struct run_record *r = &j->rec;
+	struct state_history hist;
 	char *tail = NULL;
-	int rc;
+	int rc, sig;
 
 	r->state = state;
-	r->end_us = clock_us(CLOCK_REALTIME);
-	r->duration_us = clock_us(CLOCK_MONOTONIC) - j->start_mono_us;
+	r->end_us = clock_real_us();
+	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
+	/* A stop signal ends the wait for the state directory's lock, not the reports. */
+	rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
 	if (rc != 0)
 		diag_error("%s", j->err);
+	r->consecutive_failures = hist.consecutive_failures;
+	r->last_success_us = hist.last_success_us;
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
 	if (!report_wanted(&j->opts))
@@ -439,6 +286,23 @@ static void ended_early(struct job *j, enum run_state state)
 	j->rec.exit_code = j->rec.signal ? 128 + j->rec.signal : EXIT_CANCELED;
 }
 
+/* Steps 3-5: a gate's outcome. Returns 0 to go on, or 1 when it ended the run, with *STATE
+ * set. A reason that comes with a go is a warning the run keeps, and says. */
+static int gate_ended(struct job *j, const struct gate_result *g, enum run_state *state)
+{
+	if (g->reason[0])
+		snprintf(j->reason, sizeof j->reason, "%s", g->reason);
+	if (g->verdict == GATE_GO) {
+		if (g->reason[0])
+			diag_error("%s", g->reason);
+		return 0;
+	}
+	*state = g->state;
+	j->rec.signal = g->signal;
+	ended_early(j, *state);
+	return 1;
+}
+
 static int exit_status(const struct job *j)
 {
 	if (record_state_is_skip(j->rec.state))
@@ -450,9 +314,10 @@ int main(int argc, char **argv)
 {
 	struct job j = { .lock_fd = -1, .vip_watch_fd = -1, .res = { .held = { -1, -1 } } };
 	enum run_state state = RUN_SUCCESS;
+	struct gate_result gate;
 	int sig, code, failing;
 
-	j.invoked_us = clock_us(CLOCK_REALTIME);
+	j.invoked_us = clock_real_us();
 
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */
 	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
@@ -501,8 +366,8 @@ int main(int argc, char **argv)
 
 	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */
 	sig = splay_sleep(&j);
-	j.rec.start_us = clock_us(CLOCK_REALTIME);
-	j.start_mono_us = clock_us(CLOCK_MONOTONIC);
+	j.rec.start_us = clock_real_us();
+	j.start_mono_us = clock_mono_us();
 	if (sig) {
 		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));
 		j.rec.signal = sig;
@@ -512,22 +377,20 @@ int main(int argc, char **argv)
 	}
 
 	/* 3. Active node: only where the VIP is (or, with --standby, is not). */
-	if (check_vip(&j, &state) < 0) {
-		ended_early(&j, state);
+	vip_gate_enter(&j.vip, &j.vip_watch_fd, &gate);
+	if (gate_ended(&j, &gate, &state))
 		goto done;
-	}
 
 	/* 4. Local lock: never two runs of this job at once on this host. */
-	if (take_lock(&j, &state) < 0) {
-		ended_early(&j, state);
+	lock_gate_enter(j.opts.lock ? j.lock_path : NULL, j.opts.lock_wait_ms, &j.forward,
+			j.opts.host, &j.lock_fd, &gate);
+	if (gate_ended(&j, &gate, &state))
 		goto done;
-	}
 
 	/* 5. Cluster: a cluster-wide lock, then this period's slot, on etcd. */
-	if (enter_cluster(&j, &state) < 0) {
-		ended_early(&j, state);
+	etcd_gate_enter(&j.etcd, j.rec.run_id, j.invoked_us, &j.forward, &j.gate, &gate);
+	if (gate_ended(&j, &gate, &state))
 		goto release;
-	}
 
 	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
 	if (j.opts.ping)

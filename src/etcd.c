@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "etcd.h"
 #include "fileio.h"
@@ -40,11 +41,21 @@ enum {
 /* gRPC codes that the gateway passes on (google.golang.org/grpc/codes). */
 enum { GRPC_NOT_FOUND = 5, GRPC_UNAVAILABLE = 14, GRPC_DEADLINE = 4 };
 
+/* How the gate's steps end, before they become a gate_result. */
+enum etcd_outcome {
+	ETCD_GO,                   /* everything asked for is held: run */
+	ETCD_BUSY,                 /* the cluster lock is held elsewhere (REASON names the holder) */
+	ETCD_CLAIMED,              /* this period's slot is claimed (REASON names the holder) */
+	ETCD_INTERRUPTED,          /* a signal from STOP ended the lock wait (*SIGNO) */
+	ETCD_UNREACHABLE,          /* no endpoint answered in time (REASON says why): an error,
+				    * or with --etcd-fail-open a run with REASON as its warning */
+};
+
 enum call_status { CALL_OK, CALL_REFUSED, CALL_UNREACHABLE, CALL_INTERRUPTED, CALL_FAILED };
 
 /* One conversation with the cluster: endpoints in turn, the auth token, the last error. */
 struct client {
-	const struct options *o;
+	const struct etcd_spec *spec;
 	struct http_session *http;
 	struct http_tls tls;
 	char *password;            /* secrets, wiped before they are freed */
@@ -72,37 +83,15 @@ struct etcd_gate {
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return clock_mono_us() / 1000;
 }
 
 /* Sleeps MS, or until a signal from STOP (returned) arrives when STOP is given. */
 static int nap(const sigset_t *stop, int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	int s;
-
 	if (ms <= 0)
 		return 0;
-	if (!stop) {
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		return 0;
-	}
-	s = sigtimedwait(stop, NULL, &ts);
-	/* EAGAIN is the time running out; EINTR a handled signal outside STOP, after which the
-	 * caller's deadline decides. */
-	return s > 0 ? s : 0;
+	return clock_wait_until(stop, clock_mono_us() + ms * 1000);
 }
 
 
@@ -115,14 +104,14 @@ static void wipe_free(char **s)
 	}
 }
 
-static int client_init(struct client *c, const struct options *o, const sigset_t *stop,
+static int client_init(struct client *c, const struct etcd_spec *o, const sigset_t *stop,
 		       char *err, size_t errlen)
 {
-	*c = (struct client){ .o = o, .stop = stop, .code = -1 };
+	*c = (struct client){ .spec = o, .stop = stop, .code = -1 };
 	/* Verification is always on: a lock server anyone can impersonate is no lock. */
-	c->tls = (struct http_tls){ .ca_file = o->etcd_ca_file, .client_cert = o->etcd_cert,
-				    .client_key = o->etcd_key };
-	if (o->etcd_user && !(c->password = fileio_read_secret(o->etcd_password_file, err, errlen))) {
+	c->tls = (struct http_tls){ .ca_file = o->ca_file, .client_cert = o->cert,
+				    .client_key = o->key };
+	if (o->user && !(c->password = fileio_read_secret(o->password_file, err, errlen))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -150,7 +139,7 @@ static enum call_status authenticate(struct client *c, int64_t deadline)
 {
 	struct etcd_answer ans;
 	enum call_status st;
-	char *body = etcd_proto_request(ETCD_AUTH, c->o->etcd_user, c->password, 0, NULL, NULL);
+	char *body = etcd_proto_request(ETCD_AUTH, c->spec->user, c->password, 0, NULL, NULL);
 
 	wipe_free(&c->token);
 	if (!body) {
@@ -164,7 +153,7 @@ static enum call_status authenticate(struct client *c, int64_t deadline)
 
 		snprintf(why, sizeof why, "%s", c->error);
 		snprintf(c->error, sizeof c->error, "authentication as %.64s failed: %.300s",
-			 c->o->etcd_user, why);
+			 c->spec->user, why);
 	}
 	if (st != CALL_OK)
 		return st;
@@ -204,7 +193,7 @@ static void note_failure(struct client *c, const struct http_request *req, const
 static enum call_status call(struct client *c, enum etcd_op op, const char *body,
 			     int64_t deadline, struct etcd_answer *ans)
 {
-	size_t n = c->o->etcd.n, tried = 0;
+	size_t n = c->spec->nendpoints, tried = 0;
 	unsigned rounds = 0;
 	int reauthed = 0;
 
@@ -229,7 +218,7 @@ static enum call_status call(struct client *c, enum etcd_op op, const char *body
 			return CALL_UNREACHABLE;
 		if (left < 100)
 			left = 100;   /* every call gets one real attempt, even past its deadline */
-		snprintf(url, sizeof url, "%s%s", c->o->etcd.v[c->cur], etcd_proto_path(op));
+		snprintf(url, sizeof url, "%s%s", c->spec->endpoints[c->cur], etcd_proto_path(op));
 		if (http_session_send(c->http, &req, left < REQUEST_MS ? (uint64_t)left : REQUEST_MS,
 				      left < CONNECT_MS ? (uint64_t)left : CONNECT_MS, &c->tls) < 0) {
 			snprintf(c->error, sizeof c->error, "%s", req.error);
@@ -394,7 +383,7 @@ static int call_outcome(struct etcd_gate *g, enum call_status st, int *signo, ch
 		return ETCD_GO;
 	case CALL_UNREACHABLE:
 		snprintf(reason, len, "etcd unreachable (%zu endpoint%s tried for up to %d s; last: %s)",
-			 g->c.o->etcd.n, g->c.o->etcd.n == 1 ? "" : "s", GATE_MS / 1000, g->c.error);
+			 g->c.spec->nendpoints, g->c.spec->nendpoints == 1 ? "" : "s", GATE_MS / 1000, g->c.error);
 		return ETCD_UNREACHABLE;
 	case CALL_INTERRUPTED:
 		*signo = g->c.signo;
@@ -418,22 +407,22 @@ static int call_outcome(struct etcd_gate *g, enum call_status st, int *signo, ch
  * the server, where no deadline of ours and no signal can end it. */
 static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 {
-	const struct options *o = g->c.o;
+	const struct etcd_spec *o = g->c.spec;
 	int64_t wait_end = g->started_ms + (int64_t)o->lock_wait_ms, step = NAP_MIN_MS;
 	struct etcd_answer ans;
 	enum call_status st;
 	char holder[400];
 	int rc = -1;
 
-	if (etcd_proto_key(o->etcd_prefix, "lock", o->name, NULL, g->lock_key, sizeof g->lock_key) < 0) {
-		snprintf(reason, len, "etcd lock key for %s is too long", o->name);
+	if (etcd_proto_key(o->prefix, "lock", o->job, NULL, g->lock_key, sizeof g->lock_key) < 0) {
+		snprintf(reason, len, "etcd lock key for %s is too long", o->job);
 		return -1;
 	}
 	if ((st = lease_grant(g)) != CALL_OK)
 		return call_outcome(g, st, signo, reason, len);
 	for (;;) {
 		/* Built afresh each time: the time it records is when the lock was taken. */
-		char *value = etcd_proto_holder(o->host, (long)getpid(), g->run_id, real_us());
+		char *value = etcd_proto_holder(o->host, (long)getpid(), g->run_id, clock_real_us());
 		char *body = value ? etcd_proto_request(ETCD_CLAIM, g->lock_key, value, g->lease, NULL,
 							NULL) : NULL;
 		int64_t now;
@@ -453,7 +442,7 @@ static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 		now = mono_ms();
 		if (now >= wait_end) {
 			describe_holder(&ans.holder, "since", holder, sizeof holder);
-			snprintf(reason, len, "cluster lock %.200s held by %s", g->lock_key, holder);
+			snprintf(reason, len, "cluster lock %.200s held by %.280s", g->lock_key, holder);
 			rc = ETCD_BUSY;
 			break;
 		}
@@ -483,7 +472,7 @@ static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 
 /* The claims older than this slot's retention go with its claim (same number of digits
  * only: the purge is a range of keys, compared as bytes). */
-static int purge_bounds(const struct options *o, int64_t slot, char *from, char *to, size_t len)
+static int purge_bounds(const struct etcd_spec *o, int64_t slot, char *from, char *to, size_t len)
 {
 	int64_t keep = (int64_t)(2 * (o->once_per_ms / 1000) + (o->splay_ms + o->lock_wait_ms) / 1000) +
 		       RETENTION_S;
@@ -493,8 +482,8 @@ static int purge_bounds(const struct options *o, int64_t slot, char *from, char 
 	snprintf(a, sizeof a, "%" PRId64, slot);
 	snprintf(b, sizeof b, "%" PRId64, cutoff);
 	if (cutoff <= 0 || strlen(a) != strlen(b) ||
-	    etcd_proto_key(o->etcd_prefix, "once", o->name, NULL, from, len - 1) < 0 ||
-	    etcd_proto_key(o->etcd_prefix, "once", o->name, &cutoff, to, len) < 0)
+	    etcd_proto_key(o->prefix, "once", o->job, NULL, from, len - 1) < 0 ||
+	    etcd_proto_key(o->prefix, "once", o->job, &cutoff, to, len) < 0)
 		return -1;
 	strcat(from, "/");
 	return 0;
@@ -505,7 +494,7 @@ static int purge_bounds(const struct options *o, int64_t slot, char *from, char 
 static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char *reason,
 		      size_t len)
 {
-	const struct options *o = g->c.o;
+	const struct etcd_spec *o = g->c.spec;
 	int64_t slot = etcd_proto_slot(invoked_us, o->once_per_ms);
 	char key[KEY_MAX], from[KEY_MAX], to[KEY_MAX], holder[400];
 	int purge = 0;
@@ -513,12 +502,12 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 	enum call_status st;
 	char *value, *body = NULL;
 
-	if (etcd_proto_key(o->etcd_prefix, "once", o->name, &slot, key, sizeof key) < 0) {
-		snprintf(reason, len, "etcd claim key for %s is too long", o->name);
+	if (etcd_proto_key(o->prefix, "once", o->job, &slot, key, sizeof key) < 0) {
+		snprintf(reason, len, "etcd claim key for %s is too long", o->job);
 		return -1;
 	}
 	purge = purge_bounds(o, slot, from, to, sizeof from) == 0;
-	value = etcd_proto_holder(o->host, 0, g->run_id, real_us());
+	value = etcd_proto_holder(o->host, 0, g->run_id, clock_real_us());
 	if (value)
 		body = etcd_proto_request(ETCD_CLAIM, key, value, 0, purge ? from : NULL,
 					  purge ? to : NULL);
@@ -536,7 +525,7 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 			 "a rerun within the period", key, ans.holder.run_id, ans.holder.time);
 	} else {
 		describe_holder(&ans.holder, "at", holder, sizeof holder);
-		snprintf(reason, len, "slot %.200s claimed by %s", key, holder);
+		snprintf(reason, len, "slot %.200s claimed by %.280s", key, holder);
 	}
 	return ETCD_CLAIMED;
 }
@@ -559,9 +548,9 @@ static void gate_free(struct etcd_gate *g, int loud)
 	free(g);
 }
 
-int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked_us,
-		    const sigset_t *stop, struct etcd_gate **gate, int *signo, char *reason,
-		    size_t len)
+/* The gate's steps; returns an outcome, or -1 with errno and REASON. */
+static int enter(const struct etcd_spec *o, const char *run_id, int64_t invoked_us,
+		 const sigset_t *stop, struct etcd_gate **gate, int *signo, char *reason, size_t len)
 {
 	struct etcd_gate *g;
 	int rc = ETCD_GO, e;
@@ -570,7 +559,7 @@ int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked
 	*signo = 0;
 	if (len)
 		reason[0] = '\0';
-	if (!o->cluster_lock && !o->once_per_ms)
+	if (o->nendpoints == 0 || (!o->cluster_lock && !o->once_per_ms))
 		return ETCD_GO;
 	if (!(g = calloc(1, sizeof *g))) {
 		snprintf(reason, len, "out of memory");
@@ -583,7 +572,7 @@ int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked
 		return -1;
 	}
 	snprintf(g->run_id, sizeof g->run_id, "%s", run_id);
-	g->ttl_ms = o->etcd_ttl_ms;
+	g->ttl_ms = o->ttl_ms;
 	g->started_ms = mono_ms();
 	g->deadline_ms = g->started_ms + GATE_MS + (int64_t)o->lock_wait_ms;
 	/* The lock first: a host that waits for it must not hold the period's claim meanwhile. */
@@ -599,7 +588,7 @@ int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked
 		if (r <= 0)
 			rc = call_outcome(g, r == 0 ? CALL_UNREACHABLE : st, signo, reason, len);
 	}
-	if (rc == ETCD_UNREACHABLE && o->etcd_fail_open) {
+	if (rc == ETCD_UNREACHABLE && o->fail_open) {
 		size_t n = strlen(reason);
 
 		snprintf(reason + n, len - n, "; running anyway (--etcd-fail-open)");
@@ -608,7 +597,7 @@ int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked
 
 		snprintf(reason + n, len - n, "; command not run");
 	}
-	if (rc == ETCD_GO || (rc == ETCD_UNREACHABLE && o->etcd_fail_open)) {
+	if (rc == ETCD_GO || (rc == ETCD_UNREACHABLE && o->fail_open)) {
 		g->c.stop = NULL;
 		*gate = g;
 		return rc;
@@ -617,6 +606,39 @@ int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked
 	gate_free(g, 0);
 	errno = e;
 	return rc;
+}
+
+void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t invoked_us,
+		     const sigset_t *stop, struct etcd_gate **gate, struct gate_result *r)
+{
+	int rc = enter(spec, run_id, invoked_us, stop, gate, &r->signal, r->reason,
+		       sizeof r->reason);
+
+	r->verdict = GATE_END;
+	r->state = RUN_ERROR;
+	switch (rc) {
+	case ETCD_GO:
+		r->verdict = GATE_GO;
+		r->reason[0] = '\0';
+		break;
+	case ETCD_BUSY:
+		r->state = RUN_SKIPPED_LOCKED;
+		break;
+	case ETCD_CLAIMED:
+		r->state = RUN_SKIPPED_CLAIMED;
+		break;
+	case ETCD_INTERRUPTED:
+		snprintf(r->reason, sizeof r->reason,
+			 "%s while waiting for the cluster lock; command not run", strsignal(r->signal));
+		break;
+	case ETCD_UNREACHABLE:
+		/* Kept as the run's reason, and said: it runs unguarded. */
+		if (spec->fail_open)
+			r->verdict = GATE_GO;
+		break;
+	default:
+		break;
+	}
 }
 
 /* The watch: renew the lease; stop the command while the lease may still be ours. */
@@ -684,14 +706,14 @@ static int describe_key(struct client *c, const char *name, const char *key, int
 		fprintf(out, "etcd_%s_holder=error\n", name);
 		diag_error("cannot read %s from etcd: %s%s", key,
 			   st == CALL_UNREACHABLE ? "unreachable: " : "", c->error);
-		return st == CALL_UNREACHABLE && c->o->etcd_fail_open ? 0 : -1;
+		return st == CALL_UNREACHABLE && c->spec->fail_open ? 0 : -1;
 	}
 	fprintf(out, "etcd_%s_holder=%s\n", name,
 		!ans.found ? "none" : ans.holder.host[0] ? ans.holder.host : "unknown");
 	return 0;
 }
 
-int etcd_gate_describe(const struct options *o, int64_t invoked_us, FILE *out)
+int etcd_gate_describe(const struct etcd_spec *o, int64_t invoked_us, FILE *out)
 {
 	char lock[KEY_MAX], once[KEY_MAX], err[320];
 	int64_t slot = o->once_per_ms ? etcd_proto_slot(invoked_us, o->once_per_ms) : 0, deadline;
@@ -699,12 +721,12 @@ int etcd_gate_describe(const struct options *o, int64_t invoked_us, FILE *out)
 	struct client c;
 
 	fputs("etcd_endpoints=", out);
-	for (size_t i = 0; i < o->etcd.n; i++)
-		fprintf(out, "%s%s", i ? "," : "", o->etcd.v[i]);
-	fputs(o->etcd.n ? "\n" : "none\n", out);
-	if (have_lock && etcd_proto_key(o->etcd_prefix, "lock", o->name, NULL, lock, sizeof lock) < 0)
+	for (size_t i = 0; i < o->nendpoints; i++)
+		fprintf(out, "%s%s", i ? "," : "", o->endpoints[i]);
+	fputs(o->nendpoints ? "\n" : "none\n", out);
+	if (have_lock && etcd_proto_key(o->prefix, "lock", o->job, NULL, lock, sizeof lock) < 0)
 		have_lock = 0;
-	if (have_once && etcd_proto_key(o->etcd_prefix, "once", o->name, &slot, once, sizeof once) < 0)
+	if (have_once && etcd_proto_key(o->prefix, "once", o->job, &slot, once, sizeof once) < 0)
 		have_once = 0;
 	if (!have_lock && !have_once) {
 		fputs("etcd_lock_key=none\netcd_lock_holder=none\n"

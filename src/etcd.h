@@ -7,33 +7,41 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "options.h"
+#include "gate.h"
 #include "run.h"
 
 struct etcd_gate;
 
-enum etcd_outcome {
-	ETCD_GO,                   /* everything asked for is held: run */
-	ETCD_BUSY,                 /* the cluster lock is held elsewhere (REASON names the holder) */
-	ETCD_CLAIMED,              /* this period's slot is claimed (REASON names the holder) */
-	ETCD_INTERRUPTED,          /* a signal from STOP ended the lock wait (*SIGNO) */
-	ETCD_UNREACHABLE,          /* no endpoint answered in time (REASON says why): an error,
-				    * or with --etcd-fail-open a run with REASON as its warning */
+/* What the cluster gate uses, and nothing more. */
+struct etcd_spec {
+	char *const *endpoints;    /* scheme://host:port, tried in turn */
+	size_t nendpoints;
+	const char *prefix;        /* key prefix, as given (default "/cronguard/") */
+	uint64_t ttl_ms;           /* the lock's lease */
+	const char *ca_file, *cert, *key;   /* TLS files, or NULL */
+	const char *user;          /* NULL: no authentication */
+	const char *password_file;
+	int fail_open;             /* run anyway when no endpoint answers */
+	const char *job, *host;
+	int cluster_lock;
+	uint64_t once_per_ms;      /* 0: no claim */
+	uint64_t lock_wait_ms;     /* how long the cluster lock is waited for */
+	uint64_t splay_ms;         /* with the lock wait, how late a host of the same period can be */
 };
 
-/* etcd_gate_enter takes the cluster lock (with O->cluster_lock: a lease of O->etcd_ttl_ms
- * and the key PREFIX/lock/NAME, waiting up to O->lock_wait_ms, a signal from STOP ending the
- * wait), then claims this period's slot (with O->once_per_ms: PREFIX/once/NAME/SLOT, SLOT
- * from INVOKED_US, the realtime of the invocation before the splay, in microseconds). Takes
- * at most about 10 s plus the lock wait. On ETCD_GO, and on ETCD_UNREACHABLE with
- * O->etcd_fail_open, *GATE holds what was taken: pass it to etcd_gate_watch and
- * etcd_gate_leave (O must stay valid until then). Otherwise *GATE is NULL and nothing is
- * held. REASON gets the holder, or why etcd could not be used. Returns the outcome, or -1
- * with errno and REASON when etcd refused us (authentication, permission) or cronguard
- * itself failed; --etcd-fail-open does not cover that. */
-int etcd_gate_enter(const struct options *o, const char *run_id, int64_t invoked_us,
-		    const sigset_t *stop, struct etcd_gate **gate, int *signo, char *reason,
-		    size_t len);
+/* etcd_gate_enter takes the cluster lock (with SPEC->cluster_lock: a lease of SPEC->ttl_ms
+ * and the key PREFIX/lock/JOB, waiting up to SPEC->lock_wait_ms, a signal from STOP ending
+ * the wait), then claims this period's slot (with SPEC->once_per_ms: PREFIX/once/JOB/SLOT,
+ * SLOT from INVOKED_US, the realtime of the invocation before the splay, in microseconds).
+ * Takes at most about 10 s plus the lock wait. R says how it went: GATE_GO, or GATE_END with
+ * skipped_locked (the lock is held elsewhere; the reason names the holder), skipped_claimed
+ * (the slot is claimed), or error (a signal ended a wait, no endpoint answered, etcd refused
+ * us, or cronguard itself failed). With SPEC->fail_open, no endpoint answering is a GATE_GO
+ * whose reason is the warning. On GATE_GO, *GATE holds what was taken (NULL when nothing was
+ * asked): pass it to etcd_gate_watch and etcd_gate_leave (SPEC must stay valid until then).
+ * Otherwise *GATE is NULL and nothing is held. */
+void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t invoked_us,
+		     const sigset_t *stop, struct etcd_gate **gate, struct gate_result *r);
 
 /* etcd_gate_watch fills W (fd -1) so that run_command keeps the lock's lease alive every
  * TTL/3, and stops the command with "lost the cluster lock (etcd lease ...)" once its
@@ -50,6 +58,6 @@ void etcd_gate_leave(struct etcd_gate *gate);
  * used, holders a host, "none", "unknown" when the value is not cronguard's, or "error"),
  * with read-only requests. Returns 0, or -1 (with a diag_error line) when etcd could not be
  * read and the real run would have failed. */
-int etcd_gate_describe(const struct options *o, int64_t invoked_us, FILE *out);
+int etcd_gate_describe(const struct etcd_spec *spec, int64_t invoked_us, FILE *out);
 
 #endif

@@ -1,4 +1,5 @@
-/* Small file helpers shared by the modules that write files: whole writes, atomic replaces. */
+/* Files: the one whole-file reader (every open of an existing file goes through its rules),
+ * whole writes, atomic replaces, and the directories they live in. */
 #include "config.h"
 
 #include <errno.h>
@@ -60,7 +61,11 @@ int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mo
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	/* Created afresh: a file planted under the temporary name (a FIFO, a hard link to
+	 * another file) is removed, never opened. */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
 	/* fchmod: the umask must not narrow a file another user (a collector) has to read. */
@@ -90,12 +95,38 @@ int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mo
 	return 0;
 }
 
+/* A descriptor we are about to overwrite in place must be a plain file of its own. */
+static int overwritable(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (st->st_nlink > 1) {
+		errno = EMLINK;
+		return -1;
+	}
+	return 0;
+}
+
+int fileio_check_target(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return overwritable(&st);
+}
+
 int fileio_swap(int dirfd, const char *name, const char *spare, const void *text, size_t len,
 		mode_t mode)
 {
+	struct stat st;
 	int fd, e, swapped;
 
-	fd = openat(dirfd, spare, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted as the spare fails the open (ENXIO) or the check below,
+	 * rather than blocking us until someone reads it. */
+	fd = openat(dirfd, spare, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		fd = openat(dirfd, spare, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		/* fchmod: the umask must not narrow a file another user (a collector) has to read. */
@@ -108,6 +139,14 @@ int fileio_swap(int dirfd, const char *name, const char *spare, const void *text
 	}
 	if (fd < 0)
 		return -1;
+	/* Checked on the descriptor, so nothing can be swapped in between the check and the
+	 * write; a hard link would carry our text into another name's file. */
+	if (fstat(fd, &st) < 0 || overwritable(&st) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	/* Overwrite, then cut to length: O_TRUNC would make ext4 flush on close. */
 	if (fileio_write_all(fd, text, len) < 0 || ftruncate(fd, (off_t)len) < 0) {
 		e = errno;
@@ -120,34 +159,57 @@ int fileio_swap(int dirfd, const char *name, const char *spare, const void *text
 	return exchange(dirfd, spare, name, &swapped);
 }
 
-char *fileio_read(const char *path, size_t max, int nofollow, size_t *len)
+/* Reads FD to its end into a buffer of at least HINT + 1 bytes, at most MAX bytes. Grown
+ * buffers are wiped before they are freed: the reader also reads secrets. */
+static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
 {
-	struct stat st;
-	size_t n = 0;
-	char *buf;
-	int fd, e;
+	/* One byte past the hint, so that a file of the size fstat said is read to its end
+	 * without growing; one byte past MAX tells a file of MAX bytes from a longer one. */
+	size_t n = 0, cap = (hint < max ? hint : max) + 1;
+	char *buf = malloc(cap + 1);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : EFBIG;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+	while (buf) {
+		ssize_t r;
+
+		if (n == cap) {
+			size_t ncap = cap < max / 2 ? cap * 2 + 64 : max + 1;
+			char *nb;
+
+			if (n > max || !(nb = malloc(ncap + 1))) {
+				explicit_bzero(buf, n);
+				free(buf);
+				errno = n > max ? EFBIG : ENOMEM;
+				return NULL;
+			}
+			memcpy(nb, buf, n);
+			explicit_bzero(buf, n);
+			free(buf);
+			buf = nb;
+			cap = ncap;
+		}
+		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0) {
+			int e = errno;
+
+			explicit_bzero(buf, n);
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
 	if (!buf) {
 		errno = ENOMEM;
+		return NULL;
+	}
+	if (n > max) {
+		explicit_bzero(buf, n);
+		free(buf);
+		errno = EFBIG;
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -155,37 +217,111 @@ char *fileio_read(const char *path, size_t max, int nofollow, size_t *len)
 	return buf;
 }
 
-char *fileio_read_secret(const char *path, char *err, size_t errlen)
+char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st)
 {
-	char buf[4098];
-	size_t n = 0;
-	ssize_t r;
-	char *s = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	char *buf;
+	int fd, e;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever, while we hold
+	 * the state directory's lock. O_NOCTTY: a terminal never becomes ours. */
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
+		e = fstat(fd, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : EFBIG;
+		close(fd);
+		errno = e;
 		return NULL;
 	}
-	while (n < sizeof buf - 1 && ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0 ||
-				       (r < 0 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
+	/* The size is a hint: a file may grow while we read (the bound still holds), and some
+	 * file systems report 0 for files that have content. */
+	buf = read_fd(fd, (size_t)sb.st_size, max, len);
+	e = errno;
 	close(fd);
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
+	errno = e;
+	if (buf && st)
+		*st = sb;
+	return buf;
+}
+
+char *fileio_read_path(const char *path, size_t max, size_t *len, struct stat *st)
+{
+	return fileio_read_at(AT_FDCWD, path, max, len, st);
+}
+
+char *fileio_read_input(const char *path, size_t max, size_t *len, struct stat *st)
+{
+	/* Standard input is what the user handed us, a pipe or a terminal as often as a file:
+	 * read it as it comes, bounded. */
+	if (strcmp(path, "-") == 0)
+		return read_fd(0, 4096, max, len);
+	return fileio_read_path(path, max, len, st);
+}
+
+const char *fileio_strerror(int e)
+{
+	switch (e) {
+	case ELOOP:
+		return "a symbolic link; refusing it";
+	case EINVAL:
+		return "not a regular file";
+	case EFBIG:
+		return "too large";
+	default:
+		return strerror(e);
+	}
+}
+
+int fileio_mkdirs(const char *dir, mode_t mode)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+char *fileio_read_secret(const char *path, char *err, size_t errlen)
+{
+	size_t n = 0;
+	char *s = fileio_read_path(path, 4097, &n, NULL);
+
+	if (!s) {
+		if (errno == EFBIG)
+			snprintf(err, errlen, "%s: longer than 4096 bytes", path);
+		else
+			snprintf(err, errlen, "cannot read %s: %s", path, fileio_strerror(errno));
+		return NULL;
+	}
+	if (n > 0 && s[n - 1] == '\n')
+		s[--n] = '\0';
 	if (n == 0 || n > 4096) {
 		snprintf(err, errlen, "%s: %s", path, n ? "longer than 4096 bytes" : "empty");
 	} else {
 		size_t i = 0;
-		while (i < n && (unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f)
+
+		while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
 			i++;
-		if (i < n)
-			snprintf(err, errlen, "%s: holds a control character", path);
-		else if (!(s = strdup(buf)))
-			snprintf(err, errlen, "out of memory");
+		if (i == n)
+			return s;
+		snprintf(err, errlen, "%s: holds a control character", path);
 	}
-	explicit_bzero(buf, sizeof buf);
-	return s;
+	explicit_bzero(s, n);
+	free(s);
+	return NULL;
 }

@@ -1,18 +1,51 @@
-/* Small file helpers shared by the modules that write files: whole writes, atomic replaces. */
+/* Files: the one whole-file reader (every open of an existing file goes through its rules),
+ * whole writes, atomic replaces, and the directories they live in. */
 #ifndef CRONGUARD_FILEIO_H
 #define CRONGUARD_FILEIO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+/* fileio_read_at returns the whole of NAME (relative to DIRFD, or a path with AT_FDCWD),
+ * NUL-terminated, in memory the caller frees, with its length in *LEN and, when ST is not
+ * NULL, its fstat in *ST. The open is O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC, then the
+ * descriptor must be a regular file: another user's FIFO, device or symlink planted where
+ * cronguard reads never blocks it or redirects it. NULL with errno: ENOENT; ELOOP a symlink;
+ * EINVAL not a regular file; EFBIG more than MAX bytes; ENOMEM; or open's and read's own. */
+char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st);
+
+/* fileio_read_path is fileio_read_at(AT_FDCWD, PATH, ...). fileio_read_input is the same,
+ * except that "-" is standard input, read to its end (at most MAX bytes; ST untouched). */
+char *fileio_read_path(const char *path, size_t max, size_t *len, struct stat *st);
+char *fileio_read_input(const char *path, size_t max, size_t *len, struct stat *st);
+
+/* fileio_strerror words an errno from the reader for a message: "a symbolic link",
+ * "not a regular file", "too large", else strerror. */
+const char *fileio_strerror(int e);
+
+/* fileio_read_secret returns the secret in PATH (read as fileio_read_path does): its content
+ * without one trailing newline, in memory the caller wipes (explicit_bzero) and frees. A
+ * secret goes into a header or a JSON body, so an empty one, one over 4096 bytes or one with
+ * a control character (a CR, a second line) is refused. NULL with ERR saying why, never
+ * quoting the secret. */
+char *fileio_read_secret(const char *path, char *err, size_t errlen);
+
+/* fileio_check_target tells whether NAME (relative to DIRFD) may be overwritten in place:
+ * 0 when it is absent or a regular file with one link; -1 with errno EINVAL (not a regular
+ * file: a FIFO, a symlink, a directory...) or EMLINK (hard-linked: writing it would change
+ * the other name's file too). Writers that overwrite or truncate an existing file call it. */
+int fileio_check_target(int dirfd, const char *name);
 
 /* fileio_write_all writes all N bytes of BUF to FD, through short writes and EINTR.
  * Returns 0, or -1 with errno. */
 int fileio_write_all(int fd, const void *buf, size_t n);
 
 /* fileio_replace atomically replaces NAME (relative to DIRFD, or a path with AT_FDCWD) with
- * LEN bytes of TEXT: it writes ".NAME.PID" beside it with MODE (never following a symlink),
- * fdatasyncs it when DURABLE, and puts it in NAME's place, so readers see the old file or the
- * new one, never half of one. Returns 0, or -1 with errno (the temporary file removed). */
+ * LEN bytes of TEXT: it creates ".NAME.PID" beside it afresh with MODE (O_EXCL, so a file
+ * planted under that name is never written through), fdatasyncs it when DURABLE, and puts
+ * it in NAME's place, so readers see the old file or the new one, never half of one.
+ * Returns 0, or -1 with errno (the temporary file removed). */
 int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mode_t mode,
 		   int durable);
 
@@ -20,20 +53,13 @@ int fileio_replace(int dirfd, const char *name, const void *text, size_t len, mo
  * beside NAME: TEXT is written over SPARE in place (created with MODE the first time), then
  * the two names are exchanged, so SPARE is left holding NAME's previous content. No inode is
  * created or freed and no file is cut to zero, the two things that make ext4 flush at once.
- * The caller must be the only writer of NAME and SPARE (hold a lock). Returns 0, or -1 with
- * errno, NAME untouched. */
+ * A SPARE that is not a regular file with one link is refused (EINVAL, EMLINK), checked on
+ * the open descriptor. The caller must be the only writer of NAME and SPARE (hold a lock).
+ * Returns 0, or -1 with errno, NAME untouched. */
 int fileio_swap(int dirfd, const char *name, const char *spare, const void *text, size_t len,
 		mode_t mode);
 
-/* fileio_read returns the whole of the regular file PATH, NUL-terminated, in memory the
- * caller frees, with its length in *LEN; with NOFOLLOW a symlink is refused (ELOOP).
- * NULL with errno: ENOENT, EINVAL not a regular file, EFBIG past MAX bytes, ENOMEM... */
-char *fileio_read(const char *path, size_t max, int nofollow, size_t *len);
-
-/* fileio_read_secret returns the secret in PATH: its content without one trailing newline,
- * in memory the caller wipes (explicit_bzero) and frees. A secret goes into a header or a
- * JSON body, so an empty one, one over 4096 bytes or one with a control character (a CR, a
- * second line) is refused. NULL with ERR saying why, never quoting the secret. */
-char *fileio_read_secret(const char *path, char *err, size_t errlen);
+/* fileio_mkdirs creates DIR and its missing parents with MODE. Returns 0 or -1 with errno. */
+int fileio_mkdirs(const char *dir, mode_t mode);
 
 #endif

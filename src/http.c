@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "http.h"
 
 /* Linking libcurl costs every run milliseconds and megabytes of relocations, and most runs
@@ -138,10 +139,7 @@ void http_origin(const char *url, char *buf, size_t len)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_us() / 1000;
 }
 
 enum slot_state { SLOT_WAITING, SLOT_RUNNING, SLOT_DONE };

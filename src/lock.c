@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lock.h"
 
 /* Fills ERR from FMT; returns -1 with errno E. */
@@ -119,15 +120,13 @@ static void read_holder(int fd, char *holder, size_t len)
 static void write_holder(int fd, const char *host)
 {
 	char line[512], num[21];
-	struct timespec now;
 	size_t n = 0;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	/* "pid=N start=EPOCH uid=N host=NAME": host names are at most 253 bytes, so it fits. */
 	put(line, sizeof line, &n, "pid=");
 	put(line, sizeof line, &n, decimal((uint64_t)getpid(), num));
 	put(line, sizeof line, &n, " start=");
-	put(line, sizeof line, &n, decimal((uint64_t)now.tv_sec, num));
+	put(line, sizeof line, &n, decimal((uint64_t)(clock_real_us() / 1000000), num));
 	put(line, sizeof line, &n, " uid=");
 	put(line, sizeof line, &n, decimal(geteuid(), num));
 	put(line, sizeof line, &n, " host=");
@@ -141,27 +140,12 @@ static void write_holder(int fd, const char *host)
 /* Sleep up to MS, but wake for any signal in STOP; returns the signal or 0. */
 static int nap(const sigset_t *stop, uint64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	int s;
-
-	for (;;) {
-		s = sigtimedwait(stop, NULL, &ts);
-		if (s > 0)
-			return s;
-		if (errno == EAGAIN)
-			return 0;
-		/* EINTR: a signal outside STOP had a handler; the remaining time is unknown, so
-		 * count the nap as done and let the caller's deadline decide. */
-		return 0;
-	}
+	return clock_wait_until(stop, clock_mono_us() + (int64_t)ms * 1000);
 }
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)clock_mono_us() / 1000;
 }
 
 int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
@@ -225,4 +209,46 @@ void lock_release(int fd)
 		/* Nothing to do: closing releases the lock whatever the contents say. */
 	}
 	close(fd);
+}
+
+void lock_gate_enter(const char *path, uint64_t wait_ms, const sigset_t *stop,
+		     const char *host, int *fd, struct gate_result *r)
+{
+	char holder[256] = "";
+	int rc;
+
+	*r = (struct gate_result){ .verdict = GATE_END, .state = RUN_ERROR };
+	*fd = -1;
+	if (!path) {
+		r->verdict = GATE_GO;
+		return;
+	}
+	rc = lock_acquire(path, wait_ms, stop, host, fd, &r->signal, holder, sizeof holder,
+			  r->reason, sizeof r->reason);
+	switch (rc) {
+	case LOCK_ACQUIRED:
+		r->verdict = GATE_GO;
+		r->signal = 0;
+		r->reason[0] = '\0';
+		return;
+	case LOCK_BUSY:
+		snprintf(r->reason, sizeof r->reason, "lock %.300s held by %.180s", path,
+			 holder[0] ? holder : "another run");
+		r->state = RUN_SKIPPED_LOCKED;
+		return;
+	case LOCK_INTERRUPTED:
+		snprintf(r->reason, sizeof r->reason, "%s while waiting for the lock; command not run",
+			 strsignal(r->signal));
+		return;
+	default:
+		/* lock_acquire's own reason, already in R. */
+		r->signal = 0;
+		return;
+	}
+}
+
+void lock_gate_describe(const char *path, uint64_t wait_ms, FILE *out)
+{
+	fprintf(out, "lock=%s\n", path ? path : "none");
+	fprintf(out, "lock_wait_ms=%llu\n", (unsigned long long)wait_ms);
 }

@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "gate.h"
 
 enum lock_outcome { LOCK_ACQUIRED, LOCK_BUSY, LOCK_INTERRUPTED };
 
@@ -26,5 +29,15 @@ int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const
 
 /* lock_release drops the lock and closes FD (the file stays: removing it would race). */
 void lock_release(int fd);
+
+/* lock_gate_enter is the local lock as a gate: with PATH NULL (no --lock) GATE_GO and *FD
+ * -1; else lock_acquire's outcome: GATE_GO with *FD holding the lock, or GATE_END with
+ * skipped_locked (the reason names the holder), or error (a signal from STOP ended the
+ * wait: R->signal; or the lock could not be taken). */
+void lock_gate_enter(const char *path, uint64_t wait_ms, const sigset_t *stop,
+		     const char *host, int *fd, struct gate_result *r);
+
+/* lock_gate_describe prints, for --dry-run, the lock= and lock_wait_ms= lines. */
+void lock_gate_describe(const char *path, uint64_t wait_ms, FILE *out);
 
 #endif

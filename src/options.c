@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "duration.h"
+#include "fileio.h"
 #include "options.h"
 
 extern char **environ;
@@ -662,45 +663,26 @@ static int read_config(struct loader *ld, const char *path, int must_exist)
 	size_t len = 0;
 	unsigned bad_line = 0;
 	char why[512];
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	/* fileio's reader: a FIFO or a symlink planted as the config never blocks or redirects. */
+	text = fileio_read_path(path, 1 << 20, &len, &st);
+	if (!text) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return fail(ld, "config %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return fail(ld, "config %s: not a regular file", path);
+		if (errno == EFBIG)
+			return fail(ld, "config %s: larger than 1 MiB", path);
+		return fail(ld, "config %s: %s", path, fileio_strerror(errno));
 	}
 	if (st.st_mode & S_IWOTH) {
-		close(fd);
+		free(text);
 		return fail(ld, "config %s: writable by any user; refusing it (chmod o-w)", path);
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		close(fd);
+		free(text);
 		return fail(ld, "config %s: owned by uid %u, neither root nor this user; refusing it",
 			    path, (unsigned)st.st_uid);
 	}
-	if (st.st_size > 1 << 20) {
-		close(fd);
-		return fail(ld, "config %s: larger than 1 MiB", path);
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		return fail(ld, "out of memory");
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, text + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
 	ld->where = path;
 	rc = conf_scan(text, len, ld->o->name, conf_entry, ld, &bad_line, why, sizeof why);
 	free(text);

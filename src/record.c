@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "record.h"
 
 static const char *const state_names[] = {
@@ -116,10 +117,9 @@ void record_new_run_id(char id[37])
 
 	if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b) {
 		/* Without entropy yet, uniqueness is what matters: time and pid give it. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t t = (uint64_t)clock_real_us();
 		for (size_t i = 0; i < sizeof b; i++)
-			b[i] = (unsigned char)(((uint64_t)ts.tv_nsec * 2654435761u + (uint64_t)ts.tv_sec +
+			b[i] = (unsigned char)((t * 2654435761u + (t >> 20) +
 						(uint64_t)getpid() * 40503u) >> (i % 8 * 8));
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);  /* version 4 */

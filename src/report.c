@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "diag.h"
 #include "http.h"
 #include "report.h"
@@ -55,10 +56,7 @@ static struct http_tls tls_of(const struct options *o)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_us() / 1000;
 }
 
 /* Runs CALL, one of the sinks' formatters writing to the stream `out`, into a new string

@@ -81,7 +81,7 @@ int textfile_merge(FILE *out, const char *old, size_t oldlen, const char *fresh,
 /* The old file, or an empty text when there is none yet (or it is too large to be ours). */
 static char *read_old(const char *path, size_t *len)
 {
-	char *buf = fileio_read(path, MAX_OLD, 1, len);
+	char *buf = fileio_read_path(path, MAX_OLD, len, NULL);
 
 	if (!buf && errno != ENOMEM && (buf = malloc(1))) {
 		buf[0] = '\0';

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "splay.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -60,9 +61,7 @@ uint64_t splay_random_ms(uint64_t splay_ms)
 		return 0;
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
 		/* Early boot without entropy: a splay needs spread, not secrecy. */
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec);
+		r = mix64((uint64_t)clock_mono_us() ^ ((uint64_t)getpid() << 32));
 	}
 	return scale(r, splay_ms);
 }

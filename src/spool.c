@@ -202,31 +202,6 @@ static void free_names(char **names, ssize_t n)
 	free(names);
 }
 
-static char *read_file_at(int dirfd, const char *name, size_t *len)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_FILE)
-		buf = malloc((size_t)st.st_size + 1);
-	while (buf && n < (size_t)st.st_size &&
-	       ((r = read(fd, buf + n, (size_t)st.st_size - n)) > 0 || (r < 0 && errno == EINTR)))
-		if (r > 0)
-			n += (size_t)r;
-	close(fd);
-	if (buf && n != (size_t)st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static void load(struct spool *sp)
 {
 	char **names;
@@ -240,7 +215,7 @@ static void load(struct spool *sp)
 	for (ssize_t i = 0; sp->entries && i < n; i++) {
 		struct spool_entry *e = &sp->entries[sp->n];
 		size_t len;
-		char *buf = read_file_at(sp->fd, names[i], &len);
+		char *buf = fileio_read_at(sp->fd, names[i], MAX_FILE, &len, NULL);
 
 		if (!buf && errno == ENOENT)
 			continue;
@@ -286,7 +261,7 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 	snprintf(e->name, sizeof e->name, "%020" PRId64 "-%s-%s.%s",
 		 e->start_us > 0 ? e->start_us : 0, e->job, e->run_id, e->sink);
 	if (sp->fd < 0) {
-		if (state_mkdirs(sp->dir, 0700) < 0 ||
+		if (fileio_mkdirs(sp->dir, 0700) < 0 ||
 		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", sp->dir, strerror(errno));
 			return -1;

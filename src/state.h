@@ -1,27 +1,78 @@
-/* The state file: STATE_DIR/NAME.json, each job's last run and last success, written atomically. */
+/* The state file: STATE_DIR/NAME.json, each job's last run and last success. The one module
+ * that knows its schema: it writes it, and it reads it back as summaries for everyone else. */
 #ifndef CRONGUARD_STATE_H
 #define CRONGUARD_STATE_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "record.h"
 
+/* How long state_save waits for the state directory's lock before it gives up (the run's
+ * exit status does not change; the state of this run is then not saved). */
+#define STATE_LOCK_WAIT_MS 5000
+
+/* The largest state file any reader accepts. */
+#define STATE_MAX_BYTES (1 << 20)
+
+/* What the state file tells about the job's history, including this run: handed back by
+ * state_save for the sinks' record. Counts saturate, never wrap. */
+struct state_history {
+	unsigned consecutive_failures;
+	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
+};
+
+/* A job's state file as every reader sees it. Times are realtime microseconds since the
+ * epoch, durations microseconds; a value the file does not hold (or holds out of range) is 0,
+ * and -1 for the durations. */
+struct state_summary {
+	char job[65];             /* from the file's name, which is what -n NAME selects */
+	int readable;             /* 0: not a readable state file; the fields below are empty */
+	char state[24];           /* the last run's state ("success", "skipped_locked", ...), or "" */
+	int64_t start_us;
+	int64_t duration_us;
+	int has_exit;             /* the last run recorded an exit code */
+	int64_t exit_code;
+	int64_t signal;
+	char reason[256];         /* the last run's reason, cut to fit, or "" */
+	int64_t last_success_us;  /* 0: never succeeded */
+	int64_t last_success_duration_us;
+	int64_t consecutive_failures;
+	int64_t runs;
+};
+
 /* state_update is the pure heart of state_save: given the job's previous document OLD (or
- * NULL) and this run, it returns the new document (a new reference), and sets
- * REC->consecutive_failures and REC->last_success_us. A skip counts neither as success nor failure. */
-json_t *state_update(const json_t *old, struct run_record *rec);
+ * NULL) and this run, it returns the new document (a new reference) and, when HIST is not
+ * NULL, the history it implies. A skip counts neither as success nor failure. */
+json_t *state_update(const json_t *old, const struct run_record *rec, struct state_history *hist);
 
-/* state_save creates DIR if needed, then reads, updates and atomically replaces
- * DIR/JOB.json while holding a lock on DIR, so concurrent runs never lose each other's
- * counts. The replace goes through a spare file, DIR/.JOB.json.prev, which keeps the state
- * before the last run: an unreadable JOB.json (torn by a crash) is continued from it, or
- * started afresh, and said so in ERR with a 1 return. Returns 0, 1 (saved, with a warning
- * in ERR) or -1 with ERR. */
-int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen);
+/* state_save creates DIR if needed, then reads, updates and atomically replaces DIR/JOB.json
+ * while holding a lock on DIR, so concurrent runs never lose each other's counts. The lock is
+ * waited for at most STATE_LOCK_WAIT_MS, and a signal from STOP (kept blocked by the caller;
+ * NULL: none) ends the wait with *SIGNO set. The replace goes through a spare file,
+ * DIR/.JOB.json.prev, which keeps the state before the last run: an unreadable JOB.json (torn
+ * by a crash) is continued from it, or started afresh, and said so in ERR with a 1 return.
+ * Every file is opened as fileio's reader does, and a spare that is not a plain file of its
+ * own is refused. *HIST always gets the history (from this run alone when the old state could
+ * not be had). Returns 0, 1 (saved, with a warning in ERR) or -1 with ERR (not saved). */
+int state_save(const char *dir, const struct run_record *rec, const sigset_t *stop,
+	       struct state_history *hist, int *signo, char *err, size_t errlen);
 
-/* state_mkdirs creates DIR and its missing parents with MODE. Returns 0 or -1 with errno. */
-int state_mkdirs(const char *dir, unsigned mode);
+/* state_summarise reads TEXT[0..LEN), a state file's content, into *S (JOB left as it is).
+ * Pure. Returns 0, or -1 when TEXT is not a cronguard state file (S->readable 0). */
+int state_summarise(const char *text, size_t len, struct state_summary *s);
+
+/* state_scan_fn gets each job's summary; a non-zero return stops the scan. */
+typedef int (*state_scan_fn)(void *ctx, const struct state_summary *s);
+
+/* state_scan calls FN for every job's state file in DIR (every NAME.json whose NAME is a job
+ * name; dot files are spares and temporaries), in byte order of the names, with readable 0
+ * for a file that is not a regular file, a symlink, larger than STATE_MAX_BYTES, or not a
+ * state file. Returns 0, FN's non-zero value, or -1 with errno (ENOENT: no such DIR) and a
+ * reason in ERR. */
+int state_scan(const char *dir, state_scan_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "diag.h"
 #include "vip.h"
 
 /* libmnl 1.0.5 names the size the kernel uses for dump replies; 1.0.4 does not, so we say it. */
@@ -504,5 +506,80 @@ int vip_watch_ready(int fd, const struct vip_addr *vips, size_t n, const char *d
 	if (vip_check(vips, n, dev, &m) < 0)
 		return -1;
 	*still_held = m.held;
+	return 0;
+}
+
+void vip_gate_enter(const struct vip_gate *g, int *watch_fd, struct gate_result *r)
+{
+	struct vip_match m;
+	char addr[64] = "";
+
+	*r = (struct gate_result){ .verdict = GATE_END, .state = RUN_ERROR };
+	*watch_fd = -1;
+	if (g->n == 0) {
+		r->verdict = GATE_GO;
+		return;
+	}
+	/* Subscribe before the check, so a failover between the two is not missed. */
+	if (g->watch && (*watch_fd = vip_watch_open()) < 0) {
+		snprintf(r->reason, sizeof r->reason, "--vip-watch: cannot watch addresses: %s",
+			 strerror(errno));
+		return;
+	}
+	if (vip_check(g->addrs, g->n, g->dev, &m) < 0) {
+		/* Not knowing is never "active": a doubled backup is worse than a missed one. */
+		if (errno == ENODEV)
+			snprintf(r->reason, sizeof r->reason, "--vip-dev %s: no such interface", g->dev);
+		else
+			snprintf(r->reason, sizeof r->reason, "cannot read this host's addresses: %s",
+				 strerror(errno));
+		return;
+	}
+	if (m.held)
+		vip_format(&m.addr, addr, sizeof addr);
+	if (m.held && g->standby) {
+		snprintf(r->reason, sizeof r->reason, "standby: VIP %s is held here on %s", addr,
+			 m.ifname);
+		r->state = RUN_SKIPPED_STANDBY;
+		return;
+	}
+	if (!m.held && !g->standby) {
+		snprintf(r->reason, sizeof r->reason, "not the active node: %s%s not held here%s%s",
+			 g->names[0], g->n > 1 ? " (or another VIP)" : "", g->dev ? " on " : "",
+			 g->dev ? g->dev : "");
+		r->state = RUN_SKIPPED_STANDBY;
+		return;
+	}
+	diag_verbose("active node: %s", m.held ? addr : "no VIP held (standby)");
+	r->verdict = GATE_GO;
+}
+
+int vip_gate_describe(const struct vip_gate *g, FILE *out)
+{
+	struct vip_match m;
+	char addr[64];
+
+	if (g->n == 0) {
+		fprintf(out, "vip=none\n");
+		return 0;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(out, "vip=%s\n", g->names[i]);
+	if (vip_check(g->addrs, g->n, g->dev, &m) < 0) {
+		int e = errno;
+
+		fprintf(out, "vip_held=error\n");
+		if (e == ENODEV)
+			diag_error("--vip-dev %s: no such interface", g->dev);
+		else
+			diag_error("cannot read this host's addresses: %s", strerror(e));
+		return -1;
+	}
+	fprintf(out, "vip_held=%s\n", m.held ? "yes" : "no");
+	if (m.held)
+		fprintf(out, "vip_addr=%s\nvip_dev=%s\n", vip_format(&m.addr, addr, sizeof addr),
+			m.ifname);
+	fprintf(out, "vip_mode=%s\n", g->standby ? "standby" : "active");
+	fprintf(out, "vip_run=%s\n", m.held != g->standby ? "yes" : "no");
 	return 0;
 }

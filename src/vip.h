@@ -3,6 +3,9 @@
 #define CRONGUARD_VIP_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "gate.h"
 
 struct vip_addr {
 	int family;              /* AF_INET or AF_INET6 */
@@ -71,5 +74,26 @@ int vip_scan(const void *buf, size_t len, const struct vip_query *q, struct vip_
 int vip_watch_open(void);
 int vip_watch_ready(int fd, const struct vip_addr *vips, size_t n, const char *dev,
 		    int *still_held);
+
+/* The gate (--vip, --vip-dev, --standby, --vip-watch): what it uses, and nothing more. */
+struct vip_gate {
+	const struct vip_addr *addrs;
+	char *const *names;       /* the addresses as given, for messages */
+	size_t n;                 /* 0: no gate */
+	const char *dev;          /* NULL: any interface */
+	int standby;
+	int watch;
+};
+
+/* vip_gate_enter asks the kernel once: GATE_GO where one of the VIPs is held (with
+ * G->standby, where none is), else GATE_END with skipped_standby, or error when the kernel
+ * could not answer (never read as held). With G->watch, *WATCH_FD gets a vip_watch_open
+ * socket, opened before the check so that no failover between the two is missed; else -1. */
+void vip_gate_enter(const struct vip_gate *g, int *watch_fd, struct gate_result *r);
+
+/* vip_gate_describe prints, for --dry-run, vip= lines and what the kernel says (vip_held=,
+ * vip_addr=, vip_dev=, vip_mode=, vip_run=). Returns 0, or -1 with a diag_error line when
+ * the kernel could not answer: a dry run fails where the real one would. */
+int vip_gate_describe(const struct vip_gate *g, FILE *out);
 
 #endif

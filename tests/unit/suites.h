@@ -19,5 +19,8 @@ Suite *report_suite(void);
 Suite *spool_suite(void);
 Suite *lint_suite(void);
 Suite *etcd_suite(void);
+Suite *clock_suite(void);
+Suite *fileio_suite(void);
+Suite *gate_suite(void);
 
 #endif

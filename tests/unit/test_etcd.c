@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "etcd.h"
 #include "etcd_proto.h"
@@ -319,18 +321,27 @@ END_TEST
 /* The gate without a server: nothing asked, nothing held; a watch without a lease never fires. */
 START_TEST(gate_without_cluster_options)
 {
-	struct options o = { .etcd_prefix = "/cronguard/", .name = "job", .host = "h" };
-	struct etcd_gate *g = (struct etcd_gate *)&o;
+	char *endpoints[] = { "http://127.0.0.1:9" };
+	struct etcd_spec spec = { .prefix = "/cronguard/", .job = "job", .host = "h" };
+	struct etcd_gate *g = (struct etcd_gate *)&spec;
 	struct run_watch w = { .fd = 5, .interval_ms = 9 };
-	char reason[64] = "x";
+	struct gate_result r = { .verdict = GATE_END, .signal = 7, .reason = "x" };
+	char reason[64];
 	sigset_t stop;
-	int sig = 7;
 
 	sigemptyset(&stop);
-	ck_assert_int_eq(etcd_gate_enter(&o, "r", 0, &stop, &g, &sig, reason, sizeof reason), ETCD_GO);
+	etcd_gate_enter(&spec, "r", 0, &stop, &g, &r);
+	ck_assert_int_eq(r.verdict, GATE_GO);
 	ck_assert_ptr_null(g);
-	ck_assert_int_eq(sig, 0);
-	ck_assert_str_eq(reason, "");
+	ck_assert_int_eq(r.signal, 0);
+	ck_assert_str_eq(r.reason, "");
+	/* Endpoints alone ask for nothing either. */
+	spec.endpoints = endpoints;
+	spec.nendpoints = 1;
+	r = (struct gate_result){ .verdict = GATE_END, .reason = "x" };
+	etcd_gate_enter(&spec, "r", 0, &stop, &g, &r);
+	ck_assert_int_eq(r.verdict, GATE_GO);
+	ck_assert_ptr_null(g);
 	etcd_gate_watch(NULL, &w);
 	ck_assert_int_eq(w.fd, -1);
 	ck_assert(w.interval_ms == 0);
@@ -339,15 +350,40 @@ START_TEST(gate_without_cluster_options)
 }
 END_TEST
 
+/* The password file is read before anything is sent: a FIFO there is refused at once, an
+ * error that --etcd-fail-open does not cover. */
+START_TEST(gate_refuses_a_fifo_as_the_password_file)
+{
+	char dir[] = "/tmp/cg-etcd-XXXXXX", path[64];
+	char *endpoints[] = { "http://127.0.0.1:9" };
+	struct etcd_spec spec = { .endpoints = endpoints, .nendpoints = 1, .prefix = "/cronguard/",
+				  .job = "job", .host = "h", .cluster_lock = 1, .ttl_ms = 30000,
+				  .user = "u", .password_file = path, .fail_open = 1 };
+	struct etcd_gate *g = NULL;
+	struct gate_result r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/pw", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	etcd_gate_enter(&spec, "r", 0, NULL, &g, &r);
+	ck_assert_int_eq(r.verdict, GATE_END);
+	ck_assert_int_eq(r.state, RUN_ERROR);
+	ck_assert_ptr_null(g);
+	ck_assert_ptr_nonnull(strstr(r.reason, "not a regular file"));
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(describe_without_cluster_options)
 {
-	struct options o = { .etcd_prefix = "/cronguard/", .name = "job", .host = "h" };
+	struct etcd_spec spec = { .prefix = "/cronguard/", .job = "job", .host = "h" };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(etcd_gate_describe(&o, 0, f), 0);
+	ck_assert_int_eq(etcd_gate_describe(&spec, 0, f), 0);
 	fclose(f);
 	ck_assert_str_eq(text, "etcd_endpoints=none\netcd_lock_key=none\netcd_lock_holder=none\n"
 			       "etcd_once_key=none\netcd_once_holder=none\n");
@@ -376,6 +412,7 @@ Suite *etcd_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gate");
 	tcase_add_test(tc, gate_without_cluster_options);
+	tcase_add_test(tc, gate_refuses_a_fifo_as_the_password_file);
 	tcase_add_test(tc, describe_without_cluster_options);
 	suite_add_tcase(s, tc);
 	return s;

@@ -380,7 +380,7 @@ static void write_state(const char *dir, const char *job, enum run_state state, 
 
 	rec.end_us = rec.start_us + rec.duration_us;
 	snprintf(rec.run_id, sizeof rec.run_id, "00000000-0000-4000-8000-000000000000");
-	*doc = state_update(old, &rec);
+	*doc = state_update(old, &rec, NULL);
 	ck_assert_ptr_nonnull(*doc);
 	snprintf(path, sizeof path, "%s/%s.json", dir, job);
 	ck_assert_int_eq(json_dump_file(*doc, path, JSON_INDENT(2)), 0);

@@ -1,10 +1,17 @@
 /* Unit tests of the state document and its atomic file. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -26,6 +33,17 @@ static void teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+static struct state_history hist;
+
+/* state_save without stop signals; the history lands in HIST. */
+static int save(const char *d, const struct run_record *r, char *err, size_t errlen)
+{
+	int sig = -1, rc = state_save(d, r, NULL, &hist, &sig, err, errlen);
+
+	ck_assert_int_eq(sig, 0);
+	return rc;
+}
+
 static struct run_record rec(enum run_state st, int64_t start)
 {
 	struct run_record r = { .job = "job", .host = "h", .state = st, .start_us = start,
@@ -39,23 +57,23 @@ START_TEST(counts_failures_and_keeps_last_success)
 	struct run_record r = rec(RUN_SUCCESS, 1000000000);
 	json_t *d1, *d2, *d3, *d4;
 
-	d1 = state_update(NULL, &r);
-	ck_assert_uint_eq(r.consecutive_failures, 0);
+	d1 = state_update(NULL, &r, &hist);
+	ck_assert_uint_eq(hist.consecutive_failures, 0);
 	r = rec(RUN_FAILURE, 2000000000);
-	d2 = state_update(d1, &r);
-	ck_assert_uint_eq(r.consecutive_failures, 1);
+	d2 = state_update(d1, &r, &hist);
+	ck_assert_uint_eq(hist.consecutive_failures, 1);
 	/* A skip neither resets nor adds. */
 	r = rec(RUN_SKIPPED_LOCKED, 3000000000);
-	d3 = state_update(d2, &r);
-	ck_assert_uint_eq(r.consecutive_failures, 1);
+	d3 = state_update(d2, &r, &hist);
+	ck_assert_uint_eq(hist.consecutive_failures, 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(d3, "last_run"), "state")),
 			 "skipped_locked");
 	ck_assert_double_eq(json_real_value(json_object_get(json_object_get(d3, "last_success"), "start")),
 			    1000.0);
-	ck_assert_int_eq(r.last_success_us, 1000000000);
+	ck_assert_int_eq(hist.last_success_us, 1000000000);
 	r = rec(RUN_TIMEOUT, 4000000000);
-	d4 = state_update(d3, &r);
-	ck_assert_uint_eq(r.consecutive_failures, 2);
+	d4 = state_update(d3, &r, &hist);
+	ck_assert_uint_eq(hist.consecutive_failures, 2);
 	ck_assert_int_eq(json_integer_value(json_object_get(d4, "runs")), 3);
 	json_decref(d1);
 	json_decref(d2);
@@ -71,9 +89,9 @@ START_TEST(saves_atomically_and_reloads)
 	json_t *doc;
 	struct stat st;
 
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
-	ck_assert_uint_eq(r.consecutive_failures, 2);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_uint_eq(hist.consecutive_failures, 2);
 	snprintf(path, sizeof path, "%s/job.json", dir);
 	doc = json_load_file(path, 0, NULL);
 	ck_assert_ptr_nonnull(doc);
@@ -95,9 +113,9 @@ START_TEST(corrupt_file_is_replaced_with_a_warning)
 	f = fopen(path, "w");
 	fputs("{not json", f);
 	fclose(f);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 1);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "unreadable"));
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 }
 END_TEST
 
@@ -133,17 +151,17 @@ START_TEST(spare_keeps_the_state_before)
 	char err[256], path[128];
 	struct stat a, b;
 
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 	ck_assert_int_eq(runs_in("job.json"), 1);
 	for (int i = 2; i <= 4; i++) {
-		ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+		ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 		ck_assert_int_eq(runs_in("job.json"), i);
 		ck_assert_int_eq(runs_in(".job.json.prev"), i - 1);
 	}
 	/* The two files trade places: no new inode per save. */
 	snprintf(path, sizeof path, "%s/job.json", dir);
 	ck_assert_int_eq(stat(path, &a), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 	snprintf(path, sizeof path, "%s/.job.json.prev", dir);
 	ck_assert_int_eq(stat(path, &b), 0);
 	ck_assert_uint_eq(a.st_ino, b.st_ino);
@@ -156,20 +174,20 @@ START_TEST(torn_file_continues_from_the_spare)
 	struct run_record r = rec(RUN_FAILURE, 1000000);
 	char err[256];
 
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 	/* As a power loss can leave it: the newest file empty, the one before it whole. */
 	write_file("job.json", "");
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 1);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "unreadable"));
 	ck_assert_ptr_nonnull(strstr(err, "previous state"));
 	ck_assert_int_eq(runs_in("job.json"), 3);
-	ck_assert_uint_eq(r.consecutive_failures, 3);
+	ck_assert_uint_eq(hist.consecutive_failures, 3);
 	/* Both torn: a fresh start, said so. */
 	write_file("job.json", "{\"runs\": 9");
 	write_file(".job.json.prev", "");
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 1);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "afresh"));
 	ck_assert_int_eq(runs_in("job.json"), 1);
 }
@@ -180,12 +198,12 @@ START_TEST(a_removed_state_is_not_resurrected)
 	struct run_record r = rec(RUN_SUCCESS, 1000000);
 	char err[256], path[128];
 
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 	/* An operator resets a job by removing its file; the spare must not bring it back. */
 	snprintf(path, sizeof path, "%s/job.json", dir);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
 	ck_assert_int_eq(runs_in("job.json"), 1);
 }
 END_TEST
@@ -196,7 +214,7 @@ START_TEST(creates_missing_dirs)
 	char err[256], sub[128];
 
 	snprintf(sub, sizeof sub, "%s/a/b/c", dir);
-	ck_assert_int_eq(state_save(sub, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(sub, &r, err, sizeof err), 0);
 }
 END_TEST
 
@@ -208,9 +226,221 @@ START_TEST(unwritable_dir_is_an_error)
 	if (geteuid() == 0)
 		return; /* root writes anywhere; the fault drills cover a read-only mount */
 	chmod(dir, 0500);
-	ck_assert_int_eq(state_save(dir, &r, err, sizeof err), -1);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, dir));
 	chmod(dir, 0700);
+}
+END_TEST
+
+/* A hand-edited file near the top of the range: the counts saturate (overflow would be
+ * undefined, and under UBSan an abort), the history handed back is clamped, and a start
+ * time no clock can have is no last success. */
+START_TEST(counts_saturate_on_a_hand_edited_file)
+{
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	char err[256];
+	struct state_summary s = { .job = "job" };
+	char path[128], *text;
+	size_t len;
+	FILE *f;
+
+	write_file("job.json", "{\"runs\": 9223372036854775807, "
+		   "\"consecutive_failures\": 9223372036854775807, "
+		   "\"last_run\": {\"state\": \"failure\", \"start\": 1e300},"
+		   "\"last_success\": {\"state\": \"success\", \"start\": -1e300}}");
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), INT64_MAX);
+	ck_assert_uint_eq(hist.consecutive_failures, UINT_MAX);
+	ck_assert_int_eq(hist.last_success_us, 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), INT64_MAX);
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	text = calloc(1, 1 << 16);
+	len = fread(text, 1, (1 << 16) - 1, f);
+	fclose(f);
+	ck_assert_int_eq(state_summarise(text, len, &s), 0);
+	free(text);
+	ck_assert_int_eq(s.runs, INT64_MAX);
+	ck_assert_int_eq(s.consecutive_failures, INT64_MAX);
+	/* A success resets the failures; the runs stay at the top. */
+	r = rec(RUN_SUCCESS, 2000000);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_uint_eq(hist.consecutive_failures, 0);
+	ck_assert_int_eq(hist.last_success_us, 2000000);
+	ck_assert_int_eq(runs_in("job.json"), INT64_MAX);
+}
+END_TEST
+
+START_TEST(summary_of_what_state_save_wrote)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1700000000123456);
+	struct state_summary s = { .job = "job" };
+	char err[256], path[128], *text;
+	size_t len;
+	FILE *f;
+
+	r.duration_us = 420500000;
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	r = rec(RUN_FAILURE, 1700000100000000);
+	r.exit_code = 3;
+	r.signal = 9;
+	r.reason = "ran past --timeout";
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	f = fopen(path, "r");
+	text = calloc(1, 1 << 16);
+	len = fread(text, 1, (1 << 16) - 1, f);
+	fclose(f);
+	ck_assert_int_eq(state_summarise(text, len, &s), 0);
+	free(text);
+	ck_assert_int_eq(s.readable, 1);
+	ck_assert_str_eq(s.job, "job");
+	ck_assert_str_eq(s.state, "failure");
+	ck_assert_int_eq(s.start_us, 1700000100000000);
+	ck_assert_int_eq(s.duration_us, 1000000);
+	ck_assert_int_eq(s.has_exit, 1);
+	ck_assert_int_eq(s.exit_code, 3);
+	ck_assert_int_eq(s.signal, 9);
+	ck_assert_str_eq(s.reason, "ran past --timeout");
+	ck_assert_int_eq(s.last_success_us, 1700000000123456);
+	ck_assert_int_eq(s.last_success_duration_us, 420500000);
+	ck_assert_int_eq(s.consecutive_failures, 1);
+	ck_assert_int_eq(s.runs, 2);
+}
+END_TEST
+
+struct seen {
+	char jobs[8][65];
+	int readable[8];
+	int n;
+};
+
+static int collect(void *ctx, const struct state_summary *s)
+{
+	struct seen *w = ctx;
+
+	ck_assert_int_lt(w->n, 8);
+	snprintf(w->jobs[w->n], sizeof w->jobs[w->n], "%s", s->job);
+	w->readable[w->n++] = s->readable;
+	return 0;
+}
+
+/* The scan reads every job's file by the same rules: planted FIFOs and symlinks are
+ * unreadable entries at once, spares and temporaries are not jobs. */
+START_TEST(scan_lists_jobs_by_the_same_rules)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	struct seen w = { .n = 0 };
+	char err[256], path[128];
+
+	r.job = "b";
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	r.job = "a";
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	snprintf(path, sizeof path, "%s/c.json", dir);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	snprintf(path, sizeof path, "%s/d.json", dir);
+	ck_assert_int_eq(symlink("a.json", path), 0);
+	write_file("e.json", "[]");
+	write_file(".f.json", "{}");
+	write_file("notes.txt", "{}");
+	ck_assert_int_eq(state_scan(dir, collect, &w, err, sizeof err), 0);
+	ck_assert_int_eq(w.n, 5);
+	ck_assert_str_eq(w.jobs[0], "a");
+	ck_assert_int_eq(w.readable[0], 1);
+	ck_assert_str_eq(w.jobs[1], "b");
+	ck_assert_int_eq(w.readable[1], 1);
+	ck_assert_str_eq(w.jobs[2], "c");
+	ck_assert_int_eq(w.readable[2], 0);
+	ck_assert_str_eq(w.jobs[3], "d");
+	ck_assert_int_eq(w.readable[3], 0);
+	ck_assert_str_eq(w.jobs[4], "e");
+	ck_assert_int_eq(w.readable[4], 0);
+	ck_assert_int_eq(state_scan("/nonexistent/cg", collect, &w, err, sizeof err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/cg"));
+}
+END_TEST
+
+/* FIFOs planted as the state file and as its spare: never a hang, and the state goes on. */
+START_TEST(planted_fifos_never_block_a_save)
+{
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	char err[256], path[128];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	ck_assert_int_eq(runs_in("job.json"), 1);
+	/* The swap left the FIFO as the spare: the next save replaces it. */
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "replaced it"));
+	ck_assert_int_eq(runs_in("job.json"), 2);
+	snprintf(path, sizeof path, "%s/.job.json.prev", dir);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
+	ck_assert_int_eq(runs_in("job.json"), 3);
+	ck_assert_uint_eq(hist.consecutive_failures, 3);
+}
+END_TEST
+
+/* The spare hard-linked to another file: that file is never written. */
+START_TEST(a_hard_linked_spare_is_never_written_through)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	char err[256], path[128], victim[128], buf[32] = "";
+	FILE *f;
+
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	write_file("victim", "precious");
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	snprintf(path, sizeof path, "%s/.job.json.prev", dir);
+	ck_assert_int_eq(link(victim, path), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "hard-linked"));
+	ck_assert_int_eq(runs_in("job.json"), 2);
+	f = fopen(victim, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "precious");
+}
+END_TEST
+
+/* Someone else holds the state directory's lock: a stop signal ends the wait at once. */
+START_TEST(a_stop_signal_ends_the_lock_wait)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	sigset_t stop, old;
+	char err[256];
+	int sig = 0, holder = open(dir, O_RDONLY | O_DIRECTORY);
+	struct timespec a, b;
+
+	ck_assert_int_ge(holder, 0);
+	ck_assert_int_eq(flock(holder, LOCK_EX), 0);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	raise(SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* flock locks belong to the open file description: our own second open conflicts. */
+	ck_assert_int_eq(state_save(dir, &r, &stop, &hist, &sig, err, sizeof err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ck_assert_int_eq(sig, SIGTERM);
+	ck_assert_ptr_nonnull(strstr(err, "state not saved"));
+	ck_assert_int_lt(b.tv_sec - a.tv_sec, 2);
+	ck_assert_uint_eq(hist.consecutive_failures, 0);
+	ck_assert_int_eq(hist.last_success_us, 1000000);
+	close(holder);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 END_TEST
 
@@ -228,6 +458,12 @@ Suite *state_suite(void)
 	tcase_add_test(tc, a_removed_state_is_not_resurrected);
 	tcase_add_test(tc, creates_missing_dirs);
 	tcase_add_test(tc, unwritable_dir_is_an_error);
+	tcase_add_test(tc, counts_saturate_on_a_hand_edited_file);
+	tcase_add_test(tc, summary_of_what_state_save_wrote);
+	tcase_add_test(tc, scan_lists_jobs_by_the_same_rules);
+	tcase_add_test(tc, planted_fifos_never_block_a_save);
+	tcase_add_test(tc, a_hard_linked_spare_is_never_written_through);
+	tcase_add_test(tc, a_stop_signal_ends_the_lock_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }

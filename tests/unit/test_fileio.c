@@ -1,0 +1,276 @@
+/* Unit tests of the one whole-file reader and the writers' checks. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "suites.h"
+
+static char dir[64];
+static int dfd = -1;
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/cg-fileio-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	close(dfd);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put(const char *name, const char *text)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fileio_write_all(fd, text, strlen(text)), 0);
+	close(fd);
+}
+
+static void get(const char *name, char *buf, size_t len)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, len - 1);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+START_TEST(reads_a_regular_file_whole)
+{
+	char path[128], *text;
+	struct stat st;
+	size_t len = 99;
+
+	put("a", "hello\nworld\n");
+	text = fileio_read_at(dfd, "a", 100, &len, &st);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(len, 12);
+	ck_assert_str_eq(text, "hello\nworld\n");
+	ck_assert(S_ISREG(st.st_mode));
+	free(text);
+	snprintf(path, sizeof path, "%s/a", dir);
+	text = fileio_read_path(path, 12, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(len, 12);
+	free(text);
+	text = fileio_read_input(path, 12, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	free(text);
+	/* Empty is a file too. */
+	put("e", "");
+	text = fileio_read_at(dfd, "e", 100, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(text, "");
+	free(text);
+}
+END_TEST
+
+START_TEST(the_size_bound_holds)
+{
+	size_t len;
+
+	put("a", "0123456789");
+	ck_assert_ptr_null(fileio_read_at(dfd, "a", 9, &len, NULL));
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_str_eq(fileio_strerror(EFBIG), "too large");
+	free(fileio_read_at(dfd, "a", 10, &len, NULL));
+	ck_assert_uint_eq(len, 10);
+	ck_assert_ptr_null(fileio_read_at(dfd, "missing", 10, &len, NULL));
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/* What another user can plant where cronguard reads: each refused at once, never followed,
+ * never waited on. */
+START_TEST(fifos_symlinks_and_directories_are_refused)
+{
+	char path[128];
+	size_t len;
+
+	ck_assert_int_eq(mkfifoat(dfd, "fifo", 0666), 0);
+	ck_assert_ptr_null(fileio_read_at(dfd, "fifo", 100, &len, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_str_eq(fileio_strerror(EINVAL), "not a regular file");
+	put("target", "secret");
+	ck_assert_int_eq(symlinkat("target", dfd, "link"), 0);
+	ck_assert_ptr_null(fileio_read_at(dfd, "link", 100, &len, NULL));
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_int_eq(mkdirat(dfd, "sub", 0700), 0);
+	ck_assert_ptr_null(fileio_read_at(dfd, "sub", 100, &len, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	ck_assert_ptr_null(fileio_read_path(path, 100, &len, NULL));
+	ck_assert_ptr_null(fileio_read_input(path, 100, &len, NULL));
+	ck_assert_ptr_null(fileio_read_path("/dev/null", 100, &len, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(dash_is_standard_input)
+{
+	int p[2];
+	size_t len;
+	char *text;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "from a pipe\n", 12), 12);
+	close(p[1]);
+	ck_assert_int_eq(dup2(p[0], 0), 0);
+	close(p[0]);
+	text = fileio_read_input("-", 100, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "from a pipe\n");
+	ck_assert_uint_eq(len, 12);
+	free(text);
+	/* Bounded too. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "0123456789", 10), 10);
+	close(p[1]);
+	ck_assert_int_eq(dup2(p[0], 0), 0);
+	close(p[0]);
+	ck_assert_ptr_null(fileio_read_input("-", 5, &len, NULL));
+	ck_assert_int_eq(errno, EFBIG);
+}
+END_TEST
+
+START_TEST(secrets_through_the_reader)
+{
+	char path[128], err[256], *s;
+
+	put("pw", "hunter2\n");
+	snprintf(path, sizeof path, "%s/pw", dir);
+	s = fileio_read_secret(path, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "hunter2");
+	free(s);
+	put("two", "a\nb\n");
+	snprintf(path, sizeof path, "%s/two", dir);
+	ck_assert_ptr_null(fileio_read_secret(path, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "control character"));
+	ck_assert_ptr_null(strstr(err, "a\nb"));
+	ck_assert_int_eq(mkfifoat(dfd, "fifo", 0666), 0);
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	ck_assert_ptr_null(fileio_read_secret(path, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+	ck_assert_int_eq(symlinkat("pw", dfd, "link"), 0);
+	snprintf(path, sizeof path, "%s/link", dir);
+	ck_assert_ptr_null(fileio_read_secret(path, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+	put("empty", "\n");
+	snprintf(path, sizeof path, "%s/empty", dir);
+	ck_assert_ptr_null(fileio_read_secret(path, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "empty"));
+}
+END_TEST
+
+START_TEST(overwrite_targets_are_checked)
+{
+	ck_assert_int_eq(fileio_check_target(dfd, "absent"), 0);
+	put("plain", "x");
+	ck_assert_int_eq(fileio_check_target(dfd, "plain"), 0);
+	ck_assert_int_eq(linkat(dfd, "plain", dfd, "hard", 0), 0);
+	ck_assert_int_eq(fileio_check_target(dfd, "plain"), -1);
+	ck_assert_int_eq(errno, EMLINK);
+	ck_assert_int_eq(mkfifoat(dfd, "fifo", 0666), 0);
+	ck_assert_int_eq(fileio_check_target(dfd, "fifo"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(symlinkat("plain", dfd, "link"), 0);
+	ck_assert_int_eq(fileio_check_target(dfd, "link"), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(swap_refuses_a_planted_spare)
+{
+	char buf[64];
+
+	put("victim", "precious\n");
+	ck_assert_int_eq(linkat(dfd, "victim", dfd, ".s.prev", 0), 0);
+	ck_assert_int_eq(fileio_swap(dfd, "s", ".s.prev", "new\n", 4, 0644), -1);
+	ck_assert_int_eq(errno, EMLINK);
+	get("victim", buf, sizeof buf);
+	ck_assert_str_eq(buf, "precious\n");
+	ck_assert_int_eq(unlinkat(dfd, ".s.prev", 0), 0);
+	/* A FIFO with no reader fails the open; with one, the check. Neither blocks. */
+	ck_assert_int_eq(mkfifoat(dfd, ".s.prev", 0666), 0);
+	ck_assert_int_eq(fileio_swap(dfd, "s", ".s.prev", "new\n", 4, 0644), -1);
+	ck_assert_int_eq(unlinkat(dfd, ".s.prev", 0), 0);
+	/* Nothing planted: the swap works. */
+	ck_assert_int_eq(fileio_swap(dfd, "s", ".s.prev", "new\n", 4, 0644), 0);
+	get("s", buf, sizeof buf);
+	ck_assert_str_eq(buf, "new\n");
+}
+END_TEST
+
+START_TEST(replace_never_writes_through_a_planted_temporary)
+{
+	char tmp[64], buf[64];
+
+	/* The temporary name is predictable (.NAME.PID): whatever sits there is replaced. */
+	snprintf(tmp, sizeof tmp, ".r.%ld", (long)getpid());
+	put("victim", "precious\n");
+	ck_assert_int_eq(linkat(dfd, "victim", dfd, tmp, 0), 0);
+	ck_assert_int_eq(fileio_replace(dfd, "r", "new\n", 4, 0644, 0), 0);
+	get("victim", buf, sizeof buf);
+	ck_assert_str_eq(buf, "precious\n");
+	get("r", buf, sizeof buf);
+	ck_assert_str_eq(buf, "new\n");
+	ck_assert_int_eq(mkfifoat(dfd, tmp, 0666), 0);
+	ck_assert_int_eq(fileio_replace(dfd, "r", "newer\n", 6, 0644, 0), 0);
+	get("r", buf, sizeof buf);
+	ck_assert_str_eq(buf, "newer\n");
+	ck_assert_int_eq(faccessat(dfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW), -1);
+}
+END_TEST
+
+START_TEST(mkdirs_makes_the_parents)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/a/b/c", dir);
+	ck_assert_int_eq(fileio_mkdirs(path, 0700), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(fileio_mkdirs(path, 0700), 0);
+	ck_assert_int_eq(fileio_mkdirs("", 0700), -1);
+}
+END_TEST
+
+Suite *fileio_suite(void)
+{
+	Suite *s = suite_create("fileio");
+	TCase *tc = tcase_create("files");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, reads_a_regular_file_whole);
+	tcase_add_test(tc, the_size_bound_holds);
+	tcase_add_test(tc, fifos_symlinks_and_directories_are_refused);
+	tcase_add_test(tc, dash_is_standard_input);
+	tcase_add_test(tc, secrets_through_the_reader);
+	tcase_add_test(tc, overwrite_targets_are_checked);
+	tcase_add_test(tc, swap_refuses_a_planted_spare);
+	tcase_add_test(tc, replace_never_writes_through_a_planted_temporary);
+	tcase_add_test(tc, mkdirs_makes_the_parents);
+	suite_add_tcase(s, tc);
+	return s;
+}
