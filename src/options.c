@@ -433,7 +433,7 @@ bad:
 static const struct optdef defs[O_COUNT] = {
 	[O_NAME] = { "name", 'n', OPT_STRING, CLI | ENV, 0, F(name), .check = options_valid_name,
 		     .arg = "NAME", .noun = "job name",
-		     .want = "1-64 of A-Z a-z 0-9 _ . -, the first a letter or digit", .example = "backup",
+		     .want = "1-64 of A-Z a-z 0-9 _ . -, the first a letter or digit", .example = "nightly",
 		     .help = "job name (default: the command's basename)" },
 	[O_HOST] = { "host", 0, OPT_STRING, ALL, 0, F(host), .check = valid_host, .arg = "NAME",
 		     .noun = "host name", .want = "1-253 printable characters, no spaces", .example = "web1",
