@@ -474,7 +474,13 @@ static int parse_words(struct options *o, char *err, char **words, char *const *
 START_TEST(every_row)
 {
 	struct options_info in;
-	size_t rows = 0;
+	size_t rows = 0, hlen = 0;
+	char *help = NULL;
+	FILE *hf = open_memstream(&help, &hlen);
+
+	ck_assert_ptr_nonnull(hf);
+	options_usage(hf);
+	fclose(hf);
 
 	for (size_t i = 0; options_describe(i, &in) == 0; i++, rows++) {
 		char opt[96], var[96], text[256], err[512], *env[2] = { NULL, NULL };
@@ -486,6 +492,8 @@ START_TEST(every_row)
 		const char *badval;
 
 		ck_assert_msg(in.arg ? in.example != NULL : in.example == NULL, "--%s", in.name);
+		snprintf(opt, sizeof opt, "--%s%s", in.name, in.arg ? " " : "");
+		ck_assert_msg(strstr(help, opt) != NULL, "--help does not list %s", opt);
 		snprintf(opt, sizeof opt, "--%s", in.name);
 		if (in.type == OPT_ACTION) {
 			argv[n++] = opt;
@@ -552,6 +560,7 @@ START_TEST(every_row)
 		options_free(&o);
 	}
 	ck_assert_uint_ge(rows, 50);
+	free(help);
 }
 END_TEST
 
