@@ -381,8 +381,6 @@ static int add_etcd(struct loader *ld, const char *val)
 
 	if (!valid_url(val))
 		return fail(ld, "--etcd: bad endpoint '%s' (want http:// or https://HOST:PORT)", val);
-	if (o->etcd.n >= 64)
-		return fail(ld, "--etcd: more than 64 endpoints");
 	nv = realloc(o->etcd.v, (o->etcd.n + 1) * sizeof *nv);
 	if (!nv)
 		return fail(ld, "out of memory");
@@ -514,7 +512,7 @@ static const struct optdef defs[O_COUNT] = {
 			     .example = "/var/lib/node-exporter",
 			     .help = "write node_exporter textfile metrics into DIR" },
 	[O_REPORT_TIMEOUT] = { "report-timeout", 0, OPT_DURATION, ALL, 0, F(report_timeout_ms), 1,
-			       DURATION_MAX_MS, .arg = "DURATION", .want = "more than 0", .example = "15s",
+			       DURATION_MAX_MS, .arg = "DURATION", .want = "must be more than 0", .example = "15s",
 			       .help = "one deadline for all sinks together (default 10s)" },
 	[O_CA_FILE] = { "ca-file", 0, OPT_PATH, ALL, 0, F(ca_file), .arg = "FILE", .example = "/etc/ssl/ca.pem",
 			.help = "CA bundle for HTTPS sinks (default: the system's)" },
