@@ -1,7 +1,10 @@
 /* The config file format: "key = value" lines, "#" comments, "[NAME]" job sections. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
@@ -26,134 +29,219 @@ static int key_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-/* One pass over the text; PASS 0 delivers global entries, PASS 1 the job's section. */
-static int conf_pass(const char *text, size_t len, const char *job, int pass, conf_entry_fn fn,
-		     void *ctx, unsigned *bad_line, char *err, size_t errlen)
+static int bad(unsigned *bad_line, unsigned line, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int bad(unsigned *bad_line, unsigned line, char *err, size_t errlen, const char *fmt, ...)
 {
-	char buf[CONF_LINE_MAX + 1];
-	unsigned lineno = 0;
-	int in_job = 0, in_global = 1;
-	size_t pos = 0;
+	va_list ap;
 
+	*bad_line = line;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Splits one line (BUF, NUL-terminated, trimmed by the caller into S..E) into C's arena. */
+static int parse_line(struct conf *c, char **arena, const char **section, unsigned lineno,
+		      char *s, char *e, unsigned *bad_line, char *err, size_t errlen)
+{
+	char *eq, *ks, *ke, *vs, *ve;
+	size_t kl, vl;
+
+	*e = '\0';
+	if (*s == '[') {
+		if (e[-1] != ']' || e - s < 3)
+			return bad(bad_line, lineno, err, errlen, "malformed section header '%s'", s);
+		e[-1] = '\0';
+		s++;
+		for (char *p = s; *p; p++)
+			if (!key_char(*p) && !(*p >= 'A' && *p <= 'Z') && *p != '.')
+				return bad(bad_line, lineno, err, errlen,
+					   "bad job name in section header '[%s]'", s);
+		*section = memcpy(*arena, s, strlen(s) + 1);
+		*arena += strlen(s) + 1;
+		return 0;
+	}
+	eq = strchr(s, '=');
+	if (!eq)
+		return bad(bad_line, lineno, err, errlen, "expected 'key = value', got '%s'", s);
+	ks = s;
+	ke = eq;
+	vs = eq + 1;
+	ve = e;
+	trim(&ks, &ke);
+	trim(&vs, &ve);
+	if (ks == ke)
+		return bad(bad_line, lineno, err, errlen, "missing key before '='");
+	*ke = '\0';
+	for (char *p = ks; p < ke; p++)
+		if (!key_char(*p))
+			return bad(bad_line, lineno, err, errlen, "bad key '%s'", ks);
+	*ve = '\0';
+	if (*vs == '"' || *vs == '\'') {
+		/* Quoted: keeps spaces and '#'; only a comment may follow the closing quote. */
+		char *close = strchr(vs + 1, *vs), *after;
+
+		if (!close)
+			return bad(bad_line, lineno, err, errlen, "unterminated quote in the value of '%s'", ks);
+		after = close + 1;
+		while (is_space(*after))
+			after++;
+		if (*after && *after != '#')
+			return bad(bad_line, lineno, err, errlen, "text after the quoted value of '%s'", ks);
+		*close = '\0';
+		vs++;
+	} else {
+		/* An inline comment starts at a '#' after white space: "2h # nightly" is "2h",
+		 * while "a#b" keeps its '#'. */
+		for (char *p = vs; *p; p++) {
+			if (*p == '#' && (p == vs || is_space(p[-1]))) {
+				ve = p;
+				trim(&vs, &ve);
+				*ve = '\0';
+				break;
+			}
+		}
+	}
+	kl = strlen(ks) + 1;
+	vl = strlen(vs) + 1;
+	c->v[c->n] = (struct conf_entry){ lineno, *section, memcpy(*arena, ks, kl),
+					  memcpy(*arena + kl, vs, vl) };
+	*arena += kl + vl;
+	c->n++;
+	return 0;
+}
+
+static const struct conf *sort_conf;
+
+static int by_section(const void *a, const void *b)
+{
+	const struct conf_entry *x = &sort_conf->v[*(const size_t *)a];
+	const struct conf_entry *y = &sort_conf->v[*(const size_t *)b];
+	int d = strcmp(x->section, y->section);
+
+	if (d)
+		return d;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line, char *err,
+	       size_t errlen)
+{
+	char buf[CONF_LINE_MAX + 1], *arena;
+	const char *section = NULL;
+	size_t pos = 0, lines = 1, k = 0;
+	unsigned lineno = 0;
+
+	memset(c, 0, sizeof *c);
+	*bad_line = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	/* Each line gives at most one entry or section name, never longer than the line + 2. */
+	c->v = malloc(lines * sizeof *c->v);
+	c->arena = arena = malloc(len + 2 * lines + 1);
+	if (!c->v || !c->arena)
+		goto oom;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		char *s, *e, *eq, *ks, *ke, *vs, *ve;
-		int rc;
+		char *s, *e;
 
 		lineno++;
 		if (n > CONF_LINE_MAX) {
-			*bad_line = lineno;
-			snprintf(err, errlen, "line longer than %d bytes", CONF_LINE_MAX);
-			return -1;
+			bad(bad_line, lineno, err, errlen, "line longer than %d bytes", CONF_LINE_MAX);
+			goto fail;
 		}
 		memcpy(buf, text + pos, n);
 		buf[n] = '\0';
 		pos += n + (nl ? 1 : 0);
 		if (memchr(buf, '\0', n)) {
-			*bad_line = lineno;
-			snprintf(err, errlen, "NUL byte");
-			return -1;
+			bad(bad_line, lineno, err, errlen, "NUL byte");
+			goto fail;
 		}
 		s = buf;
 		e = buf + n;
 		trim(&s, &e);
 		if (s == e || *s == '#')
 			continue;
-		*e = '\0';
-		if (*s == '[') {
-			if (e[-1] != ']' || e - s < 3) {
-				*bad_line = lineno;
-				snprintf(err, errlen, "malformed section header '%s'", s);
-				return -1;
-			}
-			e[-1] = '\0';
-			s++;
-			for (char *c = s; *c; c++) {
-				if (!key_char(*c) && !(*c >= 'A' && *c <= 'Z') && *c != '.') {
-					*bad_line = lineno;
-					snprintf(err, errlen, "bad job name in section header '[%s]'", s);
-					return -1;
-				}
-			}
-			in_global = 0;
-			in_job = job && strcmp(s, job) == 0;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			*bad_line = lineno;
-			snprintf(err, errlen, "expected 'key = value', got '%s'", s);
-			return -1;
-		}
-		ks = s;
-		ke = eq;
-		vs = eq + 1;
-		ve = e;
-		trim(&ks, &ke);
-		trim(&vs, &ve);
-		if (ks == ke) {
-			*bad_line = lineno;
-			snprintf(err, errlen, "missing key before '='");
-			return -1;
-		}
-		for (char *c = ks; c < ke; c++) {
-			if (!key_char(*c)) {
-				*bad_line = lineno;
-				*ke = '\0';
-				snprintf(err, errlen, "bad key '%s'", ks);
-				return -1;
-			}
-		}
-		*ke = '\0';
-		*ve = '\0';
-		if (*vs == '"' || *vs == '\'') {
-			/* Quoted: keeps spaces and '#'; only a comment may follow the closing quote. */
-			char *close = strchr(vs + 1, *vs), *after;
-			if (!close) {
-				*bad_line = lineno;
-				snprintf(err, errlen, "unterminated quote in the value of '%s'", ks);
-				return -1;
-			}
-			after = close + 1;
-			while (is_space(*after))
-				after++;
-			if (*after && *after != '#') {
-				*bad_line = lineno;
-				snprintf(err, errlen, "text after the quoted value of '%s'", ks);
-				return -1;
-			}
-			*close = '\0';
-			vs++;
-		} else {
-			/* An inline comment starts at a '#' after white space. */
-			for (char *c = vs; *c; c++) {
-				if (*c == '#' && (c == vs || is_space(c[-1]))) {
-					*c = '\0';
-					ve = c;
-					trim(&vs, &ve);
-					*ve = '\0';
-					break;
-				}
-			}
-		}
-		rc = 0;
-		if (pass == 0 && !in_global && !in_job)
-			rc = fn(ctx, lineno, ks, vs, 0);  /* another job's: checked, not applied */
-		else if ((pass == 0 && in_global) || (pass == 1 && in_job))
-			rc = fn(ctx, lineno, ks, vs, 1);
-		if (rc)
-			return rc;
+		if (parse_line(c, &arena, &section, lineno, s, e, bad_line, err, errlen) < 0)
+			goto fail;
 	}
+	c->order = malloc((c->n + 1) * sizeof *c->order);
+	if (!c->order)
+		goto oom;
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->v[i].section)
+			c->order[k++] = i;
+	c->nglobal = k;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].section)
+			c->order[k++] = i;
+	sort_conf = c;
+	qsort(c->order + c->nglobal, c->n - c->nglobal, sizeof *c->order, by_section);
+	sort_conf = NULL;
 	return 0;
+oom:
+	errno = ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	conf_free(c);
+	return -1;
+}
+
+void conf_free(struct conf *c)
+{
+	free(c->v);
+	free(c->order);
+	free(c->arena);
+	memset(c, 0, sizeof *c);
+}
+
+size_t conf_section(const struct conf *c, const char *job, size_t *first)
+{
+	size_t lo = c->nglobal, hi = c->n, end;
+
+	if (!job)
+		return 0;
+	/* The first entry whose section is not below JOB ... */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(c->v[c->order[mid]].section, job) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < c->n && strcmp(c->v[c->order[end]].section, job) == 0; end++)
+		;
+	*first = lo;
+	return end - lo;
 }
 
 int conf_scan(const char *text, size_t len, const char *job, conf_entry_fn fn, void *ctx,
 	      unsigned *bad_line, char *err, size_t errlen)
 {
-	int rc = conf_pass(text, len, job, 0, fn, ctx, bad_line, err, errlen);
+	struct conf c;
+	size_t first = 0, n;
+	int rc = 0;
 
-	if (rc)
-		return rc;
-	return conf_pass(text, len, job, 1, fn, ctx, bad_line, err, errlen);
+	if (conf_parse(text, len, &c, bad_line, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < c.n && !rc; i++) {
+		const struct conf_entry *e = &c.v[i];
+
+		if (!e->section)
+			rc = fn(ctx, e->line, e->key, e->value, 1);
+		else if (!job || strcmp(e->section, job) != 0)
+			rc = fn(ctx, e->line, e->key, e->value, 0);  /* another job's: checked only */
+	}
+	n = conf_section(&c, job, &first);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct conf_entry *e = &c.v[c.order[first + i]];
+
+		rc = fn(ctx, e->line, e->key, e->value, 1);
+	}
+	conf_free(&c);
+	return rc;
 }

@@ -4,18 +4,46 @@
 
 #include <stddef.h>
 
+/* One "key = value" line. SECTION is NULL for the global entries (before any [NAME]). */
+struct conf_entry {
+	unsigned line;            /* 1-based, for "FILE:LINE" messages */
+	const char *section;
+	const char *key;
+	const char *value;
+};
+
+/* A parsed file: the entries in file order, and an index by section for conf_section. */
+struct conf {
+	struct conf_entry *v;
+	size_t n;
+	size_t *order;            /* the global entries first, then by section name and line */
+	size_t nglobal;
+	char *arena;              /* every string above points in here */
+};
+
+/* conf_parse reads TEXT[0..LEN) into C once, so that many jobs can be looked up in it without
+ * reading the text again. A value ends at a '#' that follows white space (an inline comment)
+ * unless it is quoted; a '#' inside a word is part of it. Pure. Returns 0, or -1 with
+ * *BAD_LINE set and a reason in ERR (a syntax error), or -1 with *BAD_LINE 0 and errno ENOMEM.
+ * conf_free releases what it allocated. */
+int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line, char *err,
+	       size_t errlen);
+void conf_free(struct conf *c);
+
+/* conf_section returns how many entries section JOB has and sets *FIRST to the first of their
+ * indices in C->order (in file order), in O(log n). */
+size_t conf_section(const struct conf *c, const char *job, size_t *first);
+
 /* conf_entry_fn is called for each entry; APPLIES is 1 for the global entries and the job's
  * section, 0 for other jobs' sections (so their keys can still be checked). A non-zero return
  * stops the scan and is returned by conf_scan. LINE is 1-based, for "FILE:LINE" messages. */
 typedef int (*conf_entry_fn)(void *ctx, unsigned line, const char *key, const char *value,
 			     int applies);
 
-/* conf_scan reads TEXT[0..LEN) and calls FN for the global entries, then for those of the
- * section named JOB (job sections may appear anywhere; the global ones always apply first,
- * so a job section wins whatever the order in the file), and for other sections' entries
- * with APPLIES 0. A value ends at " #" (an inline comment) unless it is quoted. Pure.
- * Returns 0; the callback's value when it stops the scan; or -1 on a syntax error, with
- * *BAD_LINE set and a reason in ERR. */
+/* conf_scan parses TEXT and calls FN for the global entries and other sections' entries (APPLIES
+ * 0) in file order, then for those of the section named JOB (job sections may appear anywhere;
+ * the global ones always apply first, so a job section wins whatever the order in the file).
+ * Returns 0; the callback's value when it stops the scan; or -1 as conf_parse. */
 int conf_scan(const char *text, size_t len, const char *job, conf_entry_fn fn, void *ctx,
 	      unsigned *bad_line, char *err, size_t errlen);
 

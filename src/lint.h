@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct conf;
+
 /* Unsplayed jobs starting on the same minute that make a warning, unless told otherwise. */
 #define LINT_SAME_MINUTE 3
 
@@ -26,8 +28,8 @@ struct lint_job {
 struct lint_history {
 	struct lint_job *jobs;    /* usual durations, for the overlap check */
 	size_t njobs;
-	char *config;             /* the config file's text (its lock and splay settings), or NULL */
-	size_t config_len;
+	struct conf *conf;        /* the config file, parsed once and options_check_conf'ed, or NULL */
+	const char *conf_path;    /* its name, in cronguard's messages */
 	enum lint_format format;
 	unsigned same_minute;     /* 0: LINT_SAME_MINUTE */
 };
@@ -36,15 +38,19 @@ struct lint_history {
 typedef void (*lint_emit_fn)(void *ctx, unsigned line, const char *message);
 
 /* lint_crontab reads the crontab TEXT[0..LEN) and calls EMIT for each warning: jobs starting
- * on the same minute without a splay, an unescaped % or an option error in a cronguard line,
- * duplicate lines, cronguard lines without a lock that can start again before their last run's
- * duration is over, and lines cron itself would reject. Pure. Returns the number of warnings,
+ * on the same minute without a splay, an unescaped % in a cronguard line, duplicate lines,
+ * cronguard lines without a lock that can start again before their last run's duration is
+ * over, lines cron itself would reject, and every cronguard line or CRONGUARD_ variable that
+ * cronguard would refuse, with the message cronguard prints ("cronguard: ..."): each line's
+ * words go through options_parse and options_check, over the crontab's variables and the
+ * config file in HIST. Pure. Returns the number of warnings,
  * or -1 with errno ENOMEM (nothing emitted). */
 int lint_crontab(const char *text, size_t len, const struct lint_history *hist, lint_emit_fn emit,
 		 void *ctx);
 
 /* lint_history_load fills H with the durations of every job in STATE_DIR (a missing directory
- * is an empty history) and the text of CONFIG_PATH (NULL: none). Returns 0, or -1 with a
+ * is an empty history) and the config file CONFIG_PATH (NULL: none), parsed and checked as
+ * cronguard checks it; a bad one is an error, since cronguard refuses every line then. Returns 0, or -1 with a
  * message in ERR. lint_history_free releases what it allocated. */
 int lint_history_load(struct lint_history *h, const char *state_dir, const char *config_path,
 		      char *err, size_t errlen);

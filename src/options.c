@@ -1,4 +1,8 @@
-/* Options: defaults < config file < CRONGUARD_* environment < command line, all validated. */
+/* Options: defaults < config file < CRONGUARD_* environment < command line, all validated.
+ *
+ * One table (defs[] below) holds every option: its names, where it may come from, the type
+ * of its value and the field it sets. getopt, the environment, the config file, --help,
+ * validation and options_free all walk it; apply() keeps only the real special cases. */
 #include "config.h"
 
 #include <ctype.h>
@@ -6,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,85 +39,44 @@ enum opt_id {
 	O_COUNT
 };
 
-/* Where an option may come from besides the command line. */
-#define F_REPEAT 1u   /* may be given more than once; a higher source replaces the whole list */
-#define F_CLI 2u      /* command line only */
-#define F_NOCONF 4u   /* command line and environment, never the config file */
-
-struct optdef {
-	const char *name;
-	int shortopt;
-	const char *arg;   /* NULL for a flag */
-	unsigned flags;
-	const char *help;
-};
-
-/* One table drives getopt, the environment, the config file and --help, so none can drift. */
-static const struct optdef defs[O_COUNT] = {
-	[O_NAME] = { "name", 'n', "NAME", F_NOCONF, "job name (default: the command's basename)" },
-	[O_HOST] = { "host", 0, "NAME", 0, "host identity for splay and reports (default: hostname)" },
-	[O_LABEL] = { "label", 0, "KEY=VALUE", F_REPEAT, "add a label to every report (repeatable)" },
-	[O_CONFIG] = { "config", 'c', "FILE", F_NOCONF, "config file (default " SYSCONFDIR "/cronguard.conf)" },
-	[O_DRY_RUN] = { "dry-run", 0, NULL, 0, "print every decision as key=value and exit 0" },
-	[O_VERBOSE] = { "verbose", 'v', NULL, 0, "explain each step on stderr" },
-	[O_HELP] = { "help", 'h', NULL, F_CLI, "show this help and exit" },
-	[O_VERSION] = { "version", 'V', NULL, F_CLI, "show the version and exit" },
-	[O_SPLAY] = { "splay", 's', "DURATION", 0, "sleep a per-host delay in [0, DURATION) first" },
-	[O_SPLAY_SEED] = { "splay-seed", 0, "STRING", 0, "reshuffle the fleet's delays" },
-	[O_RANDOM_SPLAY] = { "random-splay", 0, NULL, 0, "a fresh random delay each run instead" },
-	[O_VIP] = { "vip", 0, "ADDR", F_REPEAT, "run only where this IPv4/IPv6 address is assigned (repeatable)" },
-	[O_VIP_DEV] = { "vip-dev", 0, "IFACE", 0, "look for the VIPs on this interface only" },
-	[O_STANDBY] = { "standby", 0, NULL, 0, "invert: run only where none of the VIPs is held" },
-	[O_VIP_WATCH] = { "vip-watch", 0, NULL, 0, "TERM the command if the VIP leaves during the run" },
-	[O_LOCK] = { "lock", 'l', NULL, 0, "never overlap: skip while another run holds NAME.lock" },
-	[O_LOCK_FILE] = { "lock-file", 0, "PATH", 0, "lock this file (implies --lock)" },
-	[O_LOCK_WAIT] = { "lock-wait", 'w', "DURATION", 0, "wait this long for the lock before skipping" },
-	[O_TIMEOUT] = { "timeout", 't', "DURATION", 0, "TERM the command's process group after DURATION" },
-	[O_KILL_AFTER] = { "kill-after", 0, "DURATION", 0, "then KILL it after this grace (default 10s)" },
-	[O_QUIET] = { "quiet", 'q', NULL, 0, "hold the output; print it only if the run failed" },
-	[O_SKIP_EXIT] = { "skip-exit", 0, "N", 0, "exit status of a skipped run (default 0)" },
-	[O_SUCCESS_EXIT] = { "success-exit", 0, "CODES", 0, "exit codes that count as success (default 0)" },
-	[O_FAIL_AFTER] = { "fail-after", 0, "N", 0, "alert only after N consecutive failures (default 1)" },
-	[O_PING] = { "ping", 0, "URL", 0, "healthchecks-style pings: URL/start, then URL/EXIT" },
-	[O_PUSHGATEWAY] = { "pushgateway", 0, "URL", 0, "push metrics to this Prometheus Pushgateway" },
-	[O_INFLUX] = { "influx", 0, "URL", 0, "write a point to InfluxDB (1.x /write?db= or 2.x /api/v2/write?...)" },
-	[O_INFLUX_TOKEN_FILE] = { "influx-token-file", 0, "FILE", 0, "InfluxDB token, read from FILE" },
-	[O_INFLUX_USER] = { "influx-user", 0, "NAME", 0, "InfluxDB 1.x user (with --influx-password-file)" },
-	[O_INFLUX_PASSWORD_FILE] = { "influx-password-file", 0, "FILE", 0, "InfluxDB 1.x password, read from FILE" },
-	[O_WEBHOOK] = { "webhook", 0, "URL", 0, "POST one JSON document per run to URL" },
-	[O_TEXTFILE_DIR] = { "textfile-dir", 0, "DIR", 0, "write node_exporter textfile metrics into DIR" },
-	[O_REPORT_TIMEOUT] = { "report-timeout", 0, "DURATION", 0, "one deadline for all sinks together (default 10s)" },
-	[O_CA_FILE] = { "ca-file", 0, "FILE", 0, "CA bundle for HTTPS sinks (default: the system's)" },
-	[O_CLIENT_CERT] = { "client-cert", 0, "FILE", 0, "client certificate (PEM) for HTTPS sinks" },
-	[O_CLIENT_KEY] = { "client-key", 0, "FILE", 0, "client key (PEM) for HTTPS sinks" },
-	[O_INSECURE] = { "insecure", 0, NULL, 0, "do not verify HTTPS certificates (not recommended)" },
-	[O_SPOOL_MAX] = { "spool-max", 0, "N", 0, "undelivered reports kept for later (default 1000)" },
-	[O_ETCD] = { "etcd", 0, "URL[,URL...]", 0, "etcd v3 endpoints, tried in turn" },
-	[O_CLUSTER_LOCK] = { "cluster-lock", 0, NULL, 0, "hold a cluster-wide lock (etcd lease) for the run" },
-	[O_ONCE_PER] = { "once-per", 0, "DURATION", 0, "run at most once per period across the cluster" },
-	[O_ETCD_PREFIX] = { "etcd-prefix", 0, "PREFIX", 0, "key prefix in etcd (default /cronguard/)" },
-	[O_ETCD_TTL] = { "etcd-ttl", 0, "DURATION", 0, "lease TTL: how long a dead holder blocks (default 30s)" },
-	[O_ETCD_FAIL_OPEN] = { "etcd-fail-open", 0, NULL, 0, "run anyway when etcd cannot be reached" },
-	[O_ETCD_CA_FILE] = { "etcd-ca-file", 0, "FILE", 0, "CA bundle for https etcd endpoints" },
-	[O_ETCD_CERT] = { "etcd-cert", 0, "FILE", 0, "client certificate (PEM) for etcd" },
-	[O_ETCD_KEY] = { "etcd-key", 0, "FILE", 0, "client key (PEM) for etcd" },
-	[O_ETCD_USER] = { "etcd-user", 0, "NAME", 0, "etcd user (with --etcd-password-file)" },
-	[O_ETCD_PASSWORD_FILE] = { "etcd-password-file", 0, "FILE", 0, "etcd password, read from FILE" },
-	[O_STATE_DIR] = { "state-dir", 0, "DIR", 0, "where run records live (default /var/lib/cronguard)" },
-	[O_NO_SYSLOG] = { "no-syslog", 0, NULL, 0, "do not write the syslog line" },
-	[O_STATUS] = { "status", 0, NULL, F_CLI, "print every job's last run and exit" },
-	[O_LINT_CRONTAB] = { "lint-crontab", 0, "FILE", F_CLI, "warn about what burns people in a crontab, and exit" },
-};
-
 /* Precedence levels: a value set at a level is replaced only by a higher one. */
 enum level { L_DEFAULT, L_CONFIG, L_ENV, L_CLI };
 
 struct loader {
 	struct options *o;
 	enum level list_level[O_COUNT];
-	const char *where;   /* "FILE" while reading the config, for FILE:LINE */
+	size_t label_base;   /* labels below this index came from a lower level */
+	const char *where;   /* the config file's name while it is applied, for FILE:LINE */
 	char *err;
 	size_t errlen;
+};
+
+/* Row flags. */
+#define R_REPEAT 1u   /* a list that each occurrence adds to (else each one replaces it) */
+#define R_WHOLE_S 2u  /* a duration in whole seconds */
+#define R_ZERO_OK 4u  /* a duration that may also be 0 (none), outside [min, max] */
+
+#define CLI OPT_FROM_CLI
+#define ENV OPT_FROM_ENV
+#define CONF OPT_FROM_CONF
+#define ALL (CLI | ENV | CONF)
+#define F(field) offsetof(struct options, field)
+
+struct optdef {
+	const char *name;
+	char shortopt;
+	unsigned char type;       /* enum options_type */
+	unsigned char from;       /* OPT_FROM_* */
+	unsigned char flags;      /* R_* */
+	size_t off;               /* the field it sets */
+	uint64_t min, max;        /* durations (ms) and integers; an action's enum action */
+	int (*check)(const char *);                   /* strings: the value's rule, or NULL */
+	int (*add)(struct loader *, const char *);    /* lists: one element */
+	void (*clear)(struct options *);              /* lists: back to empty */
+	const char *arg;          /* the value's name in --help; NULL: no value */
+	const char *noun, *want;  /* "bad NOUN 'VALUE' (want WANT)" */
+	const char *example;      /* a value it accepts on its own (the unit suite's) */
+	const char *help;
 };
 
 static int fail(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -150,12 +114,14 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* Flags in the environment and the config file: these words only, so that an empty value
+ * (CRONGUARD_LOCK=, the usual way to unset) is an error rather than "on". */
 static int parse_bool(const char *s, int *out)
 {
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
+	static const char *const yes[] = { "yes", "true", "1" };
+	static const char *const no[] = { "no", "false", "0" };
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*out = 1;
 			return 0;
@@ -172,7 +138,9 @@ int options_valid_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n < 1 || n > 64)
+	/* A leading letter or digit: ".x", "." and ".." would be hidden or be directories in the
+	 * state directory, "-x" an option to whatever is handed the name. */
+	if (n < 1 || n > 64 || !isalnum((unsigned char)name[0]))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
@@ -195,6 +163,21 @@ static int valid_host(const char *h)
 	return 1;
 }
 
+static int valid_vip_dev(const char *v)
+{
+	return *v && strlen(v) < 16 && !strpbrk(v, "/ \t") && strcmp(v, ".") && strcmp(v, "..");
+}
+
+static int valid_seed(const char *v)
+{
+	return strlen(v) <= 256;
+}
+
+static int valid_etcd_prefix(const char *v)
+{
+	return v[0] == '/' && strlen(v) <= 256 && !strpbrk(v, " \t\n");
+}
+
 /* Label keys follow Prometheus' rule, so every sink can carry them unchanged. */
 static int valid_label_key(const char *k, size_t n)
 {
@@ -213,12 +196,44 @@ static int valid_label_key(const char *k, size_t n)
 	return 1;
 }
 
+/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF): the state file's JSON
+ * can hold nothing else, and a value it drops would differ from what the sinks carry. */
+static int valid_utf8(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n, cp;
+
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 static int valid_label_value(const char *v)
 {
 	if (strlen(v) > 256)
 		return 0;
-	for (; *v; v++)
-		if (iscntrl((unsigned char)*v))
+	for (const char *p = v; *p; p++)
+		if (iscntrl((unsigned char)*p))
 			return 0;
 	return 1;
 }
@@ -243,61 +258,6 @@ static int valid_url(const char *u)
 	return strlen(u) <= 2048;
 }
 
-static int set_etcd(struct loader *ld, const char *val)
-{
-	struct options *o = ld->o;
-	char *copy = strdup(val), *save = NULL;
-	size_t n = 0;
-
-	if (!copy)
-		return fail(ld, "out of memory");
-	for (size_t i = 0; i < o->etcd.n; i++)
-		free(o->etcd.v[i]);
-	free(o->etcd.v);
-	o->etcd.v = NULL;
-	o->etcd.n = 0;
-	for (const char *p = val; *p; p++)
-		n += *p == ',';
-	o->etcd.v = calloc(n + 1, sizeof *o->etcd.v);
-	if (!o->etcd.v) {
-		free(copy);
-		return fail(ld, "out of memory");
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t l = strlen(tok);
-		if (!valid_url(tok)) {
-			fail(ld, "--etcd: bad endpoint '%s' (want http:// or https://HOST:PORT)", tok);
-			free(copy);
-			return -1;
-		}
-		/* Paths are ours to add (/v3/...): keep just scheme://host:port. */
-		while (l > 0 && tok[l - 1] == '/')
-			tok[--l] = '\0';
-		if (!(o->etcd.v[o->etcd.n++] = strdup(tok))) {
-			free(copy);
-			return fail(ld, "out of memory");
-		}
-	}
-	free(copy);
-	if (o->etcd.n == 0)
-		return fail(ld, "--etcd: no endpoint in '%s'", val);
-	return 0;
-}
-
-static char **url_slot(struct options *o, int id)
-{
-	switch (id) {
-	case O_PING:
-		return &o->ping;
-	case O_PUSHGATEWAY:
-		return &o->pushgateway;
-	case O_INFLUX:
-		return &o->influx;
-	default:
-		return &o->webhook;
-	}
-}
-
 static int set_str(char **dst, const char *val)
 {
 	char *s = strdup(val);
@@ -309,36 +269,7 @@ static int set_str(char **dst, const char *val)
 	return 0;
 }
 
-static int add_label(struct loader *ld, const char *val)
-{
-	struct options *o = ld->o;
-	const char *eq = strchr(val, '=');
-	struct label *l;
-	char *k, *v;
-
-	if (!eq || !valid_label_key(val, (size_t)(eq - val)) || !valid_label_value(eq + 1))
-		return fail(ld, "--label: bad label '%s' (want KEY=VALUE, KEY [A-Za-z_][A-Za-z0-9_]*, "
-			    "not job/instance/host/state)", val);
-	for (size_t i = 0; i < o->nlabels; i++)
-		if (strncmp(o->labels[i].key, val, (size_t)(eq - val)) == 0 &&
-		    o->labels[i].key[eq - val] == '\0')
-			return fail(ld, "--label: label '%.*s' given twice", (int)(eq - val), val);
-	l = realloc(o->labels, (o->nlabels + 1) * sizeof *l);
-	if (!l)
-		return fail(ld, "out of memory");
-	o->labels = l;
-	k = strndup(val, (size_t)(eq - val));
-	v = strdup(eq + 1);
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return fail(ld, "out of memory");
-	}
-	l[o->nlabels].key = k;
-	l[o->nlabels].value = v;
-	o->nlabels++;
-	return 0;
-}
+/* ---- The lists ------------------------------------------------------------------------- */
 
 static void clear_labels(struct options *o)
 {
@@ -349,6 +280,51 @@ static void clear_labels(struct options *o)
 	free(o->labels);
 	o->labels = NULL;
 	o->nlabels = 0;
+}
+
+/* Labels merge across levels by key: a higher level adds its keys and replaces the value of
+ * a key given lower (so a --label adds to the config file's); one key twice on one level is
+ * an error. */
+static int add_label(struct loader *ld, const char *val)
+{
+	struct options *o = ld->o;
+	const char *eq = strchr(val, '=');
+	size_t kn = eq ? (size_t)(eq - val) : 0;
+	struct label *l;
+	char *k, *v;
+
+	if (!eq || !valid_label_key(val, kn) || !valid_label_value(eq + 1))
+		return fail(ld, "--label: bad label '%s' (want KEY=VALUE, KEY [A-Za-z_][A-Za-z0-9_]*, "
+			    "not job/instance/host/state)", val);
+	if (!valid_utf8((const unsigned char *)eq + 1))
+		return fail(ld, "--label: the value of label '%.*s' is not UTF-8", (int)kn, val);
+	for (size_t i = 0; i < o->nlabels; i++) {
+		if (strncmp(o->labels[i].key, val, kn) != 0 || o->labels[i].key[kn] != '\0')
+			continue;
+		if (i >= ld->label_base)
+			return fail(ld, "--label: label '%.*s' given twice", (int)kn, val);
+		free((char *)o->labels[i].key);
+		free((char *)o->labels[i].value);
+		memmove(&o->labels[i], &o->labels[i + 1], (o->nlabels - i - 1) * sizeof *o->labels);
+		o->nlabels--;
+		ld->label_base--;
+		break;
+	}
+	l = realloc(o->labels, (o->nlabels + 1) * sizeof *l);
+	if (!l)
+		return fail(ld, "out of memory");
+	o->labels = l;
+	k = strndup(val, kn);
+	v = strdup(eq + 1);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return fail(ld, "out of memory");
+	}
+	l[o->nlabels].key = k;
+	l[o->nlabels].value = v;
+	o->nlabels++;
+	return 0;
 }
 
 static void clear_vips(struct options *o)
@@ -389,239 +365,204 @@ static int add_vip(struct loader *ld, const char *val)
 	return 0;
 }
 
-static int parse_success_exit(struct loader *ld, const char *val)
+static void clear_etcd(struct options *o)
 {
-	uint8_t set[32] = { 0 };
-	const char *p = val;
+	for (size_t i = 0; i < o->etcd.n; i++)
+		free(o->etcd.v[i]);
+	free(o->etcd.v);
+	o->etcd.v = NULL;
+	o->etcd.n = 0;
+}
 
-	/* "0,24" or ranges "0-3,24"; each code 0..255. */
-	while (*p) {
-		char num[8];
-		size_t n = strcspn(p, ",-");
-		unsigned long lo, hi;
+static int add_etcd(struct loader *ld, const char *val)
+{
+	struct options *o = ld->o;
+	size_t l = strlen(val);
+	char **nv;
+
+	if (!valid_url(val))
+		return fail(ld, "--etcd: bad endpoint '%s' (want http:// or https://HOST:PORT)", val);
+	nv = realloc(o->etcd.v, (o->etcd.n + 1) * sizeof *nv);
+	if (!nv)
+		return fail(ld, "out of memory");
+	o->etcd.v = nv;
+	/* Paths are ours to add (/v3/...): keep just scheme://host:port. */
+	while (l > 0 && val[l - 1] == '/')
+		l--;
+	if (!(o->etcd.v[o->etcd.n] = strndup(val, l)))
+		return fail(ld, "out of memory");
+	o->etcd.n++;
+	return 0;
+}
+
+static void clear_success_exit(struct options *o)
+{
+	memset(o->success_exit, 0, sizeof o->success_exit);
+}
+
+/* One element of --success-exit: a code, or a range LO-HI, each 0..255. */
+static int add_success_exit(struct loader *ld, const char *val)
+{
+	const char *dash = strchr(val, '-');
+	unsigned long lo, hi;
+	char num[8];
+
+	if (dash) {
+		size_t n = (size_t)(dash - val);
 
 		if (n == 0 || n >= sizeof num)
 			goto bad;
-		memcpy(num, p, n);
+		memcpy(num, val, n);
 		num[n] = '\0';
-		if (parse_uint(num, 0, 255, &lo) < 0)
+		if (parse_uint(num, 0, 255, &lo) < 0 || parse_uint(dash + 1, lo, 255, &hi) < 0)
+			goto bad;
+	} else {
+		if (parse_uint(val, 0, 255, &lo) < 0)
 			goto bad;
 		hi = lo;
-		p += n;
-		if (*p == '-') {
-			p++;
-			n = strcspn(p, ",");
-			if (n == 0 || n >= sizeof num)
-				goto bad;
-			memcpy(num, p, n);
-			num[n] = '\0';
-			if (parse_uint(num, lo, 255, &hi) < 0)
-				goto bad;
-			p += n;
-		}
-		for (unsigned long c = lo; c <= hi; c++)
-			set[c / 8] |= (uint8_t)(1u << (c % 8));
-		if (*p == ',' && *++p == '\0')
-			goto bad;
 	}
-	if (p == val)
-		goto bad;
-	memcpy(ld->o->success_exit, set, sizeof set);
+	for (unsigned long c = lo; c <= hi; c++)
+		ld->o->success_exit[c / 8] |= (uint8_t)(1u << (c % 8));
 	return 0;
 bad:
-	return fail(ld, "--success-exit: bad exit code list '%s' (want e.g. 0,24 or 0-3)", val);
+	return fail(ld, "--success-exit: bad exit code '%s' (want e.g. 0,24 or 0-3)", val);
 }
 
-static int set_duration(struct loader *ld, int id, const char *val, uint64_t *dst)
-{
-	uint64_t ms;
-
-	if (duration_parse(val, &ms) < 0)
-		return fail(ld, "--%s: %s '%s' (want e.g. 90, 90s, 1h30m, 250ms)", defs[id].name,
-			    errno == ERANGE ? "duration too long" : "bad duration", val);
-	*dst = ms;
-	return 0;
-}
-
-static int set_flag(struct loader *ld, int id, const char *val, int *dst)
-{
-	if (!val) {
-		*dst = 1;
-		return 0;
-	}
-	if (parse_bool(val, dst) < 0)
-		return fail(ld, "--%s: bad boolean '%s' (want yes or no)", defs[id].name, val);
-	return 0;
-}
-
-/* apply sets one option from one source; VAL is NULL for a flag given on the command line. */
-static int apply(struct loader *ld, int id, const char *val, enum level lvl)
-{
-	struct options *o = ld->o;
-	unsigned long n;
-
-	if ((defs[id].flags & F_REPEAT) && lvl > ld->list_level[id]) {
-		/* A list given on a higher level replaces the lower one, as any scalar does. */
-		if (id == O_LABEL)
-			clear_labels(o);
-		if (id == O_VIP)
-			clear_vips(o);
-		ld->list_level[id] = lvl;
-	}
-	switch ((enum opt_id)id) {
-	case O_NAME:
-		if (!options_valid_name(val))
-			return fail(ld, "--name: bad job name '%s' (want 1-64 of A-Z a-z 0-9 _ . -)", val);
-		return set_str(&o->name, val);
-	case O_HOST:
-		if (!valid_host(val))
-			return fail(ld, "--host: bad host name '%s'", val);
-		return set_str(&o->host, val);
-	case O_LABEL:
-		return add_label(ld, val);
-	case O_CONFIG:
-		return set_str(&o->config, val);
-	case O_DRY_RUN:
-		return set_flag(ld, id, val, &o->dry_run);
-	case O_VERBOSE:
-		return set_flag(ld, id, val, &o->verbose);
-	case O_HELP:
-		o->action = ACTION_HELP;
-		return 0;
-	case O_VERSION:
-		o->action = ACTION_VERSION;
-		return 0;
-	case O_SPLAY:
-		return set_duration(ld, id, val, &o->splay_ms);
-	case O_SPLAY_SEED:
-		if (strlen(val) > 256)
-			return fail(ld, "--splay-seed: longer than 256 bytes");
-		return set_str(&o->splay_seed, val);
-	case O_RANDOM_SPLAY:
-		return set_flag(ld, id, val, &o->random_splay);
-	case O_VIP:
-		return add_vip(ld, val);
-	case O_VIP_DEV:
-		if (!*val || strlen(val) >= 16 || strpbrk(val, "/ \t") || !strcmp(val, ".") || !strcmp(val, ".."))
-			return fail(ld, "--vip-dev: bad interface name '%s'", val);
-		return set_str(&o->vip_dev, val);
-	case O_STANDBY:
-		return set_flag(ld, id, val, &o->standby);
-	case O_VIP_WATCH:
-		return set_flag(ld, id, val, &o->vip_watch);
-	case O_LOCK:
-		return set_flag(ld, id, val, &o->lock);
-	case O_LOCK_FILE:
-		if (!*val)
-			return fail(ld, "--lock-file: empty path");
-		o->lock = 1;
-		return set_str(&o->lock_file, val);
-	case O_LOCK_WAIT:
-		return set_duration(ld, id, val, &o->lock_wait_ms);
-	case O_TIMEOUT:
-		return set_duration(ld, id, val, &o->timeout_ms);
-	case O_KILL_AFTER:
-		return set_duration(ld, id, val, &o->kill_after_ms);
-	case O_QUIET:
-		return set_flag(ld, id, val, &o->quiet);
-	case O_SKIP_EXIT:
-		if (parse_uint(val, 0, 255, &n) < 0)
-			return fail(ld, "--skip-exit: bad exit status '%s' (want 0-255)", val);
-		o->skip_exit = (int)n;
-		return 0;
-	case O_SUCCESS_EXIT:
-		return parse_success_exit(ld, val);
-	case O_FAIL_AFTER:
-		if (parse_uint(val, 1, 1000000, &n) < 0)
-			return fail(ld, "--fail-after: bad count '%s' (want 1 or more)", val);
-		o->fail_after = (unsigned)n;
-		return 0;
-	case O_PING:
-	case O_PUSHGATEWAY:
-	case O_INFLUX:
-	case O_WEBHOOK:
-		if (!valid_url(val))
-			return fail(ld, "--%s: bad URL '%s' (want http:// or https://, no credentials)",
-				    defs[id].name, val);
-		return set_str(url_slot(o, id), val);
-	case O_INFLUX_TOKEN_FILE:
-		return set_str(&o->influx_token_file, val);
-	case O_INFLUX_USER:
-		return set_str(&o->influx_user, val);
-	case O_INFLUX_PASSWORD_FILE:
-		return set_str(&o->influx_password_file, val);
-	case O_TEXTFILE_DIR:
-		if (!*val)
-			return fail(ld, "--textfile-dir: empty path");
-		return set_str(&o->textfile_dir, val);
-	case O_REPORT_TIMEOUT:
-		if (set_duration(ld, id, val, &o->report_timeout_ms) < 0)
-			return -1;
-		if (o->report_timeout_ms == 0)
-			return fail(ld, "--report-timeout: must be more than 0");
-		return 0;
-	case O_CA_FILE:
-		return set_str(&o->ca_file, val);
-	case O_CLIENT_CERT:
-		return set_str(&o->client_cert, val);
-	case O_CLIENT_KEY:
-		return set_str(&o->client_key, val);
-	case O_INSECURE:
-		return set_flag(ld, id, val, &o->insecure);
-	case O_SPOOL_MAX:
-		if (parse_uint(val, 0, 1000000, &n) < 0)
-			return fail(ld, "--spool-max: bad count '%s' (want 0-1000000)", val);
-		o->spool_max = (unsigned)n;
-		return 0;
-	case O_ETCD:
-		return set_etcd(ld, val);
-	case O_CLUSTER_LOCK:
-		return set_flag(ld, id, val, &o->cluster_lock);
-	case O_ONCE_PER:
-		if (set_duration(ld, id, val, &o->once_per_ms) < 0)
-			return -1;
-		if (o->once_per_ms && (o->once_per_ms < 1000 || o->once_per_ms % 1000))
-			return fail(ld, "--once-per: want whole seconds, at least 1s ('%s')", val);
-		return 0;
-	case O_ETCD_PREFIX:
-		if (val[0] != '/' || strlen(val) > 256 || strpbrk(val, " \t\n"))
-			return fail(ld, "--etcd-prefix: bad prefix '%s' (want /path/)", val);
-		return set_str(&o->etcd_prefix, val);
-	case O_ETCD_TTL:
-		if (set_duration(ld, id, val, &o->etcd_ttl_ms) < 0)
-			return -1;
-		if (o->etcd_ttl_ms < 2000 || o->etcd_ttl_ms % 1000 || o->etcd_ttl_ms > 86400000)
-			return fail(ld, "--etcd-ttl: want whole seconds from 2s to 1d ('%s')", val);
-		return 0;
-	case O_ETCD_FAIL_OPEN:
-		return set_flag(ld, id, val, &o->etcd_fail_open);
-	case O_ETCD_CA_FILE:
-		return set_str(&o->etcd_ca_file, val);
-	case O_ETCD_CERT:
-		return set_str(&o->etcd_cert, val);
-	case O_ETCD_KEY:
-		return set_str(&o->etcd_key, val);
-	case O_ETCD_USER:
-		return set_str(&o->etcd_user, val);
-	case O_ETCD_PASSWORD_FILE:
-		return set_str(&o->etcd_password_file, val);
-	case O_STATE_DIR:
-		if (!*val)
-			return fail(ld, "--state-dir: empty path");
-		return set_str(&o->state_dir, val);
-	case O_NO_SYSLOG:
-		return set_flag(ld, id, val, &o->no_syslog);
-	case O_STATUS:
-		o->action = ACTION_STATUS;
-		return 0;
-	case O_LINT_CRONTAB:
-		o->action = ACTION_LINT;
-		return set_str(&o->lint_crontab, val);
-	case O_COUNT:
-		break;
-	}
-	return fail(ld, "internal error: option %d", id);
-}
+/* The one option table. Rows are in --help order. */
+static const struct optdef defs[O_COUNT] = {
+	[O_NAME] = { "name", 'n', OPT_STRING, CLI | ENV, 0, F(name), .check = options_valid_name,
+		     .arg = "NAME", .noun = "job name",
+		     .want = "1-64 of A-Z a-z 0-9 _ . -, the first a letter or digit", .example = "nightly",
+		     .help = "job name (default: the command's basename)" },
+	[O_HOST] = { "host", 0, OPT_STRING, ALL, 0, F(host), .check = valid_host, .arg = "NAME",
+		     .noun = "host name", .want = "1-253 printable characters, no spaces", .example = "web1",
+		     .help = "host identity for splay and reports (default: hostname)" },
+	[O_LABEL] = { "label", 0, OPT_LIST, ALL, R_REPEAT, F(labels), .add = add_label,
+		      .clear = clear_labels, .arg = "KEY=VALUE", .example = "team=db",
+		      .help = "add a label to every report (repeatable)" },
+	[O_CONFIG] = { "config", 'c', OPT_PATH, CLI | ENV, 0, F(config), .arg = "FILE",
+		       .example = "/etc/cronguard.conf",
+		       .help = "config file (default " SYSCONFDIR "/cronguard.conf)" },
+	[O_DRY_RUN] = { "dry-run", 0, OPT_FLAG, ALL, 0, F(dry_run),
+			.help = "print every decision as key=value and exit 0" },
+	[O_VERBOSE] = { "verbose", 'v', OPT_FLAG, ALL, 0, F(verbose), .help = "explain each step on stderr" },
+	[O_HELP] = { "help", 'h', OPT_ACTION, CLI, 0, 0, ACTION_HELP, .help = "show this help and exit" },
+	[O_VERSION] = { "version", 'V', OPT_ACTION, CLI, 0, 0, ACTION_VERSION,
+			.help = "show the version and exit" },
+	[O_SPLAY] = { "splay", 's', OPT_DURATION, ALL, R_ZERO_OK, F(splay_ms), 0, DURATION_MAX_MS,
+		      .arg = "DURATION", .example = "10m",
+		      .help = "sleep a per-host delay in [0, DURATION) first" },
+	[O_SPLAY_SEED] = { "splay-seed", 0, OPT_STRING, ALL, 0, F(splay_seed), .check = valid_seed,
+			   .arg = "STRING", .noun = "seed", .want = "at most 256 bytes", .example = "2024",
+			   .help = "reshuffle the fleet's delays" },
+	[O_RANDOM_SPLAY] = { "random-splay", 0, OPT_FLAG, ALL, 0, F(random_splay),
+			     .help = "a fresh random delay each run instead" },
+	[O_VIP] = { "vip", 0, OPT_LIST, ALL, R_REPEAT, F(vips), .add = add_vip, .clear = clear_vips,
+		    .arg = "ADDR", .example = "10.0.0.50",
+		    .help = "run only where this IPv4/IPv6 address is assigned (repeatable)" },
+	[O_VIP_DEV] = { "vip-dev", 0, OPT_STRING, ALL, 0, F(vip_dev), .check = valid_vip_dev,
+			.arg = "IFACE", .noun = "interface name", .want = "1-15 characters, no / or spaces",
+			.example = "eth0", .help = "look for the VIPs on this interface only" },
+	[O_STANDBY] = { "standby", 0, OPT_FLAG, ALL, 0, F(standby),
+			.help = "invert: run only where none of the VIPs is held" },
+	[O_VIP_WATCH] = { "vip-watch", 0, OPT_FLAG, ALL, 0, F(vip_watch),
+			  .help = "TERM the command if the VIP leaves during the run" },
+	[O_LOCK] = { "lock", 'l', OPT_FLAG, ALL, 0, F(lock),
+		     .help = "never overlap: skip while another run holds NAME.lock" },
+	[O_LOCK_FILE] = { "lock-file", 0, OPT_PATH, ALL, 0, F(lock_file), .arg = "PATH",
+			  .example = "/run/lock/backup.lock", .help = "lock this file (implies --lock)" },
+	[O_LOCK_WAIT] = { "lock-wait", 'w', OPT_DURATION, ALL, R_ZERO_OK, F(lock_wait_ms), 0,
+			  DURATION_MAX_MS, .arg = "DURATION", .example = "1m",
+			  .help = "wait this long for the lock before skipping" },
+	[O_TIMEOUT] = { "timeout", 't', OPT_DURATION, ALL, R_ZERO_OK, F(timeout_ms), 0, DURATION_MAX_MS,
+			.arg = "DURATION", .example = "4h",
+			.help = "TERM the command's process group after DURATION" },
+	[O_KILL_AFTER] = { "kill-after", 0, OPT_DURATION, ALL, R_ZERO_OK, F(kill_after_ms), 0,
+			   DURATION_MAX_MS, .arg = "DURATION", .example = "30s",
+			   .help = "then KILL it after this grace (default 10s)" },
+	[O_QUIET] = { "quiet", 'q', OPT_FLAG, ALL, 0, F(quiet),
+		      .help = "hold the output; print it only if the run failed" },
+	[O_SKIP_EXIT] = { "skip-exit", 0, OPT_UINT, ALL, 0, F(skip_exit), 0, 255, .arg = "N",
+			  .noun = "exit status", .want = "0-255", .example = "3",
+			  .help = "exit status of a skipped run (default 0)" },
+	[O_SUCCESS_EXIT] = { "success-exit", 0, OPT_LIST, ALL, 0, F(success_exit),
+			     .add = add_success_exit, .clear = clear_success_exit, .arg = "CODES",
+			     .example = "0,24", .help = "exit codes that count as success (default 0)" },
+	[O_FAIL_AFTER] = { "fail-after", 0, OPT_UINT, ALL, 0, F(fail_after), 1, 1000000, .arg = "N",
+			   .noun = "count", .want = "1 or more", .example = "3",
+			   .help = "alert only after N consecutive failures (default 1)" },
+	[O_PING] = { "ping", 0, OPT_URL, ALL, 0, F(ping), .arg = "URL", .example = "https://hc.example.com/k",
+		     .help = "healthchecks-style pings: URL/start, then URL/EXIT" },
+	[O_PUSHGATEWAY] = { "pushgateway", 0, OPT_URL, ALL, 0, F(pushgateway), .arg = "URL",
+			    .example = "http://pg:9091", .help = "push metrics to this Prometheus Pushgateway" },
+	[O_INFLUX] = { "influx", 0, OPT_URL, ALL, 0, F(influx), .arg = "URL",
+		       .example = "http://influx:8086/write?db=cron",
+		       .help = "write a point to InfluxDB (1.x /write?db= or 2.x /api/v2/write?...)" },
+	[O_INFLUX_TOKEN_FILE] = { "influx-token-file", 0, OPT_PATH, ALL, 0, F(influx_token_file),
+				  .arg = "FILE", .example = "/etc/cronguard/influx.token",
+				  .help = "InfluxDB token, read from FILE" },
+	[O_INFLUX_USER] = { "influx-user", 0, OPT_STRING, ALL, 0, F(influx_user), .arg = "NAME",
+			    .example = "cron", .help = "InfluxDB 1.x user (with --influx-password-file)" },
+	[O_INFLUX_PASSWORD_FILE] = { "influx-password-file", 0, OPT_PATH, ALL, 0, F(influx_password_file),
+				     .arg = "FILE", .example = "/etc/cronguard/influx.pw",
+				     .help = "InfluxDB 1.x password, read from FILE" },
+	[O_WEBHOOK] = { "webhook", 0, OPT_URL, ALL, 0, F(webhook), .arg = "URL",
+			.example = "https://hooks.example.com/cron",
+			.help = "POST one JSON document per run to URL" },
+	[O_TEXTFILE_DIR] = { "textfile-dir", 0, OPT_PATH, ALL, 0, F(textfile_dir), .arg = "DIR",
+			     .example = "/var/lib/node-exporter",
+			     .help = "write node_exporter textfile metrics into DIR" },
+	[O_REPORT_TIMEOUT] = { "report-timeout", 0, OPT_DURATION, ALL, 0, F(report_timeout_ms), 1,
+			       DURATION_MAX_MS, .arg = "DURATION", .want = "must be more than 0", .example = "15s",
+			       .help = "one deadline for all sinks together (default 10s)" },
+	[O_CA_FILE] = { "ca-file", 0, OPT_PATH, ALL, 0, F(ca_file), .arg = "FILE", .example = "/etc/ssl/ca.pem",
+			.help = "CA bundle for HTTPS sinks (default: the system's)" },
+	[O_CLIENT_CERT] = { "client-cert", 0, OPT_PATH, ALL, 0, F(client_cert), .arg = "FILE",
+			    .example = "/etc/cronguard/c.pem", .help = "client certificate (PEM) for HTTPS sinks" },
+	[O_CLIENT_KEY] = { "client-key", 0, OPT_PATH, ALL, 0, F(client_key), .arg = "FILE",
+			   .example = "/etc/cronguard/c.key", .help = "client key (PEM) for HTTPS sinks" },
+	[O_INSECURE] = { "insecure", 0, OPT_FLAG, ALL, 0, F(insecure),
+			 .help = "do not verify HTTPS certificates (not recommended)" },
+	[O_SPOOL_MAX] = { "spool-max", 0, OPT_UINT, ALL, 0, F(spool_max), 0, 1000000, .arg = "N",
+			  .noun = "count", .want = "0-1000000", .example = "100",
+			  .help = "undelivered reports kept for later (default 1000)" },
+	[O_ETCD] = { "etcd", 0, OPT_LIST, ALL, 0, F(etcd), .add = add_etcd, .clear = clear_etcd,
+		     .arg = "URL[,URL...]", .example = "http://e1:2379,http://e2:2379",
+		     .help = "etcd v3 endpoints, tried in turn" },
+	[O_CLUSTER_LOCK] = { "cluster-lock", 0, OPT_FLAG, ALL, 0, F(cluster_lock),
+			     .help = "hold a cluster-wide lock (etcd lease) for the run" },
+	[O_ONCE_PER] = { "once-per", 0, OPT_DURATION, ALL, R_WHOLE_S | R_ZERO_OK, F(once_per_ms), 1000,
+			 DURATION_MAX_MS, .arg = "DURATION", .want = "want whole seconds, at least 1s",
+			 .example = "1h", .help = "run at most once per period across the cluster" },
+	[O_ETCD_PREFIX] = { "etcd-prefix", 0, OPT_STRING, ALL, 0, F(etcd_prefix), .check = valid_etcd_prefix,
+			    .arg = "PREFIX", .noun = "prefix", .want = "/path/", .example = "/cron/",
+			    .help = "key prefix in etcd (default /cronguard/)" },
+	[O_ETCD_TTL] = { "etcd-ttl", 0, OPT_DURATION, ALL, R_WHOLE_S, F(etcd_ttl_ms), 2000, 86400000,
+			 .arg = "DURATION", .want = "want whole seconds from 2s to 1d", .example = "1m",
+			 .help = "lease TTL: how long a dead holder blocks (default 30s)" },
+	[O_ETCD_FAIL_OPEN] = { "etcd-fail-open", 0, OPT_FLAG, ALL, 0, F(etcd_fail_open),
+			       .help = "run anyway when etcd cannot be reached" },
+	[O_ETCD_CA_FILE] = { "etcd-ca-file", 0, OPT_PATH, ALL, 0, F(etcd_ca_file), .arg = "FILE",
+			     .example = "/etc/etcd/ca.pem", .help = "CA bundle for https etcd endpoints" },
+	[O_ETCD_CERT] = { "etcd-cert", 0, OPT_PATH, ALL, 0, F(etcd_cert), .arg = "FILE",
+			  .example = "/etc/etcd/c.pem", .help = "client certificate (PEM) for etcd" },
+	[O_ETCD_KEY] = { "etcd-key", 0, OPT_PATH, ALL, 0, F(etcd_key), .arg = "FILE",
+			 .example = "/etc/etcd/c.key", .help = "client key (PEM) for etcd" },
+	[O_ETCD_USER] = { "etcd-user", 0, OPT_STRING, ALL, 0, F(etcd_user), .arg = "NAME", .example = "cron",
+			  .help = "etcd user (with --etcd-password-file)" },
+	[O_ETCD_PASSWORD_FILE] = { "etcd-password-file", 0, OPT_PATH, ALL, 0, F(etcd_password_file),
+				   .arg = "FILE", .example = "/etc/etcd/pw",
+				   .help = "etcd password, read from FILE" },
+	[O_STATE_DIR] = { "state-dir", 0, OPT_PATH, ALL, 0, F(state_dir), .arg = "DIR",
+			  .example = "/srv/cron-state",
+			  .help = "where run records live (default /var/lib/cronguard)" },
+	[O_NO_SYSLOG] = { "no-syslog", 0, OPT_FLAG, ALL, 0, F(no_syslog), .help = "do not write the syslog line" },
+	[O_STATUS] = { "status", 0, OPT_ACTION, CLI, 0, 0, ACTION_STATUS,
+		       .help = "print every job's last run and exit" },
+	[O_LINT_CRONTAB] = { "lint-crontab", 0, OPT_ACTION, CLI, 0, F(lint_crontab), ACTION_LINT,
+			     .arg = "FILE", .example = "/etc/crontab",
+			     .help = "warn about what burns people in a crontab, and exit" },
+};
 
 static int find_def(const char *key)
 {
@@ -631,38 +572,188 @@ static int find_def(const char *key)
 	return -1;
 }
 
-static int conf_entry(void *ctx, unsigned line, const char *key, const char *value, int applies)
+static char **str_field(struct options *o, int id)
 {
-	struct loader *ld = ctx;
-	int id = find_def(key);
-	char why[512];
+	return (char **)((char *)o + defs[id].off);
+}
+
+/* ---- One value of one option ------------------------------------------------------------ */
+
+static int set_duration(struct loader *ld, int id, const char *val)
+{
+	const struct optdef *d = &defs[id];
+	uint64_t ms;
+
+	if (duration_parse(val, &ms) < 0)
+		return fail(ld, "--%s: %s '%s' (want e.g. 90, 90s, 1h30m, 250ms)", d->name,
+			    errno == ERANGE ? "duration too long" : "bad duration", val);
+	if (!(ms == 0 && (d->flags & R_ZERO_OK)) &&
+	    (ms < d->min || ms > d->max || ((d->flags & R_WHOLE_S) && ms % 1000)))
+		return fail(ld, "--%s: %s ('%s')", d->name, d->want ? d->want : "out of range", val);
+	*(uint64_t *)((char *)ld->o + d->off) = ms;
+	return 0;
+}
+
+/* VAL is NULL for a flag given on the command line, NEGATE for its --no- form. */
+static int set_flag(struct loader *ld, int id, const char *val, int negate)
+{
+	int *dst = (int *)((char *)ld->o + defs[id].off);
+
+	if (!val) {
+		*dst = !negate;
+		return 0;
+	}
+	if (!*val)
+		return fail(ld, "--%s: empty value (want yes or no)", defs[id].name);
+	if (parse_bool(val, dst) < 0)
+		return fail(ld, "--%s: bad boolean '%s' (want yes or no)", defs[id].name, val);
+	return 0;
+}
+
+/* A list's value: a comma-separated list where SPLIT, else one element; an empty element
+ * is an error anywhere (CRONGUARD_VIP= must not quietly turn the VIP gate off). */
+static int set_list(struct loader *ld, int id, const char *val, enum level lvl, int split)
+{
+	const struct optdef *d = &defs[id];
+	const char *p = val;
+
+	if (id == O_LABEL) {
+		if (lvl > ld->list_level[id])
+			ld->label_base = ld->o->nlabels;
+	} else if (lvl > ld->list_level[id] || !(d->flags & R_REPEAT)) {
+		/* A list given on a higher level replaces the lower one, as any scalar does. */
+		d->clear(ld->o);
+	}
+	ld->list_level[id] = lvl;
+	for (;;) {
+		size_t n = split ? strcspn(p, ",") : strlen(p);
+		char elem[4096];
+
+		if (n == 0)
+			return fail(ld, "--%s: empty element in '%s'", d->name, val);
+		if (n >= sizeof elem)
+			return fail(ld, "--%s: element longer than %zu bytes", d->name, sizeof elem - 1);
+		memcpy(elem, p, n);
+		elem[n] = '\0';
+		if (d->add(ld, elem) < 0)
+			return -1;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* apply sets one option from one source. VAL is NULL for a flag on the command line. */
+static int apply(struct loader *ld, int id, const char *val, enum level lvl, int negate)
+{
+	const struct optdef *d = &defs[id];
+	struct options *o = ld->o;
+	unsigned long n;
+
+	switch ((enum options_type)d->type) {
+	case OPT_FLAG:
+		return set_flag(ld, id, val, negate);
+	case OPT_DURATION:
+		return set_duration(ld, id, val);
+	case OPT_UINT:
+		if (parse_uint(val, (unsigned long)d->min, (unsigned long)d->max, &n) < 0)
+			return fail(ld, "--%s: bad %s '%s' (want %s)", d->name, d->noun, val, d->want);
+		/* int and unsigned fields alike: the value fits both. */
+		*(unsigned *)((char *)o + d->off) = (unsigned)n;
+		return 0;
+	case OPT_LIST:
+		/* Repeatable options take one element per occurrence, and a comma-separated list in
+		 * one environment variable; the others a list wherever they come from. */
+		return set_list(ld, id, val, lvl, !(d->flags & R_REPEAT) || lvl == L_ENV);
+	case OPT_URL:
+		if (!valid_url(val))
+			return fail(ld, "--%s: bad URL '%s' (want http:// or https://, no credentials)",
+				    d->name, val);
+		break;
+	case OPT_PATH:
+		if (!*val)
+			return fail(ld, "--%s: empty path", d->name);
+		/* The one special case: a lock file of one's own is a lock. */
+		if (id == O_LOCK_FILE)
+			o->lock = 1;
+		break;
+	case OPT_STRING:
+		if (d->check && !d->check(val))
+			return fail(ld, "--%s: bad %s '%s' (want %s)", d->name, d->noun, val, d->want);
+		break;
+	case OPT_ACTION:
+		o->action = (enum action)d->min;
+		o->actions |= 1u << d->min;
+		if (!d->arg)
+			return 0;
+		break;
+	}
+	if (set_str(str_field(o, id), val) < 0)
+		return fail(ld, "out of memory");
+	return 0;
+}
+
+/* ---- The sources ------------------------------------------------------------------------ */
+
+static int conf_allowed(int id)
+{
+	return id >= 0 && (defs[id].from & CONF);
+}
+
+int options_check_conf(const struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct loader ld = { .err = err, .errlen = errlen };
 
 	/* Every section's keys are checked, so a typo in one job's section fails on any run. */
-	if (id < 0 || (defs[id].flags & (F_CLI | F_NOCONF))) {
-		fail(ld, "%s:%u: %s key '%s'", ld->where, line,
-		     id < 0 ? "unknown" : "not allowed in the config file:", key);
-		return -1;
-	}
-	if (!applies)
-		return 0;
-	if (apply(ld, id, defs[id].arg ? value : (*value ? value : "yes"), L_CONFIG) < 0) {
-		snprintf(why, sizeof why, "%s", ld->err);
-		fail(ld, "%s:%u: %s", ld->where, line, why);
-		return -1;
+	for (size_t i = 0; i < c->n; i++) {
+		int id = find_def(c->v[i].key);
+
+		if (!conf_allowed(id))
+			return fail(&ld, "%s:%u: %s key '%s'", path, c->v[i].line,
+				    id < 0 ? "unknown" : "not allowed in the config file:", c->v[i].key);
 	}
 	return 0;
 }
 
+static int apply_conf_entry(struct loader *ld, const struct conf_entry *e)
+{
+	int id = find_def(e->key);
+	char why[512];
+
+	if (!conf_allowed(id))
+		return fail(ld, "%s:%u: unknown key '%s'", ld->where, e->line, e->key);
+	if (apply(ld, id, e->value, L_CONFIG, 0) < 0) {
+		snprintf(why, sizeof why, "%s", ld->err);
+		return fail(ld, "%s:%u: %s", ld->where, e->line, why);
+	}
+	return 0;
+}
+
+/* The global entries, then the job's section: the job's win. */
+static int apply_conf(struct loader *ld, const struct conf *c, const char *path)
+{
+	size_t first = 0, n;
+
+	ld->where = path;
+	for (size_t i = 0; i < c->nglobal; i++)
+		if (apply_conf_entry(ld, &c->v[c->order[i]]) < 0)
+			return -1;
+	n = conf_section(c, ld->o->name, &first);
+	for (size_t i = 0; i < n; i++)
+		if (apply_conf_entry(ld, &c->v[c->order[first + i]]) < 0)
+			return -1;
+	return 0;
+}
+
 /* The config file may hold credentials and decides what runs as whom: refuse one that others
- * could have written, as sudo and ssh do. */
-/* Returns 1 when PATH was read, 0 when it is absent and need not exist, -1 on error. */
-static int read_config(struct loader *ld, const char *path, int must_exist)
+ * could have written, as sudo and ssh do. Returns 1 when PATH was read into C, 0 when it is
+ * absent and need not exist, -1 on error. */
+static int read_config(struct loader *ld, const char *path, int must_exist, struct conf *c)
 {
 	struct stat st;
-	char *text = NULL;
+	char *text = NULL, why[512];
 	size_t len = 0;
 	unsigned bad_line = 0;
-	char why[512];
 	int rc;
 
 	/* fileio's reader: a FIFO or a symlink planted as the config never blocks or redirects. */
@@ -683,85 +774,97 @@ static int read_config(struct loader *ld, const char *path, int must_exist)
 		return fail(ld, "config %s: owned by uid %u, neither root nor this user; refusing it",
 			    path, (unsigned)st.st_uid);
 	}
-	ld->where = path;
-	rc = conf_scan(text, len, ld->o->name, conf_entry, ld, &bad_line, why, sizeof why);
+	rc = conf_parse(text, len, c, &bad_line, why, sizeof why);
 	free(text);
-	if (rc == -1 && bad_line)
-		return fail(ld, "%s:%u: %s", path, bad_line, why);
-	return rc ? -1 : 1;
+	if (rc < 0)
+		return bad_line ? fail(ld, "%s:%u: %s", path, bad_line, why) : fail(ld, "out of memory");
+	if (options_check_conf(c, path, ld->err, ld->errlen) < 0) {
+		conf_free(c);
+		return -1;
+	}
+	return 1;
 }
 
 static void env_name(int id, char *buf, size_t len)
 {
-	size_t i = 0;
+	size_t i = (size_t)snprintf(buf, len, "CRONGUARD_");
 
-	i = (size_t)snprintf(buf, len, "CRONGUARD_");
 	for (const char *p = defs[id].name; *p && i + 1 < len; p++)
 		buf[i++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
 	buf[i] = '\0';
 }
 
-static int env_allowed(int id)
+/* getenv over ENV; the last of several wins, as with crontab variable lines. */
+static const char *env_get(char *const *env, const char *name)
 {
-	return !(defs[id].flags & F_CLI);
+	size_t n = strlen(name);
+	const char *found = NULL;
+
+	for (; env && *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			found = *env + n + 1;
+	return found;
 }
 
 /* A typo in a crontab variable line (CRONGUARD_SPALY=10m) must not pass silently. */
-static int check_env_names(struct loader *ld)
+static int check_env_names(struct loader *ld, char *const *env)
 {
-	for (char **e = environ; *e; e++) {
-		char name[64];
-		const char *eq;
+	for (; env && *env; env++) {
+		const char *eq = strchr(*env, '=');
 		int known = 0;
 
-		if (strncmp(*e, "CRONGUARD_", 10) != 0)
+		if (strncmp(*env, "CRONGUARD_", 10) != 0)
 			continue;
-		eq = strchr(*e, '=');
 		for (int i = 0; i < O_COUNT && eq; i++) {
+			char name[64];
+
 			env_name(i, name, sizeof name);
-			if (env_allowed(i) && strlen(name) == (size_t)(eq - *e) &&
-			    memcmp(name, *e, (size_t)(eq - *e)) == 0)
+			if ((defs[i].from & ENV) && strlen(name) == (size_t)(eq - *env) &&
+			    memcmp(name, *env, (size_t)(eq - *env)) == 0)
 				known = 1;
 		}
 		if (!known)
-			return fail(ld, "unknown environment variable %.*s", eq ? (int)(eq - *e) : 64, *e);
+			return fail(ld, "unknown environment variable %.*s", eq ? (int)(eq - *env) : 64, *env);
 	}
 	return 0;
 }
 
-static int apply_env(struct loader *ld)
+static int apply_env(struct loader *ld, char *const *env)
 {
 	char name[64], why[512];
 
 	for (int i = 0; i < O_COUNT; i++) {
 		const char *val;
 
-		if (!env_allowed(i) || i == O_NAME || i == O_CONFIG)
+		if (!(defs[i].from & ENV) || i == O_NAME || i == O_CONFIG)
 			continue;
 		env_name(i, name, sizeof name);
-		val = getenv(name);
-		if (!val)
+		if (!(val = env_get(env, name)))
 			continue;
-		if (defs[i].flags & F_REPEAT) {
-			/* Repeatable options take a comma-separated list in one variable. */
-			char *copy = strdup(val), *save = NULL;
-			if (!copy)
-				return fail(ld, "out of memory");
-			for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (apply(ld, i, tok, L_ENV) < 0) {
-					free(copy);
-					snprintf(why, sizeof why, "%s", ld->err);
-					return fail(ld, "%s: %s", name, why);
-				}
-			}
-			free(copy);
-			continue;
-		}
-		if (apply(ld, i, defs[i].arg ? val : (*val ? val : "yes"), L_ENV) < 0) {
+		if (apply(ld, i, val, L_ENV, 0) < 0) {
 			snprintf(why, sizeof why, "%s", ld->err);
 			return fail(ld, "%s: %s", name, why);
 		}
 	}
+	return 0;
+}
+
+/* ---- The command line ------------------------------------------------------------------- */
+
+/* Commands that run another command: named after them, every such line would be one job
+ * sharing one lock and one state file ("sh -c ...", "nice backup"). */
+static int is_runner(const char *base)
+{
+	static const char *const runners[] = {
+		"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "csh", "tcsh", "fish", "busybox",
+		"env", "nice", "ionice", "nohup", "timeout", "sudo", "su", "doas", "runuser", "setpriv",
+		"flock", "chronic", "setsid", "stdbuf", "xargs", "chrt", "taskset", "unbuffer",
+		"run-parts", "cronguard", "exec", "command", "time", "systemd-run", "sg", "chpst",
+	};
+
+	for (size_t i = 0; i < sizeof runners / sizeof *runners; i++)
+		if (strcmp(base, runners[i]) == 0)
+			return 1;
 	return 0;
 }
 
@@ -770,6 +873,270 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+struct cli_item {
+	int id;
+	int negate;          /* --no-FLAG */
+	const char *val;
+};
+
+/* The long options getopt_long knows: every row's name, and --no-NAME for every flag. */
+static char no_names[O_COUNT][32];
+
+static size_t build_longopts(struct option *lo, char *shortopts)
+{
+	size_t n = 0;
+	char *sp = shortopts;
+
+	/* '+': stop at the first non-option, so the command's own options reach it untouched;
+	 * ':': report a missing argument distinctly from an unknown option. */
+	*sp++ = '+';
+	*sp++ = ':';
+	for (int i = 0; i < O_COUNT; i++) {
+		if (!(defs[i].from & CLI))
+			continue;
+		lo[n++] = (struct option){ defs[i].name, defs[i].arg ? required_argument : no_argument,
+					   NULL, 1000 + i };
+		if (defs[i].type == OPT_FLAG) {
+			snprintf(no_names[i], sizeof no_names[i], "no-%s", defs[i].name);
+			lo[n++] = (struct option){ no_names[i], no_argument, NULL, 2000 + i };
+		}
+		if (defs[i].shortopt) {
+			*sp++ = defs[i].shortopt;
+			if (defs[i].arg)
+				*sp++ = ':';
+		}
+	}
+	*sp = '\0';
+	lo[n] = (struct option){ 0 };
+	return n;
+}
+
+/* getopt_long takes any unique prefix (--time for --timeout), which an option added later
+ * would silently make ambiguous: a long option must be spelled in full. WORD is the word as
+ * given; names the options it could abbreviate in ERR. Returns 0 when spelled in full. */
+static int check_spelling(struct loader *ld, const struct option *lo, size_t nlo, const char *word,
+			  int is_unknown)
+{
+	size_t len = strcspn(word + 2, "="), cand = 0;
+	char list[512];
+	size_t ll = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < nlo; i++) {
+		if (strncmp(lo[i].name, word + 2, len) != 0)
+			continue;
+		if (lo[i].name[len] == '\0')
+			return 0;
+		if (ll < sizeof list)
+			ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s--%s", cand ? " or " : "",
+					       lo[i].name);
+		cand++;
+	}
+	if (!cand)
+		return is_unknown ? fail(ld, "unknown option '%.*s' (see --help)", (int)len + 2, word) : 0;
+	return fail(ld, "option '%.*s' is not spelled in full: write %s", (int)len + 2, word, list);
+}
+
+/* Reads the options on the command line into ITEMS, in order. Returns 0, 1 when --help or
+ * --version answers (even when the rest of the line is wrong), or -1. */
+static int scan_cli(struct loader *ld, int argc, char **argv, struct cli_item *items, size_t *nitems)
+{
+	struct option lo[2 * O_COUNT + 1];
+	char shortopts[3 * O_COUNT + 3];
+	size_t nlo = build_longopts(lo, shortopts);
+	int c;
+
+	opterr = 0;
+	/* 0, not 1: glibc then also forgets a half-read group of short options (-lvv) left
+	 * over from an earlier call that stopped at an error. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		const char *word = argv[optind - 1];
+		int id = -1, negate = 0;
+
+		if (c == '?') {
+			if (optopt >= 1000)
+				return fail(ld, "option '--%s' takes no value",
+					    optopt >= 2000 ? no_names[optopt - 2000] : defs[optopt - 1000].name);
+			if (optopt)
+				return fail(ld, "unknown option '-%c' (see --help)", optopt);
+			if (strncmp(word, "--", 2) == 0)
+				return check_spelling(ld, lo, nlo, word, 1);
+			return fail(ld, "unknown option '%s' (see --help)", word);
+		}
+		if (c == ':')
+			return fail(ld, "option '%s' needs a value", word);
+		if (c >= 2000) {
+			id = c - 2000;
+			negate = 1;
+		} else if (c >= 1000) {
+			id = c - 1000;
+		}
+		for (int i = 0; id < 0 && i < O_COUNT; i++)
+			if (defs[i].shortopt == c)
+				id = i;
+		if (id < 0)
+			return fail(ld, "internal error: getopt returned %d", c);
+		if (c >= 1000) {
+			/* The word this option came from: its value may have been the next one. */
+			if (defs[id].arg && !negate && optarg == argv[optind - 1] && optind >= 2)
+				word = argv[optind - 2];
+			if (check_spelling(ld, lo, nlo, word, 0) < 0)
+				return -1;
+		}
+		if (id == O_HELP || id == O_VERSION) {
+			apply(ld, id, NULL, L_CLI, 0);
+			return 1;
+		}
+		items[(*nitems)++] = (struct cli_item){ id, negate, defs[id].arg ? optarg : NULL };
+	}
+	ld->o->argv = argv + optind;
+	ld->o->argc = argc - optind;
+	return 0;
+}
+
+static void set_defaults(struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->kill_after_ms = 10000;
+	o->success_exit[0] = 1;
+	o->fail_after = 1;
+	o->report_timeout_ms = 10000;
+	o->spool_max = 1000;
+	o->etcd_ttl_ms = 30000;
+	o->action = ACTION_RUN;
+}
+
+/* The job name picks the config section, so it is settled before the config is read. */
+static int settle_name(struct loader *ld, const char *name, char *const *env)
+{
+	struct options *o = ld->o;
+
+	if (!name)
+		name = env_get(env, "CRONGUARD_NAME");
+	if (!name && o->action == ACTION_RUN && o->argc > 0) {
+		const char *base = base_name(o->argv[0]);
+
+		if (is_runner(base))
+			return fail(ld, "the command '%s' is a shell or a command runner, which names no job: "
+				    "give the job its name with --name", base);
+		if (!options_valid_name(base))
+			return fail(ld, "the command's name '%s' is not a valid job name; give -n NAME", base);
+		name = base;
+	}
+	return name ? apply(ld, O_NAME, name, L_CLI, 0) : 0;
+}
+
+/* The grammar shared by options_load (READ: the config file and the environment as found)
+ * and options_parse (SRC as given, nothing read). */
+static int load(struct loader *ld, int argc, char **argv, const struct options_source *src, int read)
+{
+	struct options *o = ld->o;
+	struct cli_item *cli;
+	struct conf own = { 0 };
+	const struct conf *conf = NULL;
+	const char *config = NULL, *name = NULL, *conf_path = NULL;
+	size_t ncli = 0, ncap = 0;
+	int rc = -1;
+
+	set_defaults(o);
+	ld->err[0] = '\0';
+	/* One item per option given: a group of short flags (-lq) gives several from one word,
+	 * so the words' lengths bound the count, not their number. */
+	for (int i = 1; i < argc; i++)
+		ncap += strlen(argv[i]);
+	cli = calloc(ncap + 1, sizeof *cli);
+	if (!cli)
+		return fail(ld, "out of memory");
+	rc = scan_cli(ld, argc, argv, cli, &ncli);
+	if (rc != 0) {
+		rc = rc > 0 ? 0 : -1;
+		goto out;
+	}
+	rc = -1;
+	for (size_t i = 0; i < ncli; i++) {
+		if (defs[cli[i].id].type == OPT_ACTION && apply(ld, cli[i].id, cli[i].val, L_CLI, 0) < 0)
+			goto out;
+		if (cli[i].id == O_CONFIG)
+			config = cli[i].val;
+		if (cli[i].id == O_NAME)
+			name = cli[i].val;
+	}
+	if (settle_name(ld, name, src->env) < 0)
+		goto out;
+
+	if (!config)
+		config = env_get(src->env, "CRONGUARD_CONFIG");
+	if (config && !*config) {
+		fail(ld, "--config: empty path");
+		goto out;
+	}
+	if (read) {
+		int found = read_config(ld, config ? config : SYSCONFDIR "/cronguard.conf", config != NULL, &own);
+
+		if (found < 0)
+			goto out;
+		if (found) {
+			conf = &own;
+			conf_path = config ? config : SYSCONFDIR "/cronguard.conf";
+		}
+	} else if (!config && src->conf) {
+		/* Another file named on the line is not read: its settings are unknown here. */
+		conf = src->conf;
+		conf_path = src->conf_path;
+	}
+	if (conf && apply_conf(ld, conf, conf_path) < 0)
+		goto out;
+	if (conf_path ? set_str(&o->config, conf_path) < 0 : config && set_str(&o->config, config) < 0) {
+		fail(ld, "out of memory");
+		goto out;
+	}
+	if (check_env_names(ld, src->env) < 0 || apply_env(ld, src->env) < 0)
+		goto out;
+	for (size_t i = 0; i < ncli; i++)
+		if (cli[i].id != O_NAME && cli[i].id != O_CONFIG && defs[cli[i].id].type != OPT_ACTION &&
+		    apply(ld, cli[i].id, cli[i].val, L_CLI, cli[i].negate) < 0)
+			goto out;
+	if (!o->etcd_prefix && set_str(&o->etcd_prefix, "/cronguard/") < 0) {
+		fail(ld, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	conf_free(&own);
+	free(cli);
+	return rc;
+}
+
+int options_check(const struct options *o, char *err, size_t errlen)
+{
+	struct loader ld = { .err = err, .errlen = errlen };
+
+	if ((o->actions & (1u << ACTION_STATUS)) && (o->actions & (1u << ACTION_LINT)))
+		return fail(&ld, "--status and --lint-crontab do not go together");
+	if (o->action == ACTION_RUN && o->argc == 0)
+		return fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
+	if (o->action != ACTION_RUN && o->argc > 0)
+		return fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" : "lint-crontab");
+	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch))
+		return fail(&ld, "--%s needs --vip", o->vip_dev ? "vip-dev" : o->standby ? "standby" : "vip-watch");
+	if (o->standby && o->vip_watch)
+		return fail(&ld, "--vip-watch and --standby do not go together");
+	if ((o->cluster_lock || o->once_per_ms) && !o->etcd.n)
+		return fail(&ld, "--%s needs --etcd", o->cluster_lock ? "cluster-lock" : "once-per");
+	if (o->etcd.n && !o->cluster_lock && !o->once_per_ms)
+		return fail(&ld, "--etcd needs --cluster-lock or --once-per");
+	if (!!o->etcd_cert != !!o->etcd_key)
+		return fail(&ld, "--etcd-cert and --etcd-key go together");
+	if (o->etcd_user && !o->etcd_password_file)
+		return fail(&ld, "--etcd-user needs --etcd-password-file");
+	if (o->influx_user && !o->influx_password_file)
+		return fail(&ld, "--influx-user needs --influx-password-file");
+	if (!!o->client_cert != !!o->client_key)
+		return fail(&ld, "--client-cert and --client-key go together");
+	return 0;
 }
 
 static int default_state_dir(struct options *o)
@@ -805,217 +1172,52 @@ static int default_host(struct loader *ld)
 	return set_str(&ld->o->host, buf);
 }
 
-struct cli_item {
-	int id;
-	const char *val;
-};
-
 int options_load(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	struct loader ld = { .o = o, .err = err, .errlen = errlen };
-	struct option longopts[O_COUNT + 1];
-	char shortopts[3 * O_COUNT + 2], *sp = shortopts;
-	struct cli_item *cli;
-	size_t ncli = 0, ncap = 0;
-	const char *config = NULL, *name = NULL;
-	int must_exist = 1, found, c, rc = -1;
+	struct options_source src = { environ, NULL, NULL };
 
-	memset(o, 0, sizeof *o);
-	o->kill_after_ms = 10000;
-	o->success_exit[0] = 1;
-	o->fail_after = 1;
-	o->report_timeout_ms = 10000;
-	o->spool_max = 1000;
-	o->etcd_ttl_ms = 30000;
-	o->action = ACTION_RUN;
-	err[0] = '\0';
-
-	/* '+': stop at the first non-option, so the command's own options reach it untouched;
-	 * ':': report a missing argument distinctly from an unknown option. */
-	*sp++ = '+';
-	*sp++ = ':';
-	for (int i = 0; i < O_COUNT; i++) {
-		longopts[i] = (struct option){ defs[i].name, defs[i].arg ? required_argument : no_argument,
-					       NULL, 1000 + i };
-		if (defs[i].shortopt) {
-			*sp++ = (char)defs[i].shortopt;
-			if (defs[i].arg)
-				*sp++ = ':';
-		}
-	}
-	*sp = '\0';
-	longopts[O_COUNT] = (struct option){ 0 };
-
-	/* One item per option given: a group of short flags (-lq) gives several from one word,
-	 * so the words' lengths bound the count, not their number. */
-	for (int i = 1; i < argc; i++)
-		ncap += strlen(argv[i]);
-	cli = calloc(ncap + 1, sizeof *cli);
-	if (!cli)
-		return fail(&ld, "out of memory");
-	opterr = 0;
-	/* 0, not 1: glibc then also forgets a half-read group of short options (-lvv) left
-	 * over from an earlier call that stopped at an error. */
-	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		int id = -1;
-
-		if (c == '?') {
-			if (optopt)
-				fail(&ld, "unknown option '-%c' (see --help)", optopt);
-			else
-				fail(&ld, "unknown option '%s' (see --help)", argv[optind - 1]);
-			goto out;
-		}
-		if (c == ':') {
-			fail(&ld, "option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		}
-		if (c >= 1000)
-			id = c - 1000;
-		for (int i = 0; id < 0 && i < O_COUNT; i++)
-			if (defs[i].shortopt == c)
-				id = i;
-		if (id < 0) {
-			fail(&ld, "internal error: getopt returned %d", c);
-			goto out;
-		}
-		if (id == O_HELP || id == O_VERSION) {
-			/* --help and --version answer even when the rest of the line is wrong. */
-			apply(&ld, id, NULL, L_CLI);
-			rc = 0;
-			goto out;
-		}
-		if (id == O_CONFIG)
-			config = optarg;
-		if (id == O_NAME)
-			name = optarg;
-		cli[ncli++] = (struct cli_item){ id, defs[id].arg ? optarg : NULL };
-	}
-	o->argv = argv + optind;
-	o->argc = argc - optind;
-	for (size_t i = 0; i < ncli; i++) {
-		if (cli[i].id == O_STATUS)
-			o->action = ACTION_STATUS;
-		if (cli[i].id == O_LINT_CRONTAB)
-			o->action = ACTION_LINT;
-	}
-
-	/* The job name picks the config section, so it is settled before the config is read. */
-	if (!name)
-		name = getenv("CRONGUARD_NAME");
-	if (!name && o->action == ACTION_RUN && o->argc > 0) {
-		name = base_name(o->argv[0]);
-		if (!options_valid_name(name)) {
-			fail(&ld, "the command's name '%s' is not a valid job name; give -n NAME", name);
-			goto out;
-		}
-	}
-	if (name && apply(&ld, O_NAME, name, L_CLI) < 0)
-		goto out;
-
-	if (!config)
-		config = getenv("CRONGUARD_CONFIG");
-	if (!config) {
-		config = SYSCONFDIR "/cronguard.conf";
-		must_exist = 0;
-	}
-	found = read_config(&ld, config, must_exist);
-	if (found < 0)
-		goto out;
-	if (found)
-		set_str(&o->config, config);
-	if (check_env_names(&ld) < 0 || apply_env(&ld) < 0)
-		goto out;
-	for (size_t i = 0; i < ncli; i++)
-		if (cli[i].id != O_NAME && cli[i].id != O_CONFIG && cli[i].id != O_STATUS &&
-		    apply(&ld, cli[i].id, cli[i].val, L_CLI) < 0)
-			goto out;
-
-	if (o->action == ACTION_RUN && o->argc == 0) {
-		fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
-		goto out;
-	}
-	if (o->action != ACTION_RUN && o->argc > 0) {
-		fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" : "lint-crontab");
-		goto out;
-	}
-	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch)) {
-		fail(&ld, "--%s needs --vip", o->vip_dev ? "vip-dev" : o->standby ? "standby" : "vip-watch");
-		goto out;
-	}
-	if (o->standby && o->vip_watch) {
-		fail(&ld, "--vip-watch and --standby do not go together");
-		goto out;
-	}
-	if ((o->cluster_lock || o->once_per_ms) && !o->etcd.n) {
-		fail(&ld, "--%s needs --etcd", o->cluster_lock ? "cluster-lock" : "once-per");
-		goto out;
-	}
-	if (o->etcd.n && !o->cluster_lock && !o->once_per_ms) {
-		fail(&ld, "--etcd needs --cluster-lock or --once-per");
-		goto out;
-	}
-	if (!!o->etcd_cert != !!o->etcd_key) {
-		fail(&ld, "--etcd-cert and --etcd-key go together");
-		goto out;
-	}
-	if (o->etcd_user && !o->etcd_password_file) {
-		fail(&ld, "--etcd-user needs --etcd-password-file");
-		goto out;
-	}
-	if (!o->etcd_prefix && set_str(&o->etcd_prefix, "/cronguard/") < 0) {
-		fail(&ld, "out of memory");
-		goto out;
-	}
-	if (o->influx_user && !o->influx_password_file) {
-		fail(&ld, "--influx-user needs --influx-password-file");
-		goto out;
-	}
-	if (!!o->client_cert != !!o->client_key) {
-		fail(&ld, "--client-cert and --client-key go together");
-		goto out;
-	}
+	if (load(&ld, argc, argv, &src, 1) < 0)
+		return -1;
+	if (o->action == ACTION_HELP || o->action == ACTION_VERSION)
+		return 0;
+	if (options_check(o, err, errlen) < 0)
+		return -1;
 	if (default_host(&ld) < 0 || default_state_dir(o) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(cli);
-	return rc;
+		return -1;
+	return 0;
+}
+
+int options_parse(struct options *o, int argc, char **argv, const struct options_source *src,
+		  char *err, size_t errlen)
+{
+	struct loader ld = { .o = o, .err = err, .errlen = errlen };
+
+	return load(&ld, argc, argv, src, 0);
 }
 
 void options_free(struct options *o)
 {
-	free(o->name);
-	free(o->host);
-	clear_labels(o);
-	free(o->config);
-	free(o->splay_seed);
-	clear_vips(o);
-	free(o->vip_dev);
-	free(o->lock_file);
-	free(o->ping);
-	free(o->pushgateway);
-	free(o->influx);
-	free(o->influx_token_file);
-	free(o->influx_user);
-	free(o->influx_password_file);
-	free(o->webhook);
-	free(o->textfile_dir);
-	free(o->ca_file);
-	free(o->client_cert);
-	free(o->client_key);
-	for (size_t i = 0; i < o->etcd.n; i++)
-		free(o->etcd.v[i]);
-	free(o->etcd.v);
-	free(o->etcd_prefix);
-	free(o->etcd_ca_file);
-	free(o->etcd_cert);
-	free(o->etcd_key);
-	free(o->etcd_user);
-	free(o->etcd_password_file);
-	free(o->lint_crontab);
-	free(o->state_dir);
+	for (int i = 0; i < O_COUNT; i++) {
+		switch ((enum options_type)defs[i].type) {
+		case OPT_STRING:
+		case OPT_PATH:
+		case OPT_URL:
+			free(*str_field(o, i));
+			break;
+		case OPT_ACTION:
+			if (defs[i].arg)
+				free(*str_field(o, i));
+			break;
+		case OPT_LIST:
+			defs[i].clear(o);
+			break;
+		case OPT_FLAG:
+		case OPT_DURATION:
+		case OPT_UINT:
+			break;
+		}
+	}
 	memset(o, 0, sizeof *o);
 }
 
@@ -1024,6 +1226,15 @@ int options_success_exit(const struct options *o, int code)
 	if (code < 0 || code > 255)
 		return 0;
 	return (o->success_exit[code / 8] >> (code % 8)) & 1;
+}
+
+int options_describe(size_t i, struct options_info *info)
+{
+	if (i >= O_COUNT)
+		return -1;
+	*info = (struct options_info){ defs[i].name, defs[i].shortopt, defs[i].arg, defs[i].from,
+				       (enum options_type)defs[i].type, defs[i].example };
+	return 0;
 }
 
 void options_usage(FILE *out)
@@ -1042,9 +1253,12 @@ void options_usage(FILE *out)
 				 defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
 		fprintf(out, "  %-28s %s\n", left, defs[i].help);
 	}
-	fputs("\nDURATION: seconds, or units ms s m h d combined (90, 90s, 1h30m, 250ms); 0 = none.\n"
+	fputs("\nEvery flag F also has --no-F, which turns it off (--no-lock against lock = yes).\n"
+	      "Long options are spelled in full; an abbreviation is an error.\n"
+	      "DURATION: seconds, or units ms s m h d combined (90, 90s, 1h30m, 250ms); 0 = none.\n"
 	      "Every option can also be set as CRONGUARD_NAME_OF_OPTION in the environment, or as\n"
-	      "'name-of-option = value' in the config file (globally or in a [JOB] section).\n\n"
+	      "'name-of-option = value' in the config file (globally or in a [JOB] section);\n"
+	      "there a flag is yes/no, true/false or 1/0, and a list is comma-separated.\n\n"
 	      "Exit status:\n"
 	      "  the command's   the command ran and exited\n"
 	      "  128+N           the command was killed by signal N\n"

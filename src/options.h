@@ -18,6 +18,7 @@ struct strlist {
 
 struct options {
 	enum action action;
+	unsigned actions;         /* 1 << ACTION_x for each action asked for, for options_check */
 	char *name;
 	char *host;
 	struct label *labels;
@@ -86,11 +87,36 @@ struct options {
 	int argc;
 };
 
+struct conf;
+
 /* options_load fills OPTS from ARGV, the environment and the config file, in the contract's
- * precedence, and validates everything. Returns 0, or -1 with one line in ERR naming the
- * option (or FILE:LINE) and the bad value. options_free releases what it allocated. */
+ * precedence, validates everything and applies options_check. Returns 0, or -1 with one line
+ * in ERR naming the option (or FILE:LINE) and the bad value. options_free releases what it
+ * allocated (also after a failed load). */
 int options_load(struct options *opts, int argc, char **argv, char *err, size_t errlen);
 void options_free(struct options *opts);
+
+/* Where options_parse takes what options_load would read. */
+struct options_source {
+	char *const *env;         /* NAME=VALUE strings, as environ has them; NULL: none */
+	const struct conf *conf;  /* the default config file, parsed (options_check_conf'ed); NULL: none */
+	const char *conf_path;    /* its name, for FILE:LINE messages */
+};
+
+/* options_parse is options_load's grammar without its reads: the same parsing, layering and
+ * validation of ARGV over SRC, reading no file, no environ and no hostname (so HOST and
+ * STATE_DIR stay NULL). A line that names another config file (--config, CRONGUARD_CONFIG)
+ * gets none. It does not apply options_check. Same return as options_load. */
+int options_parse(struct options *opts, int argc, char **argv, const struct options_source *src,
+		  char *err, size_t errlen);
+
+/* options_check applies the rules between options (--standby needs --vip, --etcd needs a
+ * cluster option, a command is given or not, ...). Returns 0, or -1 with one line in ERR. */
+int options_check(const struct options *opts, char *err, size_t errlen);
+
+/* options_check_conf checks that every key of C (every section's, not only one job's) is an
+ * option the config file may set. PATH names the file in the message. Returns 0 or -1. */
+int options_check_conf(const struct conf *c, const char *path, char *err, size_t errlen);
 
 /* options_usage writes the --help text. */
 void options_usage(FILE *out);
@@ -98,7 +124,27 @@ void options_usage(FILE *out);
 /* options_success_exit tells whether CODE counts as success. */
 int options_success_exit(const struct options *opts, int code);
 
-/* options_valid_name checks a job name: [A-Za-z0-9_.-], 1 to 64 characters. */
+/* options_valid_name checks a job name: [A-Za-z0-9_.-], 1 to 64 characters, the first a letter
+ * or a digit. */
 int options_valid_name(const char *name);
+
+/* The option table, as tests and documentation see it. */
+enum options_type { OPT_STRING, OPT_PATH, OPT_URL, OPT_FLAG, OPT_DURATION, OPT_UINT, OPT_LIST,
+		    OPT_ACTION };
+#define OPT_FROM_CLI 1u
+#define OPT_FROM_ENV 2u
+#define OPT_FROM_CONF 4u
+
+struct options_info {
+	const char *name;         /* the long name, without "--" */
+	char shortopt;            /* 0: none */
+	const char *arg;          /* its value's name in --help, or NULL for a flag or action */
+	unsigned from;            /* OPT_FROM_* */
+	enum options_type type;
+	const char *example;      /* a value it accepts on its own, or NULL when it takes none */
+};
+
+/* options_describe fills INFO with row I of the table; returns -1 past the last one. */
+int options_describe(size_t i, struct options_info *info);
 
 #endif

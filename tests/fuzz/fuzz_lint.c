@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../src/conf.h"
 #include "../../src/lint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,10 +26,20 @@ static void emit(void *ctx, unsigned line, const char *message)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct lint_job jobs[] = { { "backup", 420000 }, { "sync", 30000 }, { "a", 1 } };
-	static char config[] = "lock = no\nsplay = 0\n[backup]\nlock = yes\n[sync]\nsplay = 1m\n";
-	struct lint_history h = { jobs, 3, config, sizeof config - 1, LINT_AUTO, 0 };
+	static const char config[] = "lock = no\nsplay = 0\n[backup]\nlock = yes\n[sync]\nsplay = 1m\n"
+				     "[bad]\nfail-after = 0\n";
+	static struct conf conf;
+	static int parsed;
+	struct lint_history h = { jobs, 3, &conf, "fuzz.conf", LINT_AUTO, 0 };
 	struct seen s = { 0, 0, 1 };
+	unsigned bad;
+	char err[256];
 	int n;
+
+	/* Parsed once, as lint_file does for a whole crontab. */
+	if (!parsed && conf_parse(config, sizeof config - 1, &conf, &bad, err, sizeof err) < 0)
+		__builtin_trap();
+	parsed = 1;
 
 	/* The first byte picks the format and the threshold, the rest is the crontab. */
 	if (size > 0) {

@@ -207,7 +207,86 @@ missing config||-c $T_TMP/missing.conf
 world-writable config||-c $T_TMP/ww.conf
 unknown env variable|CRONGUARD_SPALY=10m|-n x
 bad env value|CRONGUARD_LOCK_WAIT=forever|-n x
+abbreviated option||-n x --time 1h
+ambiguous abbreviation||-n x --lo
+empty list element||-n x --success-exit 0,,1
+empty etcd endpoint||-n x --etcd http://a:2379,,http://b:2379 --cluster-lock --dry-run
+empty VIP variable|CRONGUARD_VIP=|-n x
+comma VIP variable|CRONGUARD_VIP=,|-n x
+comma label variable|CRONGUARD_LABEL=,|-n x
+empty flag variable|CRONGUARD_LOCK=|-n x
+on is not a flag word|CRONGUARD_LOCK=on|-n x
+hidden job name||-n .x
+dot job name||-n .
+dot-dot job name||-n ..
+dash job name||-n -x
+non-UTF-8 label||--label $'note=caf\xe9' -n x
 EOF2
+cg -n x --etcd http://a:2379,,http://b:2379 --cluster-lock -- true
+check "an empty etcd endpoint: 125" [ "$RC" -eq 125 ]
+check "an empty etcd endpoint is refused as such" grep -qx "cronguard: --etcd: empty element in 'http://a:2379,,http://b:2379'" "$ERR_FILE"
+cg --status --lint-crontab /dev/null
+check "--status with --lint-crontab: 125, nothing printed" [ "$RC" -eq 125 -a -z "$OUT" ]
+check "--status with --lint-crontab: one line saying so" grep -qx 'cronguard: --status and --lint-crontab do not go together' "$ERR_FILE"
+# A shell or a command runner as the command, and no --name: 125, one line, not run.
+for runner in sh bash env nice nohup timeout flock setsid stdbuf; do
+	rm -f "$T_TMP/should-not"
+	case $runner in
+	sh | bash) set -- "$runner" -c "touch '$T_TMP/should-not'" ;;
+	timeout) set -- timeout 10 touch "$T_TMP/should-not" ;;
+	flock) set -- flock "$T_TMP/f.lock" touch "$T_TMP/should-not" ;;
+	*) set -- "$runner" touch "$T_TMP/should-not" ;;
+	esac
+	cg --lock -- "$@"
+	check "no --name with $runner: 125, one stderr line, not run" \
+		[ "$RC" -eq 125 -a "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 -a ! -e "$T_TMP/should-not" ]
+	check "no --name with $runner: says to give --name" grep -q "give the job its name with --name" <<<"$ERR"
+done
+cg -n wrapped --lock -- sh -c "touch '$T_TMP/should-not'"
+check "with --name, a shell command runs" [ "$RC" -eq 0 -a -e "$T_TMP/should-not" ]
+printf '#!/bin/sh\ntouch "%s/should-not"\n' "$T_TMP" >"$T_TMP/.hidden-job"
+chmod 755 "$T_TMP/.hidden-job"
+rm -f "$T_TMP/should-not"
+cg -- "$T_TMP/.hidden-job"
+check "a command named .hidden-job is no job name: 125, not run" [ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" ]
+
+# --- --no-FLAG, labels and the config file ----------------------------------------------------
+printf 'lock = yes\nlabel = site=par1\nlabel = team=db\nlabel = note=a #b\n' >"$T_TMP/nl.conf"
+chmod 644 "$T_TMP/nl.conf"
+cg -c "$T_TMP/nl.conf" -n nl --dry-run -- true
+check "config lock = yes applies" grep -q '^lock=/' <<<"$OUT"
+check "an inline comment after white space is not part of the value" grep -qx 'label=note=a' <<<"$OUT"
+cg -c "$T_TMP/nl.conf" -n nl --no-lock --label team=web --label x=1 --dry-run -- true
+check "--no-lock undoes lock = yes" grep -qx 'lock=none' <<<"$OUT"
+check "--label adds to the config's labels" [ "$(grep -c '^label=' "$OUT_FILE")" -eq 4 ]
+check "--label keeps the config's other labels" grep -qx 'label=site=par1' "$OUT_FILE"
+check "--label: the command line wins for the same key" grep -qx 'label=team=web' "$OUT_FILE"
+check "--label: the config's value of that key is gone" [ "$(grep -c '^label=team=' "$OUT_FILE")" -eq 1 ]
+
+# --- --lint-crontab on cronguard's own grammar ------------------------------------------------
+# Each of these lines used to lint clean and then fail every night with exit 125.
+cat >"$T_TMP/refused.crontab" <<'EOF3'
+* * * * * /usr/bin/cronguard --fail-after 0 -n a -- /bin/true
+* * * * * /usr/bin/cronguard --vip 10.0.0.300 -n a -- /bin/true
+* * * * * /usr/bin/cronguard --ping ftp://x -n a -- /bin/true
+* * * * * /usr/bin/cronguard --label job=x -n a -- /bin/true
+* * * * * /usr/bin/cronguard --success-exit 0,,1 -n a -- /bin/true
+* * * * * /usr/bin/cronguard --etcd http://x:2379 -n a -- /bin/true
+* * * * * /usr/bin/cronguard --once-per 1500ms --etcd http://x:2379 -n a -- /bin/true
+* * * * * /usr/bin/cronguard --standby -n a -- /bin/true
+EOF3
+cg --lint-crontab "$T_TMP/refused.crontab"
+check "lint: refused lines make exit 1" [ "$RC" -eq 1 ]
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	eval "set -- ${line#\* \* \* \* \* /usr/bin/cronguard }"
+	"$CRONGUARD" "$@" >/dev/null 2>"$T_TMP/.err"
+	rc=$?
+	want="$T_TMP/refused.crontab:$n: $(cat "$T_TMP/.err")"
+	check "lint line $n: cronguard refuses it (125)" [ "$rc" -eq 125 ]
+	check "lint line $n: cronguard's own message" grep -qxF -- "$want" <<<"$OUT"
+done <"$T_TMP/refused.crontab"
 cg -c "$T_TMP/bad.conf" -- true
 check "config errors name FILE:LINE" grep -q "bad.conf:2: unknown key 'splya'" <<<"$ERR"
 cg --splay

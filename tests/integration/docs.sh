@@ -46,6 +46,14 @@ if [ -z "$help_opts" ]; then
 	exit 1
 fi
 ok "--help lists $(printf '%s\n' "$help_opts" | wc -l) long options"
+# The flags among them (no value after the name), each of which also has a --no-FLAG form.
+help_flags=$(printf '%s\n' "$help" |
+	sed -nE 's/^ +(-[A-Za-z0-9], )?--([a-z][a-z0-9-]*)  .*/\2/p' | sort -u)
+# known OPT: OPT is an option of --help, or no-FLAG for one of its flags.
+known() {
+	printf '%s\n' "$help_opts" | grep -qxF -- "$1" ||
+		{ [ "${1#no-}" != "$1" ] && printf '%s\n' "$help_flags" | grep -qxF -- "${1#no-}"; }
+}
 
 # The man page as plain text for matching: \- is a dash; \% (no hyphenation), \& and
 # font changes are dropped.
@@ -98,7 +106,7 @@ fi
 # 3. Conversely, every option the OPTIONS section documents exists in --help...
 unknown=
 for o in $(mentioned "$man_options"); do
-	printf '%s\n' "$help_opts" | grep -qxF -- "$o" || unknown="$unknown --$o"
+	known "$o" || unknown="$unknown --$o"
 done
 if [ -z "$unknown" ]; then
 	ok "every option documented in the OPTIONS section exists in --help"
@@ -110,7 +118,7 @@ fi
 # line copied from the man page never fails on a misspelt option.
 unknown=
 for o in $(mentioned "$man_all"); do
-	printf '%s\n' "$help_opts" | grep -qxF -- "$o" || unknown="$unknown --$o"
+	known "$o" || unknown="$unknown --$o"
 done
 if [ -z "$unknown" ]; then
 	ok "every option mentioned anywhere in the man page exists in --help"

@@ -18,6 +18,8 @@ Suite *vip_suite(void);
 Suite *report_suite(void);
 Suite *spool_suite(void);
 Suite *lint_suite(void);
+Suite *cronsched_suite(void);
+Suite *shword_suite(void);
 Suite *etcd_suite(void);
 Suite *clock_suite(void);
 Suite *fileio_suite(void);

@@ -48,6 +48,50 @@ START_TEST(global_then_job_section)
 }
 END_TEST
 
+/* The comment rule the man page states: a '#' after white space starts a comment, after a
+ * value too; inside a word it is part of it; quoted, it is kept. */
+START_TEST(inline_comments)
+{
+	struct seen s;
+	unsigned bad;
+	char err[256];
+
+	ck_assert_int_eq(scan("label = note=a #b\nlabel = \"note=a #b\"\nlabel = note=a#b\n"
+			      "label = x=1\t# tab\nhost = # all comment\n", NULL, &s, &bad, err), 0);
+	ck_assert_str_eq(s.text, "1:label=note=a;2:label=note=a #b;3:label=note=a#b;4:label=x=1;5:host=;");
+}
+END_TEST
+
+/* Parsed once, looked up by section many times: the entries of a job, in file order. */
+START_TEST(sections_indexed)
+{
+	const char *text = "a = 1\n[b]\nx = 1\n[a]\ny = 2\n[b]\nz = 3\nw = 0\n";
+	struct conf c;
+	unsigned bad;
+	char err[256];
+	size_t first = 0, n;
+
+	ck_assert_int_eq(conf_parse(text, strlen(text), &c, &bad, err, sizeof err), 0);
+	ck_assert_uint_eq(c.n, 5);
+	ck_assert_uint_eq(c.nglobal, 1);
+	n = conf_section(&c, "b", &first);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(c.v[c.order[first]].key, "x");
+	ck_assert_str_eq(c.v[c.order[first + 1]].key, "z");
+	ck_assert_str_eq(c.v[c.order[first + 2]].key, "w");
+	ck_assert_str_eq(c.v[c.order[first + 2]].section, "b");
+	n = conf_section(&c, "a", &first);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(c.v[c.order[first]].line, 5);
+	ck_assert_uint_eq(conf_section(&c, "c", &first), 0);
+	ck_assert_uint_eq(conf_section(&c, NULL, &first), 0);
+	conf_free(&c);
+	ck_assert_int_eq(conf_parse("", 0, &c, &bad, err, sizeof err), 0);
+	ck_assert_uint_eq(c.n, 0);
+	conf_free(&c);
+}
+END_TEST
+
 START_TEST(job_section_wins_whatever_the_order)
 {
 	struct seen s;
@@ -114,6 +158,8 @@ Suite *conf_suite(void)
 
 	tcase_add_test(tc, global_then_job_section);
 	tcase_add_test(tc, job_section_wins_whatever_the_order);
+	tcase_add_test(tc, inline_comments);
+	tcase_add_test(tc, sections_indexed);
 	tcase_add_test(tc, quotes_and_crlf);
 	tcase_add_loop_test(tc, malformed_lines, 0, sizeof malformed / sizeof *malformed);
 	tcase_add_test(tc, long_line_and_nul);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "options.h"
 #include "suites.h"
 
@@ -118,9 +119,14 @@ START_TEST(command_arguments_untouched)
 	ck_assert_int_eq(o.quiet, 1);
 	options_free(&o);
 
-	ck_assert_int_eq(LOAD(&o, err, "-l", "--", "-weird-command", "-x"), 0);
+	ck_assert_int_eq(LOAD(&o, err, "-l", "-n", "weird", "--", "-weird-command", "-x"), 0);
 	ck_assert_str_eq(o.argv[0], "-weird-command");
-	ck_assert_str_eq(o.name, "-weird-command");
+	ck_assert_str_eq(o.name, "weird");
+	options_free(&o);
+
+	/* A job name may not start with '-': it would be an option to whatever is handed it. */
+	ck_assert_int_eq(LOAD(&o, err, "-l", "--", "-weird-command", "-x"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a valid job name"));
 	options_free(&o);
 }
 END_TEST
@@ -145,16 +151,19 @@ START_TEST(precedence)
 	setenv("CRONGUARD_LABEL", "b=env,c=env", 1);
 	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), 0);
 	ck_assert_uint_eq(o.splay_ms, 180000);
-	ck_assert_uint_eq(o.nlabels, 2);
-	ck_assert_str_eq(o.labels[0].key, "b");
+	/* Labels merge across levels: the environment's add to the config file's. */
+	ck_assert_uint_eq(o.nlabels, 3);
+	ck_assert_str_eq(o.labels[0].key, "a");
+	ck_assert_str_eq(o.labels[1].key, "b");
 	options_free(&o);
 	/* < command line */
 	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "-s", "4m", "--label", "d=cli", "--skip-exit",
 			      "0", "true"), 0);
 	ck_assert_uint_eq(o.splay_ms, 240000);
 	ck_assert_int_eq(o.skip_exit, 0);
-	ck_assert_uint_eq(o.nlabels, 1);
-	ck_assert_str_eq(o.labels[0].value, "cli");
+	ck_assert_uint_eq(o.nlabels, 4);
+	ck_assert_str_eq(o.labels[3].key, "d");
+	ck_assert_str_eq(o.labels[3].value, "cli");
 	options_free(&o);
 	/* Another job does not see [job]. */
 	unsetenv("CRONGUARD_SPLAY");
@@ -200,6 +209,38 @@ static const struct {
 	{ { "--status", "true" }, "--status takes no command" },
 	{ { "--config", "/nonexistent/cg.conf", "true" }, "/nonexistent/cg.conf" },
 	{ { "--lock-file", "", "true" }, "--lock-file: empty path" },
+	/* Long options are spelled in full (issue 15 #6). */
+	{ { "--time", "1h", "true" }, "option '--time' is not spelled in full: write --timeout" },
+	{ { "--time=1h", "true" }, "option '--time' is not spelled in full: write --timeout" },
+	{ { "--lo", "true" }, "option '--lo' is not spelled in full: write --lock or --lock-file or --lock-wait" },
+	{ { "--dry", "true" }, "write --dry-run" },
+	{ { "--lock=yes", "true" }, "option '--lock' takes no value" },
+	{ { "--no-lock=yes", "true" }, "option '--no-lock' takes no value" },
+	{ { "--no-splay", "true" }, "unknown option '--no-splay'" },
+	/* An empty element of a list (issue 12 #7). */
+	{ { "--success-exit", "0,,1", "true" }, "--success-exit: empty element in '0,,1'" },
+	{ { "--etcd", "http://a:2379,,http://b:2379", "--cluster-lock", "true" }, "--etcd: empty element" },
+	{ { "--etcd", "http://a:2379,", "--cluster-lock", "true" }, "--etcd: empty element" },
+	{ { "--vip", "", "true" }, "--vip: empty element" },
+	/* Job names start with a letter or a digit (issue 12 #10). */
+	{ { "-n", ".x", "true" }, "--name: bad job name '.x'" },
+	{ { "-n", ".", "true" }, "--name: bad job name '.'" },
+	{ { "-n", "..", "true" }, "--name: bad job name '..'" },
+	{ { "-n", "-x", "true" }, "--name: bad job name '-x'" },
+	{ { "--", ".hidden" }, "not a valid job name" },
+	/* A shell or a command runner names no job (issue 15 #2). */
+	{ { "--lock", "--", "sh", "-c", "backup" }, "the command 'sh' is a shell or a command runner" },
+	{ { "/bin/bash", "-c", "x" }, "the command 'bash' is a shell or a command runner" },
+	{ { "/usr/bin/env", "X=1", "backup" }, "give the job its name with --name" },
+	{ { "nice", "-n", "10", "backup" }, "the command 'nice'" },
+	{ { "flock", "/x", "backup" }, "the command 'flock'" },
+	/* Labels' values are UTF-8, or the state file could not hold them (issue 11). */
+	{ { "--label", "note=caf\xe9", "true" }, "--label: the value of label 'note' is not UTF-8" },
+	{ { "--label", "note=\xc0\xaf", "true" }, "is not UTF-8" },
+	{ { "--label", "note=\xed\xa0\x80", "true" }, "is not UTF-8" },
+	/* Two actions at once (issue 11). */
+	{ { "--status", "--lint-crontab", "/etc/crontab" }, "--status and --lint-crontab do not go together" },
+	{ { "--lint-crontab", "/etc/crontab", "--status" }, "--status and --lint-crontab do not go together" },
 };
 
 START_TEST(bad_input_names_the_problem)
@@ -304,6 +345,256 @@ START_TEST(success_exit_list)
 }
 END_TEST
 
+
+/* Lists and flags in the environment: an empty element or an empty flag is an error, never
+ * "no VIP" or "on" (issues 12 #7, 15 #5). */
+static const struct {
+	const char *var, *value, *needle;
+} bad_env[] = {
+	{ "CRONGUARD_VIP", "", "CRONGUARD_VIP: --vip: empty element in ''" },
+	{ "CRONGUARD_VIP", ",", "CRONGUARD_VIP: --vip: empty element in ','" },
+	{ "CRONGUARD_VIP", "10.0.0.1,", "CRONGUARD_VIP: --vip: empty element" },
+	{ "CRONGUARD_LABEL", ",", "CRONGUARD_LABEL: --label: empty element in ','" },
+	{ "CRONGUARD_LABEL", "a=1,,b=2", "CRONGUARD_LABEL: --label: empty element" },
+	{ "CRONGUARD_SUCCESS_EXIT", "", "CRONGUARD_SUCCESS_EXIT: --success-exit: empty element" },
+	{ "CRONGUARD_LOCK", "", "CRONGUARD_LOCK: --lock: empty value (want yes or no)" },
+	{ "CRONGUARD_LOCK", "on", "CRONGUARD_LOCK: --lock: bad boolean 'on'" },
+	{ "CRONGUARD_QUIET", "off", "CRONGUARD_QUIET: --quiet: bad boolean 'off'" },
+	{ "CRONGUARD_NAME", ".hidden", "--name: bad job name '.hidden'" },
+};
+
+START_TEST(bad_environment_values)
+{
+	struct options o;
+	char err[512];
+
+	setenv(bad_env[_i].var, bad_env[_i].value, 1);
+	ck_assert_int_eq(LOAD(&o, err, "true"), -1);
+	ck_assert_msg(strstr(err, bad_env[_i].needle) != NULL, "got '%s', want '%s'", err, bad_env[_i].needle);
+	ck_assert_ptr_null(strchr(err, '\n'));
+	options_free(&o);
+}
+END_TEST
+
+START_TEST(flag_words)
+{
+	static const char *const on[] = { "yes", "true", "1", "YES", "True" };
+	static const char *const off[] = { "no", "false", "0", "No", "FALSE" };
+	struct options o;
+	char err[512];
+
+	for (size_t i = 0; i < 5; i++) {
+		setenv("CRONGUARD_LOCK", on[i], 1);
+		ck_assert_int_eq(LOAD(&o, err, "true"), 0);
+		ck_assert_int_eq(o.lock, 1);
+		options_free(&o);
+		setenv("CRONGUARD_LOCK", off[i], 1);
+		ck_assert_int_eq(LOAD(&o, err, "true"), 0);
+		ck_assert_int_eq(o.lock, 0);
+		options_free(&o);
+	}
+	unsetenv("CRONGUARD_LOCK");
+	write_conf("lock =\n", 0644);
+	ck_assert_int_eq(LOAD(&o, err, "true"), -1);
+	ck_assert_msg(strstr(err, "cronguard.conf:1: --lock: empty value") != NULL, "%s", err);
+	options_free(&o);
+}
+END_TEST
+
+/* --no-FLAG undoes the config file and the environment (issue 15 #5). */
+START_TEST(no_flags)
+{
+	struct options o;
+	char err[512];
+
+	write_conf("lock = yes\nquiet = yes\nno-syslog = yes\n[job]\nverbose = true\n", 0644);
+	setenv("CRONGUARD_INSECURE", "yes", 1);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "--no-lock", "--no-verbose", "--no-insecure",
+			      "--no-no-syslog", "true"), 0);
+	ck_assert_int_eq(o.lock, 0);
+	ck_assert_int_eq(o.quiet, 1);
+	ck_assert_int_eq(o.verbose, 0);
+	ck_assert_int_eq(o.insecure, 0);
+	ck_assert_int_eq(o.no_syslog, 0);
+	options_free(&o);
+	/* The last word wins, as for any option. */
+	ck_assert_int_eq(LOAD(&o, err, "--no-lock", "-l", "true"), 0);
+	ck_assert_int_eq(o.lock, 1);
+	options_free(&o);
+	ck_assert_int_eq(LOAD(&o, err, "-l", "--no-lock", "true"), 0);
+	ck_assert_int_eq(o.lock, 0);
+	options_free(&o);
+}
+END_TEST
+
+/* A --label adds to the config file's labels; the same key: the command line wins. */
+START_TEST(labels_merge)
+{
+	struct options o;
+	char err[512];
+
+	write_conf("label = site=par1\nlabel = team=db\n[job]\nlabel = tier=1\n", 0644);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "--label", "team=web", "--label", "x=y", "true"), 0);
+	ck_assert_uint_eq(o.nlabels, 4);
+	ck_assert_str_eq(o.labels[0].key, "site");
+	ck_assert_str_eq(o.labels[0].value, "par1");
+	ck_assert_str_eq(o.labels[1].key, "tier");
+	ck_assert_str_eq(o.labels[2].key, "team");
+	ck_assert_str_eq(o.labels[2].value, "web");
+	ck_assert_str_eq(o.labels[3].key, "x");
+	options_free(&o);
+	/* One key twice on one level is still an error. */
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "--label", "team=a", "--label", "team=b", "true"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--label: label 'team' given twice"));
+	options_free(&o);
+	/* A '#' after white space starts a comment; quoted, it is part of the value. */
+	write_conf("label = note=a #b\nlabel = \"quoted=a #b\"\nlabel = word=a#b\n", 0644);
+	ck_assert_int_eq(LOAD(&o, err, "true"), 0);
+	ck_assert_uint_eq(o.nlabels, 3);
+	ck_assert_str_eq(o.labels[0].value, "a");
+	ck_assert_str_eq(o.labels[1].value, "a #b");
+	ck_assert_str_eq(o.labels[2].value, "a#b");
+	options_free(&o);
+}
+END_TEST
+
+/* Every row of the one table, from each source it allows: its example loads, a value of the
+ * wrong type is refused naming the option, and a source it does not allow refuses it. */
+static int parse_words(struct options *o, char *err, char **words, char *const *env,
+		       const struct conf *conf)
+{
+	struct options_source src = { env, conf, "test.conf" };
+	int argc = 0;
+
+	while (words[argc])
+		argc++;
+	return options_parse(o, argc, words, &src, err, 512);
+}
+
+START_TEST(every_row)
+{
+	struct options_info in;
+	size_t rows = 0, hlen = 0;
+	char *help = NULL;
+	FILE *hf = open_memstream(&help, &hlen);
+
+	ck_assert_ptr_nonnull(hf);
+	options_usage(hf);
+	fclose(hf);
+
+	for (size_t i = 0; options_describe(i, &in) == 0; i++, rows++) {
+		char opt[96], var[96], text[256], err[512], *env[2] = { NULL, NULL };
+		char *argv[8] = { (char *)"cronguard" };
+		struct options o;
+		struct conf c;
+		unsigned bad_line;
+		int n = 1, k;
+		const char *badval;
+
+		ck_assert_msg(in.arg ? in.example != NULL : in.example == NULL, "--%s", in.name);
+		snprintf(opt, sizeof opt, "--%s%s", in.name, in.arg ? " " : "");
+		ck_assert_msg(strstr(help, opt) != NULL, "--help does not list %s", opt);
+		snprintf(opt, sizeof opt, "--%s", in.name);
+		if (in.type == OPT_ACTION) {
+			argv[n++] = opt;
+			if (in.arg)
+				argv[n++] = (char *)in.example;
+			argv[n] = NULL;
+			ck_assert_msg(parse_words(&o, err, argv, NULL, NULL) == 0, "%s: %s", opt, err);
+			ck_assert_int_ne(o.action, ACTION_RUN);
+			options_free(&o);
+			ck_assert_uint_eq(in.from, OPT_FROM_CLI);
+			continue;
+		}
+		/* The command line. */
+		argv[n++] = (char *)"-n";
+		argv[n++] = (char *)"job";
+		argv[n++] = opt;
+		if (in.arg)
+			argv[n++] = (char *)in.example;
+		argv[n++] = (char *)"true";
+		argv[n] = NULL;
+		ck_assert_msg(parse_words(&o, err, argv, NULL, NULL) == 0, "%s: %s", opt, err);
+		options_free(&o);
+		/* The environment. */
+		snprintf(var, sizeof var, "CRONGUARD_");
+		for (k = 0; in.name[k]; k++)
+			var[10 + k] = in.name[k] == '-' ? '_' : (char)(in.name[k] - 'a' + 'A');
+		snprintf(var + 10 + k, sizeof var - 10 - (size_t)k, "=%s", in.arg ? in.example : "yes");
+		env[0] = var;
+		argv[3] = (char *)"true";
+		argv[4] = NULL;
+		if (in.from & OPT_FROM_ENV) {
+			ck_assert_msg(parse_words(&o, err, argv, env, NULL) == 0, "%s: %s", var, err);
+		} else {
+			ck_assert_int_eq(parse_words(&o, err, argv, env, NULL), -1);
+			ck_assert_ptr_nonnull(strstr(err, "unknown environment variable"));
+		}
+		options_free(&o);
+		/* The config file. */
+		snprintf(text, sizeof text, "%s = %s\n", in.name, in.arg ? in.example : "yes");
+		ck_assert_int_eq(conf_parse(text, strlen(text), &c, &bad_line, err, 512), 0);
+		if (in.from & OPT_FROM_CONF) {
+			ck_assert_int_eq(options_check_conf(&c, "test.conf", err, 512), 0);
+			ck_assert_msg(parse_words(&o, err, argv, NULL, &c) == 0, "%s: %s", text, err);
+			options_free(&o);
+		} else {
+			ck_assert_int_eq(options_check_conf(&c, "test.conf", err, 512), -1);
+			ck_assert_ptr_nonnull(strstr(err, "test.conf:1: not allowed in the config file"));
+		}
+		conf_free(&c);
+		/* A value of the wrong type. */
+		switch (in.type) {
+		case OPT_FLAG: badval = "maybe"; break;
+		case OPT_DURATION: badval = "10 min"; break;
+		case OPT_UINT: badval = "-1"; break;
+		case OPT_URL: badval = "ftp://x"; break;
+		case OPT_PATH: badval = ""; break;
+		default: badval = NULL; break;
+		}
+		if (!badval || !(in.from & OPT_FROM_ENV))
+			continue;
+		snprintf(var + 10 + k, sizeof var - 10 - (size_t)k, "=%s", badval);
+		ck_assert_int_eq(parse_words(&o, err, argv, env, NULL), -1);
+		ck_assert_msg(strstr(err, opt) != NULL, "%s: %s", var, err);
+		options_free(&o);
+	}
+	ck_assert_uint_ge(rows, 50);
+	free(help);
+}
+END_TEST
+
+/* The rules between options live in options_check alone: options_parse leaves them. */
+START_TEST(cross_option_rules)
+{
+	static const struct {
+		const char *args[6];
+		const char *needle;
+	} rules[] = {
+		{ { "--standby", "true" }, "--standby needs --vip" },
+		{ { "--etcd", "http://x:2379", "true" }, "--etcd needs --cluster-lock or --once-per" },
+		{ { "--once-per", "1h", "true" }, "--once-per needs --etcd" },
+		{ { "--vip", "10.0.0.1", "--standby", "--vip-watch", "true" }, "do not go together" },
+		{ { "--etcd-user", "u", "true" }, "--etcd-user needs --etcd-password-file" },
+		{ { "--client-cert", "/c", "true" }, "--client-cert and --client-key go together" },
+	};
+
+	for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+		char *argv[8] = { (char *)"cronguard" }, err[512];
+		struct options o;
+		int n = 1;
+
+		for (const char *const *a = rules[i].args; *a; a++)
+			argv[n++] = (char *)*a;
+		argv[n] = NULL;
+		ck_assert_int_eq(parse_words(&o, err, argv, NULL, NULL), 0);
+		ck_assert_int_eq(options_check(&o, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, rules[i].needle) != NULL, "%s", err);
+		options_free(&o);
+	}
+}
+END_TEST
+
 START_TEST(valid_names)
 {
 	ck_assert(options_valid_name("backup"));
@@ -312,6 +603,10 @@ START_TEST(valid_names)
 	ck_assert(!options_valid_name("a/b"));
 	ck_assert(!options_valid_name("a b"));
 	ck_assert(!options_valid_name("caf\xc3\xa9"));
+	ck_assert(options_valid_name("0day"));
+	ck_assert(!options_valid_name(".x"));
+	ck_assert(!options_valid_name("_x"));
+	ck_assert(!options_valid_name("-x"));
 }
 END_TEST
 
@@ -331,6 +626,12 @@ Suite *options_suite(void)
 	tcase_add_test(tc, help_and_version_win);
 	tcase_add_test(tc, success_exit_list);
 	tcase_add_test(tc, valid_names);
+	tcase_add_loop_test(tc, bad_environment_values, 0, sizeof bad_env / sizeof *bad_env);
+	tcase_add_test(tc, flag_words);
+	tcase_add_test(tc, no_flags);
+	tcase_add_test(tc, labels_merge);
+	tcase_add_test(tc, every_row);
+	tcase_add_test(tc, cross_option_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,149 @@
+/* Enough of sh(1) to find a command's words in a crontab line. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "shword.h"
+
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int op_char(char c)
+{
+	return c == ';' || c == '&' || c == '|' || c == '(' || c == ')' || c == '<' || c == '>' ||
+	       c == '\n';
+}
+
+/* Copies $(...), ${...} or `...` from S to *OUT; returns the characters consumed. */
+static size_t copy_expansion(const char *s, char **out)
+{
+	size_t i = 0;
+
+	if (s[0] == '`') {
+		*(*out)++ = s[i++];
+		while (s[i] && s[i] != '`')
+			*(*out)++ = s[i++];
+	} else {
+		char open = s[1], close = open == '(' ? ')' : '}';
+		int depth = 0;
+
+		*(*out)++ = s[i++];
+		for (; s[i]; i++) {
+			*(*out)++ = s[i];
+			if (s[i] == open)
+				depth++;
+			else if (s[i] == close && --depth == 0)
+				return i + 1;
+		}
+		return i;
+	}
+	if (s[i])
+		*(*out)++ = s[i++];
+	return i;
+}
+
+/* Skips a redirection's operator and its target word at S + *I. */
+static void skip_redirect(const char *s, size_t *i)
+{
+	while (s[*i] == '<' || s[*i] == '>' || s[*i] == '&' || s[*i] == '|')
+		(*i)++;
+	while (blank(s[*i]))
+		(*i)++;
+	while (s[*i] && !blank(s[*i]) && !op_char(s[*i])) {
+		char q = s[(*i)++];
+
+		if (q == '\\' && s[*i])
+			(*i)++;
+		else if (q == '\'' || q == '"')
+			while (s[*i] && s[(*i)++] != q)
+				;
+	}
+}
+
+size_t shword_split(const char *s, struct shword *w, char *buf)
+{
+	size_t nw = 0, i = 0;
+	char *out = buf;
+
+	for (;;) {
+		struct shword cur = { 0 };
+		size_t plain = 0;
+		int quoted = 0, redirect = 0;
+
+		while (blank(s[i]))
+			i++;
+		if (!s[i] || s[i] == '#')
+			break;
+		if (op_char(s[i]) && s[i] != '<' && s[i] != '>') {
+			while (s[i] && op_char(s[i]) && s[i] != '<' && s[i] != '>')
+				i++;
+			if (nw > 0 && !w[nw - 1].sep)
+				w[nw++] = (struct shword){ .s = out, .sep = 1 };
+			*out++ = '\0';
+			continue;
+		}
+		cur.s = out;
+		while (s[i] && !blank(s[i]) && !op_char(s[i])) {
+			char c = s[i];
+
+			if (c == '\\') {
+				*out++ = s[i + 1] ? s[i + 1] : '\\';
+				i += s[i + 1] ? 2 : 1;
+				quoted = 1;
+			} else if (c == '\'') {
+				for (i++; s[i] && s[i] != '\''; i++)
+					*out++ = s[i];
+				i += s[i] != '\0';
+				quoted = 1;
+			} else if (c == '"') {
+				for (i++; s[i] && s[i] != '"'; i++) {
+					if (s[i] == '\\' && s[i + 1] && strchr("$`\"\\", s[i + 1]))
+						i++;
+					else if (s[i] == '$' || s[i] == '`')
+						cur.dynamic = 1;
+					*out++ = s[i];
+				}
+				i += s[i] != '\0';
+				quoted = 1;
+			} else if (c == '`' || (c == '$' && (s[i + 1] == '(' || s[i + 1] == '{'))) {
+				i += copy_expansion(s + i, &out);
+				cur.dynamic = 1;
+				quoted = 1;
+			} else {
+				cur.dynamic |= c == '$';
+				*out++ = c;
+				i++;
+				if (!quoted)
+					plain++;
+			}
+		}
+		*out++ = '\0';
+		/* "2>file": the digits name a descriptor, not a word. */
+		if ((s[i] == '<' || s[i] == '>') && !quoted && strspn(cur.s, "0123456789") == strlen(cur.s)) {
+			redirect = 1;
+		} else if (cur.s[0] || quoted) {
+			const char *eq = strchr(cur.s, '=');
+
+			/* NAME=VALUE, with NAME and "=" unquoted, sets the command's environment. */
+			cur.assign = eq && (size_t)(eq - cur.s) < plain &&
+				     (isalpha((unsigned char)cur.s[0]) || cur.s[0] == '_') &&
+				     strspn(cur.s, NAME_CHARS) == (size_t)(eq - cur.s);
+			w[nw++] = cur;
+		}
+		if (s[i] == '<' || s[i] == '>' || redirect)
+			skip_redirect(s, &i);
+	}
+	return nw;
+}
+
+const char *shword_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}

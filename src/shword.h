@@ -1,0 +1,24 @@
+/* Enough of sh(1) to find a command's words in a crontab line: quotes, escapes, expansions
+ * (kept, marked unknown), assignments, separators and redirections. */
+#ifndef CRONGUARD_SHWORD_H
+#define CRONGUARD_SHWORD_H
+
+#include <stddef.h>
+
+struct shword {
+	char *s;                 /* the word with its quotes removed */
+	unsigned dynamic : 1;    /* holds an expansion ($X, $(...), `...`): its value is unknown */
+	unsigned sep : 1;        /* ends a simple command (; && || | & and parentheses) */
+	unsigned assign : 1;     /* NAME=VALUE before a command */
+};
+
+/* shword_split splits shell text S into words, with a separator word between simple commands;
+ * redirections (with their targets) and comments are dropped. W must have room for
+ * strlen(S) + 2 words, BUF for 2 * strlen(S) + 2 bytes; the words point into BUF. Pure.
+ * Returns the number of words. */
+size_t shword_split(const char *s, struct shword *w, char *buf);
+
+/* shword_base is the part of PATH after its last '/'. */
+const char *shword_base(const char *path);
+
+#endif

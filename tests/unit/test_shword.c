@@ -1,0 +1,78 @@
+/* Unit tests of the sh(1) word splitter: quotes, expansions, assignments, separators. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shword.h"
+#include "suites.h"
+
+/* The words of TEXT as "w|w|;|w", with flags: $ dynamic, = assignment. */
+static const char *split(const char *text)
+{
+	static char out[1024];
+	struct shword w[64];
+	char buf[512];
+	size_t n = shword_split(text, w, buf), len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s%s", i ? "|" : "",
+					w[i].sep ? ";" : w[i].s, w[i].dynamic ? "$" : "", w[i].assign ? "=" : "");
+	return out;
+}
+
+static const struct {
+	const char *text, *want;
+} cases[] = {
+	{ "cronguard -n a -- /a", "cronguard|-n|a|--|/a" },
+	{ "  a   'b c'  \"d e\" f\\ g", "a|b c|d e|f g" },
+	{ "a 'it''s' \"x\\\"y\" \"\\$HOME\"", "a|its|x\"y|$HOME" },
+	{ "echo $HOME \"$X\" ${Y} $(date +%s) `id`", "echo|$HOME$|$X$|${Y}$|$(date +%s)$|`id`$" },
+	{ "FOO=1 'BAR'=2 X=\"a b\" cmd Z=3", "FOO=1=|BAR=2|X=a b=|cmd|Z=3=" },
+	{ "a; b && c || d | e & f", "a|;|b|;|c|;|d|;|e|;|f" },
+	{ "(a) ; ;", "a|;" },
+	{ "a >/dev/null 2>&1 < in b", "a|b" },
+	{ "a > \"/tmp/x y\" 2>'/tmp/e f' c", "a|c" },
+	{ "a # comment b", "a" },
+	{ "a#b", "a#b" },
+	{ "''", "" },
+	{ "", "" },
+};
+
+START_TEST(words)
+{
+	ck_assert_msg(strcmp(split(cases[_i].text), cases[_i].want) == 0, "%s: got '%s', want '%s'",
+		      cases[_i].text, split(cases[_i].text), cases[_i].want);
+}
+END_TEST
+
+START_TEST(empty_quoted_word_is_a_word)
+{
+	struct shword w[8];
+	char buf[32];
+
+	ck_assert_uint_eq(shword_split("a '' b", w, buf), 3);
+	ck_assert_str_eq(w[1].s, "");
+}
+END_TEST
+
+START_TEST(base)
+{
+	ck_assert_str_eq(shword_base("/usr/bin/cronguard"), "cronguard");
+	ck_assert_str_eq(shword_base("cronguard"), "cronguard");
+	ck_assert_str_eq(shword_base("/x/"), "");
+}
+END_TEST
+
+Suite *shword_suite(void)
+{
+	Suite *s = suite_create("shword");
+	TCase *tc = tcase_create("split");
+
+	tcase_add_loop_test(tc, words, 0, sizeof cases / sizeof *cases);
+	tcase_add_test(tc, empty_quoted_word_is_a_word);
+	tcase_add_test(tc, base);
+	suite_add_tcase(s, tc);
+	return s;
+}
