@@ -2,7 +2,8 @@
  *
  * main() is the list of steps from the contract (DESIGN.md, "One run, step by step"):
  * configure, splay, active node, lock, run, record, exit. Each step is a module that returns
- * errors; only this file turns outcomes into exit statuses. */
+ * errors; only this file turns outcomes into exit statuses. doc/HACKING has the module map,
+ * the conventions (errors, gate results, option rows) and how to add an option or a sink. */
 #include "config.h"
 
 #include <errno.h>
