@@ -16,6 +16,7 @@
 #include "sink_pushgateway.h"
 #include "sink_textfile.h"
 #include "sink_webhook.h"
+#include "preflight.h"
 #include "spool.h"
 
 #define CT_TEXT "text/plain; charset=utf-8"
@@ -164,6 +165,8 @@ static void queue_spooled(struct outbox *ob, struct spool *sp, const struct opti
 		const char *auth = NULL;
 		struct item *it;
 
+		if (!preflight_spool_target(o, e->job, e->sink, e->url))
+			continue;
 		if (strcmp(e->auth, "influx") == 0) {
 			if (!influx_auth || !o->influx || !same_origin(e->url, o->influx))
 				continue;

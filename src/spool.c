@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "diag.h"
+#include "safedir.h"
 #include "spool.h"
 #include "state.h"
 
@@ -260,13 +261,22 @@ static void load(struct spool *sp)
 
 int spool_open(struct spool *sp, const char *state_dir)
 {
+	char why[1024];
+
 	memset(sp, 0, sizeof *sp);
 	sp->fd = -1;
 	if ((size_t)snprintf(sp->dir, sizeof sp->dir, "%s/spool", state_dir) >= sizeof sp->dir)
 		return -1;
-	sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sp->fd < 0)
 		return errno == ENOENT ? 0 : -1;
+	/* A spool entry names the URL it goes to: one that others could write to is not read. */
+	if (safedir_check(sp->fd, "spool", sp->dir, SAFEDIR_DATA, why, sizeof why) < 0) {
+		diag_error("%s; its records are not sent", why);
+		close(sp->fd);
+		sp->fd = -1;
+		return 0;
+	}
 	/* Another run holding the lock is delivering these very records: leave them to it. */
 	if (flock(sp->fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? 0 : -1;
@@ -287,8 +297,13 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 		 e->start_us > 0 ? e->start_us : 0, e->job, e->run_id, e->sink);
 	if (sp->fd < 0) {
 		if (state_mkdirs(sp->dir, 0700) < 0 ||
-		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", sp->dir, strerror(errno));
+			return -1;
+		}
+		if (safedir_check(sp->fd, "spool", sp->dir, SAFEDIR_DATA, err, errlen) < 0) {
+			close(sp->fd);
+			sp->fd = -1;
 			return -1;
 		}
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "safedir.h"
 #include "state.h"
 
 static json_t *run_object(const struct run_record *r)
@@ -142,18 +143,21 @@ int state_save(const char *dir, struct run_record *rec, char *err, size_t errlen
 	}
 	snprintf(name, sizeof name, "%s.json", rec->job);
 	snprintf(prev, sizeof prev, ".%s.prev", name);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 && errno == ENOENT) {
 		if (state_mkdirs(dir, mode) < 0) {
 			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
 			return -1;
 		}
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (dfd < 0) {
 		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	/* Whoever else could make or change it would own our state and our spool. */
+	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0)
+		goto out;
 	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
 	while (flock(dfd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
