@@ -413,7 +413,14 @@ static void record(struct job *j, enum run_state state)
 	r->end_us = clock_us(CLOCK_REALTIME);
 	r->duration_us = clock_us(CLOCK_MONOTONIC) - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	rc = j->state_refused ? 0 : state_save(j->opts.state_dir, r, j->err, sizeof j->err);
+	/* A refused state dir (said before the splay) keeps no history: the run counts as the
+	 * job's first, for --fail-after and the alerting sinks. */
+	if (j->state_refused) {
+		json_decref(state_update(NULL, r));
+		rc = 0;
+	} else {
+		rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
+	}
 	if (rc != 0)
 		diag_error("%s", j->err);
 	if (!j->opts.no_syslog)

@@ -228,20 +228,20 @@ static int open_lock_file(const char *path, char *err, size_t errlen)
 		return lock_fail(err, errlen, EPERM, "lock file %s has %ju links: remove it (rm %s)", path,
 				 (uintmax_t)st.st_nlink, path);
 	}
-	if ((st.st_mode & 07777) == 0600)
-		return fd;
-	/* Made by an older version (0644), or by hand: from now on no one else can open it. But
-	 * a descriptor opened before is not revoked, so if the lock is held at this moment it
-	 * may be held by another user: that is an error naming the file, never a silent skip. */
-	if (fchmod(fd, 0600) < 0 || ((st.st_mode & 077) && flock(fd, LOCK_EX | LOCK_NB) < 0)) {
+	/* Made by an older version (0644), by flock(1) or by hand: others could have opened it,
+	 * and a descriptor opened then is never revoked by a chmod, so such a file is refused. */
+	if (st.st_mode & 077) {
+		close(fd);
+		return lock_fail(err, errlen, EPERM,
+				 "lock file %s can be opened by other users (mode %04o), who could hold it: remove it (rm %s)",
+				 path, (unsigned)(st.st_mode & 07777), path);
+	}
+	/* Narrower than 0600 (a umask): ours to open again. */
+	if ((st.st_mode & 0600) != 0600 && fchmod(fd, 0600) < 0) {
 		int e = errno;
 
 		close(fd);
-		if (e == EWOULDBLOCK)
-			return lock_fail(err, errlen, EPERM,
-					 "lock file %s was open to other users (mode %04o) and is held: it may be one of them; remove it (rm %s)",
-					 path, (unsigned)(st.st_mode & 07777), path);
-		return lock_fail(err, errlen, e, "lock file %s: cannot make it private: %s", path, strerror(e));
+		return lock_fail(err, errlen, e, "lock file %s: %s", path, strerror(e));
 	}
 	return fd;
 }

@@ -21,9 +21,9 @@ int lock_default_path(const char *job, int create, char *buf, size_t len, char *
 /* lock_acquire opens PATH without following a symlink (O_NOFOLLOW, O_CLOEXEC, so the command
  * never inherits it), creating it 0600, and takes an exclusive flock, retrying for up to
  * WAIT_MS. Its directory must be owned by us or root and not writable by others unless
- * sticky; the file must be a regular file of ours with one link. One made 0644 (by an older
- * version) is made 0600, and refused (EPERM) if it is held at that moment, since the holder
- * may be another user. While waiting, a signal from STOP ends the wait: LOCK_INTERRUPTED
+ * sticky; the file must be a regular file of ours with one link and no permission for group
+ * or others (one made 0644 by an older version is refused, EPERM: a descriptor another
+ * user opened then would still hold the lock after a chmod). While waiting, a signal from STOP ends the wait: LOCK_INTERRUPTED
  * with *SIGNO set. On LOCK_ACQUIRED, *FD holds the lock and the file records the holder
  * (pid, start time, uid, host); on LOCK_BUSY, HOLDER describes the current holder as read
  * from the file. Returns the outcome, or -1 with

@@ -56,19 +56,28 @@ static int check_file(const char *option, const char *path, enum kind kind, char
 	return 0;
 }
 
-/* Returns 0, or 1 after saying on stderr why the state directory is refused. */
+/* Returns 0, or 1 after saying on stderr why the state directory is refused. The spool in
+ * it is checked as spool_open will: refused, it is said here, once, before the splay. */
 static int check_state_dir(const char *dir)
 {
-	char err[1024];
-	int fd = safedir_open(dir, "state dir", SAFEDIR_DATA, err, sizeof err);
+	char err[1024], spool[4200];
+	int fd = safedir_open(dir, "state dir", SAFEDIR_DATA, err, sizeof err), sfd;
 
 	/* Missing: the first run makes it, and checks what it made. */
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0) {
-		diag_error("%s; this run's record is not kept", err);
+		diag_error("%s; this run's record is not kept and its spool is not used", err);
 		return 1;
 	}
+	snprintf(spool, sizeof spool, "%s/spool", dir);
+	sfd = openat(fd, "spool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 && errno == ELOOP)
+		diag_error("spool %s is a symlink; its records are not sent", spool);
+	else if (sfd >= 0 && safedir_check(sfd, "spool", spool, SAFEDIR_DATA, err, sizeof err) < 0)
+		diag_error("%s; its records are not sent", err);
+	if (sfd >= 0)
+		close(sfd);
 	close(fd);
 	return 0;
 }

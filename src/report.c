@@ -297,7 +297,7 @@ static void spool_ahead(struct outbox *ob, struct spool *sp, const struct option
 		struct item *it = &ob->items[i];
 		struct http_request *r = &ob->reqs[i];
 
-		if (it->spooled || o->spool_max == 0 ||
+		if (it->spooled || o->spool_max == 0 || !sp->dir[0] ||
 		    (strcmp(it->sink, "influx") != 0 && strcmp(it->sink, "webhook") != 0))
 			continue;
 		spool_record(sp, o, rec, it->sink, r->authorization ? "influx" : "none", it->url,
