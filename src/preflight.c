@@ -72,8 +72,8 @@ static int check_state_dir(const char *dir)
 	}
 	snprintf(spool, sizeof spool, "%s/spool", dir);
 	sfd = openat(fd, "spool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sfd < 0 && errno == ELOOP)
-		diag_error("spool %s is a symlink; its records are not sent", spool);
+	if (sfd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		diag_error("spool %s is a symlink or not a directory; its records are not sent", spool);
 	else if (sfd >= 0 && safedir_check(sfd, "spool", spool, SAFEDIR_DATA, err, sizeof err) < 0)
 		diag_error("%s; its records are not sent", err);
 	if (sfd >= 0)

@@ -81,9 +81,13 @@ int safedir_open(const char *path, const char *what, enum safedir_use use, char 
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	struct stat st;
+
+	/* With O_DIRECTORY a symlink fails as ENOTDIR, without it as ELOOP. */
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return fail(err, errlen, ELOOP, "%s %s is a symlink; refusing it", what, path);
 	if (fd < 0) {
-		if (errno == ELOOP)
-			return fail(err, errlen, ELOOP, "%s %s is a symlink; refusing it", what, path);
 		return fail(err, errlen, errno, "cannot open %s %s: %s", what, path, strerror(errno));
 	}
 	if (safedir_check(fd, what, path, use, err, errlen) < 0) {

@@ -276,7 +276,7 @@ int spool_open(struct spool *sp, const char *state_dir)
 	e = errno;
 	close(sfd);
 	errno = e;
-	if (sp->fd < 0 && errno == ELOOP)
+	if (sp->fd < 0 && (errno == ELOOP || errno == ENOTDIR))
 		goto refused;
 	if (sp->fd < 0)
 		return errno == ENOENT ? 0 : -1;
