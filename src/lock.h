@@ -15,7 +15,7 @@ enum lock_outcome { LOCK_ACQUIRED, LOCK_BUSY, LOCK_INTERRUPTED };
  * shell) when it is ours and every directory above it is safe, else /tmp/cronguard-UID.
  * Every directory on the way is checked (safedir_walk); one that another user owns or can
  * write is an error whose message says what to remove. With CREATE 0 (--dry-run) nothing is
- * created or checked. Returns 0, or -1 with errno and a reason in ERR. */
+ * created, and only the choice of the home is checked. Returns 0, or -1 with errno and a reason in ERR. */
 int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen);
 
 /* lock_acquire opens PATH without following a symlink (O_NOFOLLOW, O_CLOEXEC, so the command
