@@ -30,12 +30,12 @@ static int check_file(const char *option, const char *path, enum kind kind, char
 		return 0;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "--%s %s: %s", option, path, strerror(errno));
+		snprintf(err, errlen, "--%s: cannot read %s: %s", option, path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		snprintf(err, errlen, "--%s %s: not a regular file", option, path);
+		snprintf(err, errlen, "--%s: cannot read %s: not a regular file", option, path);
 		return -1;
 	}
 	close(fd);
