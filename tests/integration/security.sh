@@ -285,8 +285,8 @@ case_preflight() {
 	local opt job=""
 	# A job whose splay of 30 s is at least 20 s, so a run that sleeps it is seen.
 	for i in $(seq 0 40); do
-		cg -n "pre$i" --host h --splay 30s --dry-run -- true
-		[ "$(sed -n 's/^splay_ms=//p' <<<"$OUT")" -ge 20000 ] && job=pre$i && break
+		[ "$("$BIN" -n "pre$i" --host h --splay 30s --dry-run -- true | sed -n 's/^splay_ms=//p')" -ge 20000 ] &&
+			job=pre$i && break
 	done
 	[ -n "$job" ] || bail_out "a job name with a long splay"
 	for opt in "--etcd http://127.0.0.1:9 --cluster-lock --etcd-user u --etcd-password-file /nonexistent" \
