@@ -1,4 +1,4 @@
-/* Directory trust: whether a directory is one no other local user can have made, swapped or filled. */
+/* Directory trust: whether no other local user can have made, swapped or filled a directory. */
 #include "config.h"
 
 #include <errno.h>
@@ -175,7 +175,9 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 			goto out;
 		}
 		if (shared && st.st_uid != geteuid()) {
-			fail(err, errlen, EPERM, "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone can write: remove it (rm -r %s)",
+			fail(err, errlen, EPERM,
+			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
+			     "can write: remove it (rm -r %s)",
 			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
 			goto out;
 		}

@@ -1,4 +1,4 @@
-/* Directory trust: whether a directory is one no other local user can have made, swapped or filled. */
+/* Directory trust: whether no other local user can have made, swapped or filled a directory. */
 #ifndef CRONGUARD_SAFEDIR_H
 #define CRONGUARD_SAFEDIR_H
 
