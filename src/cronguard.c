@@ -22,6 +22,7 @@
 #include "lint.h"
 #include "lock.h"
 #include "options.h"
+#include "preflight.h"
 #include "record.h"
 #include "report.h"
 #include "run.h"
@@ -51,6 +52,7 @@ struct job {
 	struct etcd_spec etcd;
 	int vip_watch_fd;         /* --vip-watch: address-change notifications, or -1 */
 	struct etcd_gate *gate;   /* --cluster-lock / --once-per: what etcd gave us, or NULL */
+	int state_refused;        /* preflight refused the state dir: no local record */
 	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
 	int64_t start_mono_us;
 	struct run_record rec;
@@ -76,7 +78,7 @@ static void block_signals(struct job *j)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Step 1b: decisions that need no waiting, made before anything sleeps. */
+/* Step 1c: decisions that need no waiting, made before anything sleeps. */
 static int plan(struct job *j)
 {
 	struct options *o = &j->opts;
@@ -256,8 +258,15 @@ static void record(struct job *j, enum run_state state)
 	r->end_us = clock_real_us();
 	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	/* A stop signal ends the wait for the state directory's lock, not the reports. */
-	rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
+	/* A refused state dir (said before the splay) keeps no history: the run counts as the
+	 * job's first, for --fail-after and the alerting sinks. A stop signal ends the wait for
+	 * the state directory's lock, not the reports. */
+	if (j->state_refused) {
+		json_decref(state_update(NULL, r, &hist));
+		rc = 0;
+	} else {
+		rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
+	}
 	if (rc != 0)
 		diag_error("%s", j->err);
 	r->consecutive_failures = hist.consecutive_failures;
@@ -349,6 +358,12 @@ int main(int argc, char **argv)
 		return failing < 0 ? EXIT_CANCELED : failing > 0;
 	case ACTION_RUN:
 		break;
+	}
+	/* 1b. Preflight: every file the run needs is there, before anything sleeps. */
+	if ((j.state_refused = preflight_check(&j.opts, j.err, sizeof j.err)) < 0) {
+		diag_error("%s", j.err);
+		options_free(&j.opts);
+		return EXIT_CANCELED;
 	}
 	block_signals(&j);
 	if (plan(&j) < 0) {

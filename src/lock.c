@@ -2,8 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 
 #include "clock.h"
 #include "lock.h"
+#include "safedir.h"
 
 /* Fills ERR from FMT; returns -1 with errno E. */
 static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
@@ -55,47 +59,51 @@ static const char *decimal(uint64_t v, char out[21])
 	return p;
 }
 
-/* A lock directory someone else controls would let them hold our lock or swap the file. */
-static int safe_dir(const char *dir, mode_t mode, char *err, size_t errlen)
+/* The lock directory of a user other than root, from the passwd entry and the file system
+ * alone: never from the environment, which differs between cron (no XDG_RUNTIME_DIR, maybe
+ * no HOME) and a login shell, so both lock the same file. HOME/.local/state/cronguard/lock
+ * when the home is ours and reached through directories no one else can change, else
+ * /tmp/cronguard-UID. */
+static int user_lock_dir(char *dir, size_t len)
 {
+	struct passwd *pw = getpwuid(geteuid());
+	char real[PATH_MAX], scratch[512], uid[21];
 	struct stat st;
+	size_t n = 0;
+	int fd, ours = 0;
 
-	if (lstat(dir, &st) < 0) {
-		if (errno != ENOENT || (mkdir(dir, mode) < 0 && errno != EEXIST))
-			return lock_fail(err, errlen, errno, "cannot create lock directory %s: %s", dir,
-					 strerror(errno));
-		if (lstat(dir, &st) < 0)
-			return lock_fail(err, errlen, errno, "lock directory %s: %s", dir, strerror(errno));
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/' && realpath(pw->pw_dir, real)) {
+		fd = safedir_walk(real, "home", SAFEDIR_PARENT, 0, scratch, sizeof scratch);
+		if (fd >= 0) {
+			ours = fstat(fd, &st) == 0 && st.st_uid == geteuid();
+			close(fd);
+		}
 	}
-	if (!S_ISDIR(st.st_mode))
-		return lock_fail(err, errlen, ENOTDIR, "lock directory %s is not a directory (a symlink?)", dir);
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return lock_fail(err, errlen, EPERM,
-				 "lock directory %s is owned by another user or writable by others; refusing it", dir);
-	return 0;
+	if (ours)
+		return put(dir, len, &n, real) && put(dir, len, &n, "/.local/state/cronguard/lock");
+	return put(dir, len, &n, "/tmp/cronguard-") && put(dir, len, &n, decimal(geteuid(), uid));
 }
 
 int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char dir[4096], uid[21];
-	mode_t mode = 0700;
+	char dir[PATH_MAX + 64];
 	size_t n = 0;
-	int fits;
+	int fits, fd;
 
-	if (geteuid() == 0) {
-		fits = put(dir, sizeof dir, &n, "/run/lock/cronguard");
-		mode = 0755;
-	} else if (xdg && xdg[0] == '/') {
-		fits = put(dir, sizeof dir, &n, xdg) && put(dir, sizeof dir, &n, "/cronguard");
-	} else {
-		fits = put(dir, sizeof dir, &n, "/tmp/cronguard-") &&
-		       put(dir, sizeof dir, &n, decimal(geteuid(), uid));
-	}
+	/* Root's is in /run, which only root can write: never /run/lock, where anyone can
+	 * make the directory first. */
+	if (geteuid() == 0)
+		fits = put(dir, sizeof dir, &n, "/run/cronguard");
+	else
+		fits = user_lock_dir(dir, sizeof dir);
 	if (!fits)
-		return lock_fail(err, errlen, ENAMETOOLONG, "XDG_RUNTIME_DIR is too long for a lock path");
-	if (create && safe_dir(dir, mode, err, errlen) < 0)
-		return -1;
+		return lock_fail(err, errlen, ENAMETOOLONG, "the home directory is too long for a lock path");
+	if (create) {
+		fd = safedir_walk(dir, "lock directory", SAFEDIR_PRIVATE, 0700, err, errlen);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
 	n = 0;
 	if (!put(buf, len, &n, dir) || !put(buf, len, &n, "/") || !put(buf, len, &n, job) ||
 	    !put(buf, len, &n, ".lock"))
@@ -148,14 +156,42 @@ static uint64_t now_ms(void)
 	return (uint64_t)clock_mono_us() / 1000;
 }
 
-int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
-		 int *fd_out, int *signo, char *holder, size_t holderlen, char *err, size_t errlen)
+/* Opens the lock file PATH, created 0600, and makes sure no other user can hold it: flock(2)
+ * needs only a descriptor that can read, so whoever can open the file can hold the lock. Its
+ * directory must not let others swap it; the file must be ours, a regular file with one
+ * link. Returns the descriptor, or -1 with errno and ERR. */
+static int open_lock_file(const char *path, char *err, size_t errlen)
 {
-	uint64_t deadline = now_ms() + wait_ms, step = 5;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
 	struct stat st;
-	int fd;
+	int dfd, fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (!base[0])
+		return lock_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
+	if (slash && (size_t)(slash - path) >= sizeof dir)
+		return lock_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	/* The directory may be reached through a symlink (/var/lock is one): it is what it
+	 * resolves to that must be safe. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return lock_fail(err, errlen, errno, "cannot open lock file %s: %s", path, strerror(errno));
+	if (safedir_check(dfd, "lock directory", dir, SAFEDIR_PARENT, err, errlen) < 0) {
+		close(dfd);
+		errno = EPERM;
+		return -1;
+	}
+	fd = openat(dfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	close(dfd);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return lock_fail(err, errlen, ELOOP, "lock file %s is a symlink; refusing it", path);
@@ -165,6 +201,44 @@ int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const
 		close(fd);
 		return lock_fail(err, errlen, EINVAL, "lock file %s is not a regular file", path);
 	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return lock_fail(err, errlen, EPERM,
+				 "lock file %s is owned by uid %u, not by us (uid %u), who could hold it: remove it (rm %s)",
+				 path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
+	}
+	if (st.st_nlink != 1) {
+		close(fd);
+		return lock_fail(err, errlen, EPERM, "lock file %s has %ju links: remove it (rm %s)", path,
+				 (uintmax_t)st.st_nlink, path);
+	}
+	/* Made by an older version (0644), by flock(1) or by hand: others could have opened it,
+	 * and a descriptor opened then is never revoked by a chmod, so such a file is refused. */
+	if (st.st_mode & 077) {
+		close(fd);
+		return lock_fail(err, errlen, EPERM,
+				 "lock file %s can be opened by other users (mode %04o), who could hold it: remove it (rm %s)",
+				 path, (unsigned)(st.st_mode & 07777), path);
+	}
+	/* Narrower than 0600 (a umask): ours to open again. */
+	if ((st.st_mode & 0600) != 0600 && fchmod(fd, 0600) < 0) {
+		int e = errno;
+
+		close(fd);
+		return lock_fail(err, errlen, e, "lock file %s: %s", path, strerror(e));
+	}
+	return fd;
+}
+
+int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
+		 int *fd_out, int *signo, char *holder, size_t holderlen, char *err, size_t errlen)
+{
+	uint64_t deadline = now_ms() + wait_ms, step = 5;
+	int fd;
+
+	fd = open_lock_file(path, err, errlen);
+	if (fd < 0)
+		return -1;
 	for (;;) {
 		uint64_t now;
 

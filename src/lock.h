@@ -12,17 +12,24 @@
 enum lock_outcome { LOCK_ACQUIRED, LOCK_BUSY, LOCK_INTERRUPTED };
 
 /* lock_default_path writes the contract's default lock path for JOB into BUF, creating the
- * lock directory with safe modes when it is missing: /run/lock/cronguard for root, else
- * $XDG_RUNTIME_DIR/cronguard, else /tmp/cronguard-UID. The directory must be ours, a real
- * directory, and not writable by others. With CREATE 0 (--dry-run) nothing is created or
- * checked. Returns 0, or -1 with errno and a reason in ERR. */
+ * lock directory (0700) when it is missing: /run/cronguard for root (never under /run/lock,
+ * where anyone can make it first); for other users HOME/.local/state/cronguard/lock, HOME
+ * from the passwd entry (never the environment, which cron sets differently from a login
+ * shell) when it is ours and every directory above it is safe, else /tmp/cronguard-UID.
+ * Every directory on the way is checked (safedir_walk); one that another user owns or can
+ * write is an error whose message says what to remove. With CREATE 0 (--dry-run) nothing is
+ * created, and only the choice of the home is checked. Returns 0, or -1 with errno and a reason in ERR. */
 int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen);
 
 /* lock_acquire opens PATH without following a symlink (O_NOFOLLOW, O_CLOEXEC, so the command
- * never inherits it) and takes an exclusive flock, retrying for up to WAIT_MS. While waiting,
- * a signal from STOP ends the wait: LOCK_INTERRUPTED with *SIGNO set. On LOCK_ACQUIRED, *FD
- * holds the lock and the file records the holder (pid, start time, uid, host); on LOCK_BUSY,
- * HOLDER describes the current holder as read from the file. Returns the outcome, or -1 with
+ * never inherits it), creating it 0600, and takes an exclusive flock, retrying for up to
+ * WAIT_MS. Its directory must be owned by us or root and not writable by others unless
+ * sticky; the file must be a regular file of ours with one link and no permission for group
+ * or others (one made 0644 by an older version is refused, EPERM: a descriptor another
+ * user opened then would still hold the lock after a chmod). While waiting, a signal from STOP ends the wait: LOCK_INTERRUPTED
+ * with *SIGNO set. On LOCK_ACQUIRED, *FD holds the lock and the file records the holder
+ * (pid, start time, uid, host); on LOCK_BUSY, HOLDER describes the current holder as read
+ * from the file. Returns the outcome, or -1 with
  * errno and a reason in ERR. */
 int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
 		 int *fd, int *signo, char *holder, size_t holderlen, char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include "sink_pushgateway.h"
 #include "sink_textfile.h"
 #include "sink_webhook.h"
+#include "preflight.h"
 #include "spool.h"
 
 #define CT_TEXT "text/plain; charset=utf-8"
@@ -162,6 +163,8 @@ static void queue_spooled(struct outbox *ob, struct spool *sp, const struct opti
 		const char *auth = NULL;
 		struct item *it;
 
+		if (!preflight_spool_target(o, e->job, e->sink, e->url))
+			continue;
 		if (strcmp(e->auth, "influx") == 0) {
 			if (!influx_auth || !o->influx || !same_origin(e->url, o->influx))
 				continue;
@@ -292,7 +295,7 @@ static void spool_ahead(struct outbox *ob, struct spool *sp, const struct option
 		struct item *it = &ob->items[i];
 		struct http_request *r = &ob->reqs[i];
 
-		if (it->spooled || o->spool_max == 0 ||
+		if (it->spooled || o->spool_max == 0 || !sp->dir[0] ||
 		    (strcmp(it->sink, "influx") != 0 && strcmp(it->sink, "webhook") != 0))
 			continue;
 		spool_record(sp, o, rec, it->sink, r->authorization ? "influx" : "none", it->url,

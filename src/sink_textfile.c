@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "safedir.h"
 #include "sink_pushgateway.h"
 #include "sink_textfile.h"
 
@@ -121,12 +122,15 @@ int textfile_write(const char *dir, const struct run_record *rec, char *err, siz
 	char path[4096];
 	char *old = NULL, *text = NULL;
 	size_t oldlen, textlen = 0;
-	int rc = -1;
+	int rc = -1, dfd;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/cronguard_%s.prom", dir, rec->job) >= sizeof path) {
 		snprintf(err, errlen, "textfile dir %s: path too long", dir);
 		return -1;
 	}
+	/* The collector reads what is there: a directory others can change is not ours to fill. */
+	if ((dfd = safedir_open(dir, "textfile dir", SAFEDIR_DATA, err, errlen)) < 0)
+		return -1;
 	old = read_old(path, &oldlen);
 	if (!old || render(rec, old, oldlen, &text, &textlen) < 0) {
 		snprintf(err, errlen, "out of memory rendering %s", path);
@@ -135,12 +139,13 @@ int textfile_write(const char *dir, const struct run_record *rec, char *err, siz
 	/* World-readable: the collector runs as another user. No fsync, as for the state
 	 * file: the rename keeps readers whole, and the next run rewrites it. The temporary
 	 * name does not end in .prom, so node_exporter never reads half a file. */
-	if (fileio_replace(AT_FDCWD, path, text, textlen, 0644, 0) < 0) {
+	if (fileio_replace(dfd, strrchr(path, '/') + 1, text, textlen, 0644, 0) < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
+	close(dfd);
 	free(old);
 	free(text);
 	return rc;

@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "diag.h"
+#include "safedir.h"
 #include "spool.h"
 #include "state.h"
 
@@ -235,18 +236,40 @@ static void load(struct spool *sp)
 
 int spool_open(struct spool *sp, const char *state_dir)
 {
+	char why[1024];
+	int sfd, e;
+
 	memset(sp, 0, sizeof *sp);
 	sp->fd = -1;
 	if ((size_t)snprintf(sp->dir, sizeof sp->dir, "%s/spool", state_dir) >= sizeof sp->dir)
 		return -1;
-	sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* A spool entry names the URL it goes to: a spool others could write to, or swap, is
+	 * neither read nor written (preflight_check has said so on stderr). */
+	if ((sfd = safedir_open(state_dir, "state dir", SAFEDIR_DATA, why, sizeof why)) < 0)
+		goto refused;
+	sp->fd = openat(sfd, "spool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(sfd);
+	errno = e;
+	if (sp->fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		goto refused;
 	if (sp->fd < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (safedir_check(sp->fd, "spool", sp->dir, SAFEDIR_DATA, why, sizeof why) < 0) {
+		close(sp->fd);
+		sp->fd = -1;
+		goto refused;
+	}
 	/* Another run holding the lock is delivering these very records: leave them to it. */
 	if (flock(sp->fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? 0 : -1;
 	sp->locked = 1;
 	load(sp);
+	return 0;
+refused:
+	if (errno == ENOENT)
+		return 0;
+	sp->dir[0] = '\0';
 	return 0;
 }
 
@@ -260,10 +283,19 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 	/* Zero-padded, so that names sort as times do. */
 	snprintf(e->name, sizeof e->name, "%020" PRId64 "-%s-%s.%s",
 		 e->start_us > 0 ? e->start_us : 0, e->job, e->run_id, e->sink);
+	if (!sp->dir[0]) {
+		snprintf(err, errlen, "the spool is not used: its directory is not safe");
+		return -1;
+	}
 	if (sp->fd < 0) {
 		if (fileio_mkdirs(sp->dir, 0700) < 0 ||
-		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", sp->dir, strerror(errno));
+			return -1;
+		}
+		if (safedir_check(sp->fd, "spool", sp->dir, SAFEDIR_DATA, err, errlen) < 0) {
+			close(sp->fd);
+			sp->fd = -1;
 			return -1;
 		}
 	}

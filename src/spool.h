@@ -23,7 +23,7 @@ struct spool_entry {
 /* An open spool. Only the run holding its lock reads and resends entries, so two runs
  * never deliver the same record; any run may add to it. */
 struct spool {
-	char dir[4096];
+	char dir[4096];          /* "" when refused: a directory others could write */
 	int fd;                  /* the directory, or -1 while it does not exist */
 	int locked;
 	struct spool_entry *entries;   /* when locked: every readable entry, oldest first */

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "fileio.h"
+#include "safedir.h"
 #include "state.h"
 
 /* Microseconds from a file's seconds; 0 for what is not a number or out of any sane range
@@ -188,18 +189,21 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	}
 	snprintf(name, sizeof name, "%s.json", rec->job);
 	snprintf(prev, sizeof prev, ".%s.prev", name);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 && errno == ENOENT) {
 		if (fileio_mkdirs(dir, mode) < 0) {
 			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
 			return -1;
 		}
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (dfd < 0) {
 		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	/* Whoever else could make or change it would own our state and our spool. */
+	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0)
+		goto out;
 	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
 	if ((sig = lock_dir(dfd, stop)) != 0) {
 		if (sig > 0) {

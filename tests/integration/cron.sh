@@ -103,7 +103,7 @@ cleanup() {
 			rm -f /dev/log
 		fi
 	fi
-	[ -n "$NAME" ] && rm -f "/run/lock/cronguard/$NAME.lock"
+	[ -n "$NAME" ] && rm -f "/run/cronguard/$NAME.lock"
 	[ -n "$WORK" ] && rm -rf "$WORK"
 }
 

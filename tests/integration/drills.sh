@@ -39,33 +39,36 @@ check "corrupt state file: run goes on, a warning, the file is whole again" \
 	[ "$RC" -eq 0 ] && grep -q unreadable <<<"$ERR" && json_get "$CRONGUARD_STATE_DIR/corrupt.json" 'd["last_run"]["state"]' | grep -qx success
 
 # --- the lock directory -----------------------------------------------------------------------
-# Root's default lock directory is /run/lock/cronguard; tests use their own job names in it.
+# Root's default lock directory is /run/cronguard; tests use their own job names in it. (The
+# attacks on it by another user are in security.sh.)
 job="drill-$$-$RANDOM"
-if [ -d /run/lock/cronguard ]; then
-	mv /run/lock/cronguard "$T_TMP/saved-lockdir"
-	at_exit "rm -rf /run/lock/cronguard; mv '$T_TMP/saved-lockdir' /run/lock/cronguard"
+if [ -d /run/cronguard ]; then
+	mv /run/cronguard "$T_TMP/saved-lockdir"
+	at_exit "rm -rf /run/cronguard; mv '$T_TMP/saved-lockdir' /run/cronguard"
 else
-	at_exit "rm -rf /run/lock/cronguard"
+	at_exit "rm -rf /run/cronguard"
 fi
 cg -n "$job" --lock -- true
-check "lock directory missing (tmpfs after reboot): created, the run goes on" \
-	[ "$RC" -eq 0 -a -d /run/lock/cronguard ] && [ "$(stat -c %a /run/lock/cronguard)" = 755 ]
-chown nobody /run/lock/cronguard
+check "lock directory missing (tmpfs after reboot): created 0700, the run goes on" \
+	[ "$RC" -eq 0 -a -d /run/cronguard ] && [ "$(stat -c %a /run/cronguard)" = 700 ]
+chown nobody /run/cronguard
 cg -n "$job" --lock -- touch "$T_TMP/should-not"
 check "lock directory owned by another user: 125, one line, not run" \
-	[ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" -a "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q 'another user' <<<"$ERR"
-chown root /run/lock/cronguard
-chmod 777 /run/lock/cronguard
+	[ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" -a "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q 'owned by uid 65534.*rm -r /run/cronguard' <<<"$ERR"
+chown root /run/cronguard
+chmod 777 /run/cronguard
 cg -n "$job" --lock -- touch "$T_TMP/should-not"
 check "lock directory writable by others: 125, not run" [ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" ]
-chmod 755 /run/lock/cronguard
-ln -s /etc/passwd "/run/lock/cronguard/$job.lock" 2>/dev/null || rm -f "/run/lock/cronguard/$job.lock"
-rm -f "/run/lock/cronguard/$job.lock"
-ln -s "$T_TMP/victim" "/run/lock/cronguard/$job.lock"
+chmod 755 /run/cronguard
+cg -n "$job" --lock -- true
+check "lock directory others can enter: made 0700 again, the run goes on" \
+	[ "$RC" -eq 0 ] && [ "$(stat -c %a /run/cronguard)" = 700 ]
+rm -f "/run/cronguard/$job.lock"
+ln -s "$T_TMP/victim" "/run/cronguard/$job.lock"
 cg -n "$job" --lock -- touch "$T_TMP/should-not"
 check "a symlink planted as the lock file: 125, not run, its target untouched" \
 	[ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" -a ! -e "$T_TMP/victim" ]
-rm -f "/run/lock/cronguard/$job.lock"
+rm -f "/run/cronguard/$job.lock"
 
 # --- the config file --------------------------------------------------------------------------
 printf 'influx-password-file = /etc/secret\nsplay = 1m\n' >"$T_TMP/ww.conf"

@@ -303,6 +303,7 @@ if etcd_cluster 1; then
 		ETCDCTL_API=3 etcdctl --endpoints="$AEP" auth enable >/dev/null
 	printf 's3cret-pw\n' >"$T_TMP/pw"
 	printf 'wrong\n' >"$T_TMP/badpw"
+	chmod 600 "$T_TMP/pw" "$T_TMP/badpw"   # readable by all, they would be warned about
 	cg --host a --state-dir "$T_TMP/state-a" -n auth --etcd "$AEP" --cluster-lock --once-per 1h \
 		--etcd-user cg --etcd-password-file "$T_TMP/pw" -- echo authed
 	check "auth: lock and claim with a user and a password file" [ "$RC" -eq 0 -a "$OUT" = authed ]

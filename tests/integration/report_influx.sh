@@ -16,6 +16,7 @@ need_binary influxd
 PASSWORD=pw-s3cret-$$
 printf '%s\n' "$PASSWORD" >"$T_TMP/password"
 printf 'wrong-%s\n' "$PASSWORD" >"$T_TMP/badpassword"
+chmod 600 "$T_TMP/password" "$T_TMP/badpassword"   # readable by all, they would be warned about
 
 # ---- the server, with authentication on ----
 

@@ -9,7 +9,7 @@ int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		duration_suite, conf_suite, options_suite, splay_suite, lock_suite,
-		run_suite, tailbuf_suite, record_suite, state_suite, status_suite, vip_suite,
+		safedir_suite, preflight_suite, run_suite, tailbuf_suite, record_suite, state_suite, status_suite, vip_suite,
 		report_suite, spool_suite, lint_suite,
 		cronsched_suite, shword_suite,
 		etcd_suite, clock_suite, fileio_suite, gate_suite,

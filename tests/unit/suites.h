@@ -9,6 +9,8 @@ Suite *conf_suite(void);
 Suite *options_suite(void);
 Suite *splay_suite(void);
 Suite *lock_suite(void);
+Suite *safedir_suite(void);
+Suite *preflight_suite(void);
 Suite *run_suite(void);
 Suite *tailbuf_suite(void);
 Suite *record_suite(void);

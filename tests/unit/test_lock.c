@@ -1,4 +1,5 @@
-/* Unit tests of the local lock: contention, waiting, symlinks, holder record, signals. */
+/* Unit tests of the local lock: contention, waiting, symlinks, holder record, signals, and
+ * files and directories another user could hold or swap. */
 #include "config.h"
 
 #include <errno.h>
@@ -167,23 +168,119 @@ START_TEST(missing_directory_is_an_error)
 }
 END_TEST
 
-START_TEST(default_path_is_safe)
+START_TEST(default_path_ignores_the_environment)
 {
-	char buf[4096], err[256], xdg[128], d[160];
+	char a[4096], b[4096], err[256], xdg[128], home[128];
 
-	if (geteuid() == 0)
-		return; /* root uses /run/lock/cronguard; covered by the system tests */
 	snprintf(xdg, sizeof xdg, "%s/xdg", dir);
+	snprintf(home, sizeof home, "%s/home", dir);
 	ck_assert_int_eq(mkdir(xdg, 0700), 0);
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	/* A login shell... */
 	setenv("XDG_RUNTIME_DIR", xdg, 1);
-	ck_assert_int_eq(lock_default_path("job", 1, buf, sizeof buf, err, sizeof err), 0);
-	snprintf(d, sizeof d, "%s/cronguard/job.lock", xdg);
-	ck_assert_str_eq(buf, d);
-	/* A directory others can write is refused. */
-	snprintf(d, sizeof d, "%s/cronguard", xdg);
-	chmod(d, 0777);
-	ck_assert_int_eq(lock_default_path("job", 1, buf, sizeof buf, err, sizeof err), -1);
+	setenv("HOME", home, 1);
+	ck_assert_int_eq(lock_default_path("job", 0, a, sizeof a, err, sizeof err), 0);
+	/* ... and cron, which sets neither. */
 	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("HOME");
+	ck_assert_int_eq(lock_default_path("job", 0, b, sizeof b, err, sizeof err), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_null(strstr(a, xdg));
+	ck_assert_ptr_null(strstr(a, home));
+	if (geteuid() == 0)
+		ck_assert_str_eq(a, "/run/cronguard/job.lock");
+	else
+		ck_assert_ptr_nonnull(strstr(a, "/job.lock"));
+}
+END_TEST
+
+START_TEST(created_0600)
+{
+	char holder[256];
+	struct stat st;
+	int fd = -1;
+
+	umask(0);
+	ck_assert_int_eq(acquire(0, &fd, holder), LOCK_ACQUIRED);
+	umask(022);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	lock_release(fd);
+}
+END_TEST
+
+/* Refuses a lock file others could have opened, and says what to remove. */
+static void refused(const char *why)
+{
+	char holder[256], err[512], rm[200];
+	int fd = -1, sig = 0;
+
+	ck_assert_int_eq(lock_acquire(path, 0, &stop, "h", &fd, &sig, holder, sizeof holder, err,
+				      sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, why) != NULL, "%s", err);
+	snprintf(rm, sizeof rm, "rm %s)", path);
+	ck_assert_msg(strstr(err, rm) != NULL, "%s", err);
+}
+
+START_TEST(open_to_others_refused)
+{
+	char holder[256];
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	chmod(path, 0644);
+	refused("can be opened by other users (mode 0644)");
+	chmod(path, 0640);
+	refused("mode 0640");
+	chmod(path, 0600);
+	ck_assert_int_eq(acquire(0, &fd, holder), LOCK_ACQUIRED);
+	lock_release(fd);
+}
+END_TEST
+
+START_TEST(hard_link_refused)
+{
+	char other[160];
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(other, sizeof other, "%s/other", dir);
+	ck_assert_int_eq(link(path, other), 0);
+	refused("has 2 links");
+}
+END_TEST
+
+START_TEST(another_users_file_refused)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	if (geteuid() != 0)
+		return; /* only root can give a file away */
+	ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	refused("owned by uid 65534");
+}
+END_TEST
+
+START_TEST(directory_others_can_write)
+{
+	char holder[256], err[512];
+	int fd = -1, sig = 0;
+
+	chmod(dir, 0777);
+	ck_assert_int_eq(lock_acquire(path, 0, &stop, "h", &fd, &sig, holder, sizeof holder, err,
+				      sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
+	ck_assert_int_eq(access(path, F_OK), -1);
+	/* Sticky, as /tmp and /run/lock: others cannot swap our file, so it is fine. */
+	chmod(dir, 01777);
+	ck_assert_int_eq(acquire(0, &fd, holder), LOCK_ACQUIRED);
+	lock_release(fd);
+	chmod(dir, 0700);
 }
 END_TEST
 
@@ -200,7 +297,12 @@ Suite *lock_suite(void)
 	tcase_add_test(tc, symlink_refused);
 	tcase_add_test(tc, fifo_refused);
 	tcase_add_test(tc, missing_directory_is_an_error);
-	tcase_add_test(tc, default_path_is_safe);
+	tcase_add_test(tc, default_path_ignores_the_environment);
+	tcase_add_test(tc, created_0600);
+	tcase_add_test(tc, open_to_others_refused);
+	tcase_add_test(tc, hard_link_refused);
+	tcase_add_test(tc, another_users_file_refused);
+	tcase_add_test(tc, directory_others_can_write);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,136 @@
+/* Preflight: every file a run will need, checked before the splay, and what the spool may send. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "fileio.h"
+#include "preflight.h"
+#include "safedir.h"
+#include "sink_influx.h"
+
+/* How a file is used, which decides what is said about who can read it. */
+enum kind { PUBLIC, PRIVATE_KEY, SECRET };
+
+/* Checks the file PATH given as --OPTION: it opens (O_NONBLOCK: a FIFO put there must not
+ * hang us) and is a regular file. Returns 0, or -1 with ERR. */
+static int check_file(const char *option, const char *path, enum kind kind, char *err,
+		      size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "--%s: cannot read %s: %s", option, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "--%s: cannot read %s: not a regular file", option, path);
+		return -1;
+	}
+	close(fd);
+	/* A warning, not an error: refusing it would stop every job at once over a mode that
+	 * only the administrator can fix. */
+	if (kind != PUBLIC && (st.st_mode & S_IROTH))
+		diag_error("--%s %s is readable by every user: chmod o-r %s", option, path, path);
+	if (kind == SECRET) {
+		/* What the sink or etcd will read later, read now: an empty file or a second
+		 * line is found before the splay, not after it. */
+		char *secret = fileio_read_secret(path, err, errlen);
+
+		if (!secret)
+			return -1;
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return 0;
+}
+
+/* Returns 0, or 1 after saying on stderr why the state directory is refused. The spool in
+ * it is checked as spool_open will: refused, it is said here, once, before the splay. */
+static int check_state_dir(const char *dir)
+{
+	char err[1024], spool[4200];
+	int fd = safedir_open(dir, "state dir", SAFEDIR_DATA, err, sizeof err), sfd;
+
+	/* Missing: the first run makes it, and checks what it made. */
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		diag_error("%s; this run's record is not kept and its spool is not used", err);
+		return 1;
+	}
+	snprintf(spool, sizeof spool, "%s/spool", dir);
+	sfd = openat(fd, "spool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		diag_error("spool %s is a symlink or not a directory; its records are not sent", spool);
+	else if (sfd >= 0 && safedir_check(sfd, "spool", spool, SAFEDIR_DATA, err, sizeof err) < 0)
+		diag_error("%s; its records are not sent", err);
+	if (sfd >= 0)
+		close(sfd);
+	close(fd);
+	return 0;
+}
+
+int preflight_check(const struct options *o, char *err, size_t errlen)
+{
+	const struct {
+		const char *option, *path;
+		enum kind kind;
+	} files[] = {
+		{ "influx-token-file", o->influx_token_file, SECRET },
+		{ "influx-password-file", o->influx_password_file, SECRET },
+		{ "etcd-password-file", o->etcd_password_file, SECRET },
+		{ "ca-file", o->ca_file, PUBLIC },
+		{ "client-cert", o->client_cert, PUBLIC },
+		{ "client-key", o->client_key, PRIVATE_KEY },
+		{ "etcd-ca-file", o->etcd_ca_file, PUBLIC },
+		{ "etcd-cert", o->etcd_cert, PUBLIC },
+		{ "etcd-key", o->etcd_key, PRIVATE_KEY },
+	};
+
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
+		if (check_file(files[i].option, files[i].path, files[i].kind, err, errlen) < 0)
+			return -1;
+	return check_state_dir(o->state_dir);
+}
+
+/* Whether URL is the one this run sends its influx points to. */
+static int is_influx_url(const struct options *o, const char *url)
+{
+	char *mine = NULL;
+	size_t len = 0;
+	FILE *f;
+	int same;
+
+	if (!o->influx || !(f = open_memstream(&mine, &len)))
+		return 0;
+	same = influx_url(f, o->influx) == 0;
+	if (fclose(f) != 0)
+		same = 0;
+	same = same && mine && strcmp(mine, url) == 0;
+	free(mine);
+	return same;
+}
+
+int preflight_spool_target(const struct options *o, const char *job, const char *sink,
+			   const char *url)
+{
+	if (!o->name || strcmp(job, o->name) != 0)
+		return 0;
+	if (strcmp(sink, "webhook") == 0)
+		return o->webhook && strcmp(url, o->webhook) == 0;
+	if (strcmp(sink, "influx") == 0)
+		return is_influx_url(o, url);
+	return 0;
+}

@@ -1,0 +1,197 @@
+/* Directory trust: whether no other local user can have made, swapped or filled a directory. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "safedir.h"
+
+/* Fills ERR from FMT; returns -1 with errno E. */
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
+
+static int others_write(const struct stat *st)
+{
+	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+int safedir_check(int fd, const char *what, const char *path, enum safedir_use use, char *err,
+		  size_t errlen)
+{
+	uid_t me = geteuid();
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return fail(err, errlen, errno, "%s %s: %s", what, path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, ENOTDIR, "%s %s is not a directory", what, path);
+	if (use == SAFEDIR_PRIVATE) {
+		if (st.st_uid != me)
+			return fail(err, errlen, EPERM,
+				    "%s %s is owned by uid %u, not by us (uid %u): remove it (rm -r %s)",
+				    what, path, (unsigned)st.st_uid, (unsigned)me, path);
+		if (others_write(&st))
+			return fail(err, errlen, EPERM,
+				    "%s %s is writable by other users (mode %04o): remove it (rm -r %s)",
+				    what, path, (unsigned)(st.st_mode & 07777), path);
+		/* Ours and nobody else's to write, but maybe theirs to enter: a file opened in
+		 * it before now is not revoked, which is why lock files are checked too. */
+		if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
+			return fail(err, errlen, errno, "%s %s: cannot make it private: %s", what, path,
+				    strerror(errno));
+		return 0;
+	}
+	if (st.st_uid != me && st.st_uid != 0)
+		return fail(err, errlen, EPERM,
+			    "%s %s is owned by uid %u, neither us (uid %u) nor root: remove it or chown it",
+			    what, path, (unsigned)st.st_uid, (unsigned)me);
+	if (!others_write(&st))
+		return 0;
+	/* Writable by others: they could rename ours away and put theirs in its place, unless
+	 * the sticky bit reserves that to each file's owner. */
+	if (!(st.st_mode & S_ISVTX))
+		return fail(err, errlen, EPERM,
+			    "%s %s is writable by other users (mode %04o): chmod go-w %s, or remove it",
+			    what, path, (unsigned)(st.st_mode & 07777), path);
+	/* Sticky but someone else's, like /tmp: a directory of files anyone may have made. */
+	if (use == SAFEDIR_DATA && st.st_uid != me)
+		return fail(err, errlen, EPERM,
+			    "%s %s is writable by other users (mode %04o) and not ours: use a directory of our own",
+			    what, path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+int safedir_open(const char *path, const char *what, enum safedir_use use, char *err,
+		 size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	struct stat st;
+
+	/* With O_DIRECTORY a symlink fails as ENOTDIR, without it as ELOOP. */
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return fail(err, errlen, ELOOP, "%s %s is a symlink; refusing it", what, path);
+	if (fd < 0) {
+		return fail(err, errlen, errno, "cannot open %s %s: %s", what, path, strerror(errno));
+	}
+	if (safedir_check(fd, what, path, use, err, errlen) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens the directory NAME in the directory DFD, never through a symlink, making it with
+ * MODE when missing and asked to. */
+static int open_component(int dfd, const char *name, mode_t mode)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT || mode == 0)
+		return fd;
+	/* EEXIST: another run made it between the two calls; the checks below judge it. */
+	if (mkdirat(dfd, name, mode) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
+		 char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	int fd, shared = 0;
+	char *p, *next;
+	struct stat st;
+
+	if (path[0] != '/' || n >= sizeof buf)
+		return fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
+			    path);
+	memcpy(buf, path, n + 1);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
+	for (p = buf + 1; *p; p = next) {
+		int nfd;
+
+		next = strchr(p, '/');
+		if (next)
+			*next++ = '\0';
+		else
+			next = p + strlen(p);
+		if (p[0] == '\0' || strcmp(p, ".") == 0) {
+			if (*next)
+				next[-1] = '/';
+			continue;
+		}
+		/* The directory we are in must not let anyone else change what we open next. */
+		p[-1] = '\0';
+		if (safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
+			goto out;
+		if (fstat(fd, &st) < 0) {
+			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
+			goto out;
+		}
+		shared = others_write(&st);
+		p[-1] = '/';
+		if (strcmp(p, "..") == 0) {
+			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
+			goto out;
+		}
+		nfd = open_component(fd, p, mode);
+		if (nfd < 0) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
+				     buf);
+			else
+				fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
+				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		fd = nfd;
+		/* In a sticky shared directory (/tmp) anyone may have made this name first. */
+		if (shared && fstat(fd, &st) < 0) {
+			fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
+			goto out;
+		}
+		if (shared && st.st_uid != geteuid()) {
+			fail(err, errlen, EPERM,
+			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
+			     "can write: remove it (rm -r %s)",
+			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
+			goto out;
+		}
+		if (*next)
+			next[-1] = '/';
+	}
+	if (safedir_check(fd, what, path, use, err, errlen) == 0)
+		return fd;
+out:
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}

@@ -1,0 +1,43 @@
+/* Directory trust: whether no other local user can have made, swapped or filled a directory. */
+#ifndef CRONGUARD_SAFEDIR_H
+#define CRONGUARD_SAFEDIR_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What a directory is trusted with, which decides the rules it must meet. */
+enum safedir_use {
+	/* State, spool, textfile: owned by us or root; writable by group or others only when
+	 * sticky and ours (others may add files there, but never remove or rename ours). */
+	SAFEDIR_DATA,
+	/* A lock directory: ours alone. Read or search bits for others are removed (0700), so
+	 * no other user can open a lock file in it; writable by others is refused. */
+	SAFEDIR_PRIVATE,
+	/* Holds one entry whose owner the caller checks itself (an explicit --lock-file's
+	 * directory, a component of a path walked): owned by us or root; writable by group
+	 * or others only when sticky. */
+	SAFEDIR_PARENT,
+};
+
+/* safedir_check decides on the open directory FD, so the answer holds for the directory
+ * then used through FD, whatever happens to its path. WHAT and PATH name it in the message
+ * ("state dir", "/var/lib/cronguard"). Returns 0, or -1 with errno (ENOTDIR, EPERM) and one
+ * line in ERR that says what is wrong and what to remove or change. */
+int safedir_check(int fd, const char *what, const char *path, enum safedir_use use, char *err,
+		  size_t errlen);
+
+/* safedir_open opens the directory PATH (O_CLOEXEC), never following a symlink as its last
+ * component, and checks it for USE. Returns the descriptor, or -1 with errno (ENOENT when
+ * it does not exist) and ERR. */
+int safedir_open(const char *path, const char *what, enum safedir_use use, char *err,
+		 size_t errlen);
+
+/* safedir_walk opens the absolute PATH one component at a time from "/", following no
+ * symlink, so every directory on the way is one we checked: each must be owned by us or
+ * root and, when group or others can write it, be sticky and hold a next component that is
+ * ours. Missing components are created with MODE (0: none are, ENOENT). The last one is
+ * checked for USE. Returns the descriptor, or -1 with errno and ERR. */
+int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
+		 char *err, size_t errlen);
+
+#endif

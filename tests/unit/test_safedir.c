@@ -1,0 +1,237 @@
+/* Unit tests of directory trust: owners, modes, sticky bits, symlinks, and the walk from "/". */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "safedir.h"
+#include "suites.h"
+
+static char dir[64];
+static char err[1024];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/cg-safedir-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	chmod(dir, 0700);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* safedir_check on DIR itself, opened here. */
+static int check_dir(const char *path, enum safedir_use use)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+
+	ck_assert_int_ge(fd, 0);
+	err[0] = '\0';
+	rc = safedir_check(fd, "test dir", path, use, err, sizeof err);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+START_TEST(own_private_directory_is_safe)
+{
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_PRIVATE), 0);
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_DATA), 0);
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_PARENT), 0);
+}
+END_TEST
+
+START_TEST(private_directory_others_can_enter_is_made_0700)
+{
+	chmod(dir, 0755);
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_PRIVATE), 0);
+	ck_assert_uint_eq(mode_of(dir), 0700);
+}
+END_TEST
+
+/* A loop over the modes others can write with: refused for every use but the sticky ones. */
+static const struct {
+	mode_t mode;
+	int data, priv, parent;
+} writable[] = {
+	{ 0770, -1, -1, -1 }, { 0777, -1, -1, -1 }, { 0722, -1, -1, -1 },
+	{ 01777, 0, -1, 0 }, { 01770, 0, -1, 0 },
+};
+
+START_TEST(writable_by_others)
+{
+	chmod(dir, writable[_i].mode);
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_DATA), writable[_i].data);
+	if (writable[_i].data)
+		ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
+	chmod(dir, writable[_i].mode);
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_PRIVATE), writable[_i].priv);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_ptr_nonnull(strstr(err, "rm -r"));
+	ck_assert_int_eq(check_dir(dir, SAFEDIR_PARENT), writable[_i].parent);
+}
+END_TEST
+
+START_TEST(another_users_directory)
+{
+	char sub[128];
+
+	if (geteuid() != 0) {
+		/* Without root no directory can be given away; "/" is root's, which is allowed. */
+		ck_assert_int_eq(check_dir("/", SAFEDIR_DATA), 0);
+		ck_assert_int_eq(check_dir("/", SAFEDIR_PRIVATE), -1);
+		return;
+	}
+	snprintf(sub, sizeof sub, "%s/theirs", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	ck_assert_int_eq(chown(sub, 65534, 65534), 0);
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), -1);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_PRIVATE), -1);
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_PARENT), -1);
+	/* Sticky and world-writable like /tmp, but someone else's: no place for our data. */
+	ck_assert_int_eq(chown(sub, 0, 0), 0);
+	ck_assert_int_eq(chmod(sub, 01777), 0);
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), 0); /* root's own: root may use it */
+}
+END_TEST
+
+START_TEST(not_a_directory_or_a_symlink)
+{
+	char file[128], link[128];
+	int fd;
+
+	snprintf(file, sizeof file, "%s/file", dir);
+	snprintf(link, sizeof link, "%s/link", dir);
+	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(safedir_check(fd, "state dir", file, SAFEDIR_DATA, err, sizeof err), -1);
+	ck_assert_int_eq(errno, ENOTDIR);
+	close(fd);
+	ck_assert_int_eq(symlink(dir, link), 0);
+	ck_assert_int_eq(safedir_open(link, "state dir", SAFEDIR_DATA, err, sizeof err), -1);
+	ck_assert_int_eq(errno, ELOOP);
+	ck_assert_ptr_nonnull(strstr(err, "symlink"));
+	fd = safedir_open(dir, "state dir", SAFEDIR_DATA, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	close(fd);
+	snprintf(file, sizeof file, "%s/missing", dir);
+	ck_assert_int_eq(safedir_open(file, "state dir", SAFEDIR_DATA, err, sizeof err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(walk_creates_what_is_missing)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/a/b//c/", dir);
+	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0, err, sizeof err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	close(fd);
+	snprintf(path, sizeof path, "%s/a/b/c", dir);
+	ck_assert_uint_eq(mode_of(path), 0700);
+	/* Again, with everything there. */
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+END_TEST
+
+START_TEST(walk_refuses_what_others_could_change)
+{
+	char path[160], link[160];
+
+	/* A component writable by others and not sticky: they could swap what follows. */
+	snprintf(path, sizeof path, "%s/open", dir);
+	ck_assert_int_eq(mkdir(path, 0777), 0);
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	snprintf(path, sizeof path, "%s/open/x", dir);
+	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
+	/* A symlink on the way is not followed. */
+	snprintf(path, sizeof path, "%s/real", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(link, sizeof link, "%s/link", dir);
+	ck_assert_int_eq(symlink(path, link), 0);
+	snprintf(path, sizeof path, "%s/link/x", dir);
+	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "symlink"));
+	snprintf(path, sizeof path, "%s/real/../real", dir);
+	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(safedir_walk("relative/x", "lock directory", SAFEDIR_PRIVATE, 0, err, sizeof err), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(walk_through_a_sticky_directory)
+{
+	char shared[128], path[160];
+	int fd;
+
+	snprintf(shared, sizeof shared, "%s/shared", dir);
+	ck_assert_int_eq(mkdir(shared, 0700), 0);
+	ck_assert_int_eq(chmod(shared, 01777), 0);
+	/* Ours, made by the walk: fine, as /tmp/cronguard-UID is. */
+	snprintf(path, sizeof path, "%s/mine", shared);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	close(fd);
+	if (geteuid() != 0)
+		return;
+	/* Someone else made the name first. */
+	snprintf(path, sizeof path, "%s/theirs", shared);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	snprintf(path, sizeof path, "%s/theirs/x", shared);
+	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+	ck_assert_ptr_nonnull(strstr(err, "rm -r"));
+}
+END_TEST
+
+Suite *safedir_suite(void)
+{
+	Suite *s = suite_create("safedir");
+	TCase *tc = tcase_create("check");
+	TCase *walk = tcase_create("walk");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, own_private_directory_is_safe);
+	tcase_add_test(tc, private_directory_others_can_enter_is_made_0700);
+	tcase_add_loop_test(tc, writable_by_others, 0, sizeof writable / sizeof *writable);
+	tcase_add_test(tc, another_users_directory);
+	tcase_add_test(tc, not_a_directory_or_a_symlink);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(walk, setup, teardown);
+	tcase_add_test(walk, walk_creates_what_is_missing);
+	tcase_add_test(walk, walk_refuses_what_others_could_change);
+	tcase_add_test(walk, walk_through_a_sticky_directory);
+	suite_add_tcase(s, walk);
+	return s;
+}
