@@ -21,8 +21,9 @@ struct out {
 	size_t len;
 };
 
-static void collect(void *ctx, unsigned line, const char *message)
+static void collect(void *ctx, unsigned line, enum lint_severity sev, const char *message)
 {
+	(void)sev;
 	struct out *o = ctx;
 
 	o->len += (size_t)snprintf(o->text + o->len, sizeof o->text - o->len, "%u: %s\n", line, message);
@@ -34,7 +35,7 @@ static struct lint_job jobs[] = { { "backup", 7 * 60000 }, { "sync", 30000 } };
 static int lint(const char *text, enum lint_format format, const char *config, unsigned same,
 		struct out *o)
 {
-	struct lint_history h = { jobs, 2, NULL, "cronguard.conf", format, same };
+	struct lint_history h = { jobs, 2, NULL, "cronguard.conf", format, same, NULL, NULL, NULL };
 	struct conf c;
 	unsigned bad;
 	char err[256];
@@ -77,32 +78,33 @@ static const struct lint_case {
 	  "0 1 * * * cronguard -n c --splay 5m -- /usr/bin/c\n"
 	  "0 1 * * * CRONGUARD_SPLAY=1m cronguard -n d -- /usr/bin/d\n"
 	  "0 1 * * * /usr/bin/e >/dev/null 2>&1\n",
-	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 5; first at 01:00): spread them with cronguard --splay\n" },
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 5; at 01:00): spread them with cronguard --splay\n" },
 	{ "threshold raised", LINT_USER, NULL, 4,
 	  "0 1 * * * /usr/bin/a\n0 1 * * * /usr/bin/b\n0 1 * * * /usr/bin/c\n",
 	  "" },
 	{ "threshold lowered", LINT_USER, NULL, 2,
 	  "0 1 * * * /usr/bin/a\n30 1 * * * /usr/bin/b\n30 1 * * * /usr/bin/c\n",
-	  "2: 2 jobs start on the same minute without a splay (lines 2, 3; first at 01:30): spread them with cronguard --splay\n" },
+	  "2: 2 jobs start on the same minute without a splay (lines 2, 3; at 01:30): spread them with cronguard --splay\n" },
 	{ "hourly crowd inside a larger one is said once", LINT_USER, NULL, 0,
 	  "0 * * * * /usr/bin/a\n@hourly /usr/bin/b\n0 */1 * * * /usr/bin/c\n0 2 * * * /usr/bin/d\n",
-	  "1: 4 jobs start on the same minute without a splay (lines 1, 2, 3, 4; first at 02:00): spread them with cronguard --splay\n" },
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 2, 3, 4; at 02:00): spread them with cronguard --splay\n" },
 	{ "different weekdays never meet", LINT_USER, NULL, 0,
 	  "0 1 * * mon /usr/bin/a\n0 1 * * 2 /usr/bin/b\n0 1 * * wed /usr/bin/c\n0 1 * * 7 /usr/bin/d\n",
 	  "" },
 	{ "day of month OR day of week", LINT_USER, NULL, 0,
 	  "0 1 1 * * /usr/bin/a\n0 1 15 * * /usr/bin/b\n0 1 1 * 1 /usr/bin/c\n0 1 * * 1 /usr/bin/d\n",
-	  "1: 3 jobs start on the same minute without a splay (lines 1, 3, 4; first at 01:00): spread them with cronguard --splay\n"
-	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 3, 4; at 01:00): spread them with cronguard --splay\n"
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; at 01:00): spread them with cronguard --splay\n" },
 	{ "unescaped percent", LINT_USER, NULL, 0,
 	  "0 1 * * * cronguard -n a -- date +%F\n"
 	  "0 2 * * * cronguard -n b -- date +\\%F\n"
 	  "0 3 * * * date +%F\n"
 	  "0 4 * * * cronguard -n c -- printf '\\\\%s'\n"
 	  "0 5 * * * cd /srv && cronguard -n d -- tar czf x-$(date +%s).tgz .\n",
-	  "1: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
-	  "4: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
-	  "5: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n" },
+	  "1: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "3: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "4: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "5: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n" },
 	{ "duplicates", LINT_USER, NULL, 0,
 	  "0 0 * * * /usr/bin/a  --x\n"
 	  "@daily   /usr/bin/a --x  \n"
@@ -110,7 +112,7 @@ static const struct lint_case {
 	  "0 0 * * * /usr/bin/a '--x y'\n"
 	  "0 0 * * 0 /usr/bin/a --x\n"
 	  "0 0 * * 7 /usr/bin/a --x\n",
-	  "1: 4 jobs start on the same minute without a splay (lines 1, 3, 4, 5; first at 00:00): spread them with cronguard --splay\n"
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 3, 4, 5; at 00:00): spread them with cronguard --splay\n"
 	  "2: duplicate of line 1: the job runs twice\n"
 	  "6: duplicate of line 5: the job runs twice\n" },
 	{ "system crontab: the user is part of the line", LINT_SYSTEM, NULL, 0,
@@ -153,9 +155,11 @@ static const struct lint_case {
 	  "*/5 * * * * CRONGUARD_NAME=$JOB exec env X=1 cronguard -- /usr/local/bin/backup\n"
 	  "*/5 * * * * exec env X=1 CRONGUARD_NAME=sync cronguard -- /usr/local/bin/backup\n",
 	  "1: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
-	  "1: 18 jobs start on the same minute without a splay (lines 1, 2, 3, 4, 5, 6, 7, 8 and 10 more; first at 00:00): spread them with cronguard --splay\n"
+	  "1: 18 jobs start on the same minute without a splay (lines 1, 2, 3, 4, 5, 6, 7, 8 and 10 more; 288 times a day, first at 00:00): spread them with cronguard --splay\n"
+	  "1: lines 1, 2, 3, 4, 5, 6, 7, 8 and 5 more run different commands as job backup: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "8: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "9: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "10: lines 10, 21 run different commands as job sync: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "12: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "16: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "18: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
@@ -167,6 +171,7 @@ static const struct lint_case {
 	  "*/10 * * * * cronguard -n backup --random-splay --splay 4m -- /e\n"
 	  "*/10 * * * * cronguard -n backup --splay 4m -- /f\n",
 	  "1: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "1: lines 1, 2, 3, 4, 5, 6 run different commands as job backup: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "5: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
 	{ "overlap: the config file's lock, globally or for the job", LINT_USER,
 	  "lock = yes\n[other]\nlock = no\n[backup]\nsplay = 1m\n", 0,
@@ -178,7 +183,7 @@ static const struct lint_case {
 	  "4: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
 	{ "the config file's splay counts", LINT_USER, "[a]\nsplay = 5m\n[b]\nsplay = 0\n", 0,
 	  "0 1 * * * cronguard -n a -- /a\n0 1 * * * cronguard -n b -- /b\n0 1 * * * /c\n0 1 * * * /d\n",
-	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; at 01:00): spread them with cronguard --splay\n" },
 	{ "option errors", LINT_USER, NULL, 0,
 	  "0 1 * * * cronguard --spaly 10m -- /a\n"
 	  "0 2 * * * cronguard -n x -zap-command\n"
@@ -274,9 +279,11 @@ static const struct lint_case {
 	  "0 6 * * * (cronguard --bogus5 -- /a)\n"
 	  "0 7 * * * cronguard -n a -- /a > \"/tmp/x y\" 2>'/tmp/e f'; cronguard --bogus6 -- /b\n",
 	  "1: cronguard: unknown option '--bogus' (see --help)\n"
+	  "2: '|' after cronguard runs even when cronguard skips; use --command '...': 0 2 * * * cronguard -n a --command '/a 2>&1 | logger; /usr/bin/env X=1 cronguard --bogus2 -- /b'\n"
 	  "2: cronguard: unknown option '--bogus2' (see --help)\n"
 	  "5: cronguard: unknown option '--bogus4' (see --help)\n"
 	  "6: cronguard: unknown option '--bogus5' (see --help)\n"
+	  "7: '> /tmp/x y' truncates the file even when cronguard skips; use --command '...': 0 7 * * * cronguard -n a --command '/a > \"/tmp/x y\" 2>'\\''/tmp/e f'\\''; cronguard --bogus6 -- /b'\n"
 	  "7: cronguard: unknown option '--bogus6' (see --help)\n" },
 };
 
@@ -409,7 +416,7 @@ START_TEST(every_row_on_a_line)
 		/* A dry run is cronguard's to take, and lint's to warn of. */
 		if (!want[0] && strcmp(in.name, "dry-run") == 0)
 			snprintf(want, sizeof want, "1: cronguard --dry-run in a crontab line: the command never runs\n");
-		snprintf(text, sizeof text, "* * * * * cronguard -n job --%s%s%s -- /a\n", in.name,
+		snprintf(text, sizeof text, "0 1 * * * cronguard -n job --%s%s%s -- /a\n", in.name,
 			 in.arg ? " " : "", in.arg ? in.example : "");
 		lint(text, LINT_USER, NULL, 0, &o);
 		ck_assert_msg(strcmp(o.text, want) == 0, "--%s: got '%s', want '%s'", in.name, o.text, want);
@@ -570,10 +577,18 @@ START_TEST(lint_file_prints_file_line_message)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	write_state(dir, "backup", RUN_SUCCESS, 600, NULL, &doc);
 	json_decref(doc);
+	/* An executable cronguard in DIR/bin, and the crontab's PATH finds it there. */
+	snprintf(conf, sizeof conf, "%s/bin", dir);
+	ck_assert_int_eq(mkdir(conf, 0755), 0);
+	snprintf(conf, sizeof conf, "%s/bin/cronguard", dir);
+	f = fopen(conf, "w");
+	fclose(f);
+	ck_assert_int_eq(chmod(conf, 0755), 0);
 	snprintf(crontab, sizeof crontab, "%s/crontab", dir);
 	f = fopen(crontab, "w");
-	fputs("*/5 * * * * cronguard -n backup -- /usr/local/bin/backup.sh\n"
-	      "*/5 * * * * cronguard -n pgdump -- pg_dump -f /srv/db-$(date +%F).sql\n", f);
+	fprintf(f, "PATH=/nonexistent:%s/bin\n"
+		"*/5 * * * * cronguard -n backup -- /usr/local/bin/backup.sh\n"
+		"*/5 * * * * cronguard -n pgdump -- pg_dump -f /srv/db-$(date +%%F).sql\n", dir);
 	fclose(f);
 	snprintf(conf, sizeof conf, "%s/conf", dir);
 	f = fopen(conf, "w");
@@ -581,22 +596,62 @@ START_TEST(lint_file_prints_file_line_message)
 	fclose(f);
 
 	out = open_memstream(&text, &len);
-	n = lint_file(crontab, dir, conf, out, err, sizeof err);
+	n = lint_file(crontab, dir, conf, 0, out, err, sizeof err);
 	fclose(out);
 	ck_assert_int_eq(n, 2);
 	{
 		char want[8192];
 
 		snprintf(want, sizeof want,
-			 "%s:1: job backup can start again 5m after a run, but a recent run took 10m, and the line has no --lock: runs will overlap\n"
-			 "%s:2: unescaped %% in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%%\n",
+			 "%s:2: job backup can start again 5m after a run, but a recent run took 10m, and the line has no --lock: runs will overlap\n"
+			 "%s:3: unescaped %% in the command: cron ends the command there and feeds the rest to its standard input; write \\%%\n",
 			 crontab, crontab);
 		ck_assert_str_eq(text, want);
 	}
 	free(text);
 
+	/* --format json, and cron's default PATH, which has no cronguard of ours. */
+	f = fopen(crontab, "w");
+	fputs("0 1 * * * nice -n 5 cronguard -n pgdump -- /usr/bin/pg_dump\n"
+	      "0 2 * * * date \"+%F\"\n", f);
+	fclose(f);
 	out = open_memstream(&text, &len);
-	ck_assert_int_eq(lint_file("/nonexistent/crontab", dir, NULL, out, err, sizeof err), -1);
+	n = lint_file(crontab, dir, NULL, 1, out, err, sizeof err);
+	fclose(out);
+	ck_assert_int_eq(n, access("/usr/bin/cronguard", X_OK) == 0 || access("/bin/cronguard", X_OK) == 0 ? 1 : 2);
+	{
+		json_error_t je;
+		json_t *arr = json_loads(text, 0, &je), *last;
+
+		ck_assert_msg(arr != NULL && json_is_array(arr), "not a JSON array: %s", text);
+		ck_assert_uint_eq(json_array_size(arr), (size_t)n);
+		last = json_array_get(arr, json_array_size(arr) - 1);
+		ck_assert_str_eq(json_string_value(json_object_get(last, "file")), crontab);
+		ck_assert_int_eq(json_integer_value(json_object_get(last, "line")), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(last, "severity")), "warning");
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(last, "message")), "unescaped %"));
+		if (n == 2) {
+			json_t *first = json_array_get(arr, 0);
+
+			ck_assert_str_eq(json_string_value(json_object_get(first, "severity")), "error");
+			ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(first, "message")),
+						     "cronguard is not on the crontab's PATH (/usr/bin:/bin)"));
+		}
+		json_decref(arr);
+	}
+	free(text);
+	/* No warning at all is an empty array, still one JSON document. */
+	f = fopen(crontab, "w");
+	fputs("# nothing\n", f);
+	fclose(f);
+	out = open_memstream(&text, &len);
+	ck_assert_int_eq(lint_file(crontab, dir, NULL, 1, out, err, sizeof err), 0);
+	fclose(out);
+	ck_assert_str_eq(text, "[]\n");
+	free(text);
+
+	out = open_memstream(&text, &len);
+	ck_assert_int_eq(lint_file("/nonexistent/crontab", dir, NULL, 0, out, err, sizeof err), -1);
 	fclose(out);
 	ck_assert_str_eq(err, "cannot read /nonexistent/crontab: No such file or directory");
 	ck_assert_str_eq(text, "");
