@@ -285,6 +285,68 @@ static const struct lint_case {
 	  "6: cronguard: unknown option '--bogus5' (see --help)\n"
 	  "7: '> /tmp/x y' truncates the file even when cronguard skips; use --command '...': 0 7 * * * cronguard -n a --command '/a > \"/tmp/x y\" 2>'\\''/tmp/e f'\\''; cronguard --bogus6 -- /b'\n"
 	  "7: cronguard: unknown option '--bogus6' (see --help)\n" },
+	/* Issue 15 #1: the shell runs what follows cronguard whether or not cronguard runs its
+	 * command; the warning gives the line with that text inside the guard. */
+	{ "shell operators outside the guard", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard -n db --vip 10.0.0.50 -- pg_dump db | gzip > /srv/db.gz\n"
+	  "0 2 * * * cronguard -n a -- a && b\n"
+	  "0 3 * * * cronguard -n a2 -- a || b\n"
+	  "0 4 * * * cronguard /usr/bin/a4 ; b\n"
+	  "0 5 * * * cronguard -n d -- pg_dump db > /srv/db.sql\n"
+	  "0 6 * * * cronguard -n e -- x >> /var/log/x 2>&1\n"
+	  "0 7 * * * cronguard -n f -- x > /dev/null\n"
+	  "0 8 * * * cronguard -n g --command 'a | b' | logger\n"
+	  "0 9 * * * cronguard -n h --command 'x > /srv/y; date +\\%F'\n"
+	  "0 10 * * * cronguard -n i -- echo 100\\% done | mail x\n",
+	  "1: '|' after cronguard runs even when cronguard skips; use --command '...': 0 1 * * * cronguard -n db --vip 10.0.0.50 --command 'pg_dump db | gzip > /srv/db.gz'\n"
+	  "2: '&&' after cronguard runs even when cronguard skips; use --command '...': 0 2 * * * cronguard -n a --command 'a && b'\n"
+	  "3: '||' after cronguard runs even when cronguard skips; use --command '...': 0 3 * * * cronguard -n a2 --command 'a || b'\n"
+	  "4: ';' after cronguard runs even when cronguard skips; use --command '...': 0 4 * * * cronguard --name a4 --command '/usr/bin/a4 ; b'\n"
+	  "5: '> /srv/db.sql' truncates the file even when cronguard skips; use --command '...': 0 5 * * * cronguard -n d --command 'pg_dump db > /srv/db.sql'\n"
+	  "8: '|' after cronguard --command runs even when cronguard skips: put it inside the --command string\n"
+	  "10: '|' after cronguard runs even when cronguard skips; use --command '...': 0 10 * * * cronguard -n i --command 'echo 100\\% done | mail x'\n" },
+	/* Issue 15 #2: one name, one lock and one state file, whatever the command. */
+	{ "job names shared by different commands", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard --lock -- /opt/a/run\n"
+	  "0 2 * * * cronguard --lock -- /opt/b/run --fast\n"
+	  "0 3 * * 1-5 cronguard -n backup -- /x\n"
+	  "0 4 * * 0,6 cronguard  -n backup --  /x\n"
+	  "0 5 * * * cronguard -n sh1 --command 'a | b'\n"
+	  "0 6 * * * cronguard -n sh1 --command 'c'\n"
+	  "CRONGUARD_NAME=run\n"
+	  "0 7 * * * cronguard -- /opt/c/other\n",
+	  "1: lines 1, 2, 8 run different commands as job run: they share one lock, one state file and one set of reports; give each its own --name\n"
+	  "5: lines 5, 6 run different commands as job sh1: they share one lock, one state file and one set of reports; give each its own --name\n" },
+	/* Issue 15 #7: what does not fit between two firings. */
+	{ "splay, lock wait and timeout against the period", LINT_USER, "[p7]\nsplay = 20m\n", 9,
+	  "*/15 * * * * cronguard -n p1 --splay 15m -- /a\n"
+	  "*/10 * * * * cronguard -n p2 --lock --lock-wait 10m -- /a\n"
+	  "0 * * * * cronguard -n p3 --timeout 2h -- /a\n"
+	  "*/10 * * * * cronguard -n p4 --random-splay --splay 5m --timeout 6m -- /a\n"
+	  "0 1 * * * cronguard -n p5 --splay 1h --timeout 4h -- /a\n"
+	  "@reboot cronguard -n p6 --splay 1d -- /a\n"
+	  "*/15 * * * * cronguard -n p7 -- /a\n"
+	  "*/10 * * * * cronguard -n p8 --lock-wait 10m -- /a\n",
+	  "1: --splay 15m does not fit in the 15m between runs: a run starts after the next one is due; keep the splay below the period\n"
+	  "2: --lock-wait 10m does not fit in the 10m between runs: the runs waiting for the lock queue up\n"
+	  "3: --timeout 2h does not fit in the 1h between runs: a run that hangs is still running when the next one is due\n"
+	  "4: --timeout 6m after the random splay does not fit in the 10m between runs: a run that hangs is still running when the next one is due\n"
+	  "7: --splay 20m does not fit in the 15m between runs: a run starts after the next one is due; keep the splay below the period\n" },
+	/* Issue 15 #6: "--splay 10 min" runs "min". */
+	{ "a duration split by a space", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard --splay 10 min -- /a\n"
+	  "0 2 * * * cronguard -n x -t 2 h /a\n"
+	  "0 3 * * * cronguard -n y --timeout=90 s -- /a\n"
+	  "0 4 * * * cronguard -n z -s5 m /a\n"
+	  "0 5 * * * cronguard -n w --splay 10 -- min\n",
+	  "1: '--splay 10 min': a duration is one word (--splay 10min); here 'min' is taken as the command\n"
+	  "2: '-t 2 h': a duration is one word (-t 2h); here 'h' is taken as the command\n"
+	  "3: '--timeout=90 s': a duration is one word (--timeout=90s); here 's' is taken as the command\n"
+	  "4: '-s5 m': a duration is one word (-s5m); here 'm' is taken as the command\n" },
+	/* Issue 15 #7: one warning per crowd, saying when it meets. */
+	{ "every minute is not 00:00", LINT_USER, NULL, 0,
+	  "* * * * * /a\n* * * * * /b\n* * * * * cronguard -n c -- /c\n",
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 3; every minute): spread them with cronguard --splay\n" },
 };
 
 START_TEST(table)
@@ -298,6 +360,92 @@ START_TEST(table)
 		want_n += *p == '\n';
 	ck_assert_msg(strcmp(o.text, c->want) == 0, "%s: got\n%s\nwant\n%s", c->name, o.text, c->want);
 	ck_assert_int_eq(n, want_n);
+}
+END_TEST
+
+/* A host where cronguard is in /usr/local/bin (make install's) and /opt/cg/bin only. */
+static int fake_has_cronguard(void *ctx, const char *dir)
+{
+	(*(unsigned *)ctx)++;
+	return strcmp(dir, "/usr/local/bin") == 0 || strcmp(dir, "/opt/cg/bin") == 0;
+}
+
+/* Issue 15 #3 and #7: cron's PATH is /usr/bin:/bin unless the crontab sets one, and lint
+ * looks through the wrappers in front of cronguard. */
+START_TEST(path_reachable)
+{
+	static const char text[] =
+		"0 1 * * * cronguard -n a -- /a\n"
+		"0 2 * * * /usr/local/bin/cronguard -n b -- /a\n"
+		"0 3 * * * /usr/bin/cronguard -n c -- /a\n"
+		"0 4 * * * nice -n 10 ionice -c 3 cronguard -n d -- /a\n"
+		"0 5 * * * sudo -u backup cronguard -n e -- /a\n"
+		"0 6 * * * env -i PATH=/opt/cg/bin cronguard -n f -- /a\n"
+		"0 7 * * * PATH=/usr/local/bin:$PATH cronguard -n g -- /a\n"
+		"0 8 * * * timeout 1h nice -5 cronguard -n h -- /a\n"
+		"PATH=/usr/local/bin:/usr/bin:/bin\n"
+		"0 10 * * * cronguard -n i -- /a\n"
+		"0 11 * * * /usr/bin/env nice cronguard -n j -- /a\n";
+	static const char want[] =
+		"1: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n"
+		"3: /usr/bin/cronguard: not found on this host: cron says 'not found' and the job never runs\n"
+		"4: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n"
+		"8: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n";
+	unsigned asked = 0;
+	struct lint_history h = { jobs, 2, NULL, NULL, LINT_USER, 0, fake_has_cronguard, &asked,
+				  "/usr/local/bin/cronguard" };
+	struct out o = { { 0 }, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, &h, collect, &o), 4);
+	ck_assert_str_eq(o.text, want);
+	ck_assert_uint_gt(asked, 0);
+}
+END_TEST
+
+/* The line lint suggests with --command is one lint has nothing against. */
+START_TEST(rewrite_lints_clean)
+{
+	static const char *const lines[] = {
+		"0 1 * * * cronguard -n db --vip 10.0.0.50 -- pg_dump db | gzip > /srv/db.gz\n",
+		"0 4 * * * cronguard /usr/bin/a4 ; b\n",
+		"0 10 * * * cronguard -n i -- echo '100\\% it'\\''s' | mail -s \"x y\" root\n",
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		struct out o;
+		char line[1024];
+		const char *at;
+
+		lint(lines[i], LINT_USER, NULL, 0, &o);
+		at = strstr(o.text, "use --command '...': ");
+		ck_assert_msg(at != NULL, "%s: %s", lines[i], o.text);
+		snprintf(line, sizeof line, "%s", at + 21);
+		lint(line, LINT_USER, NULL, 0, &o);
+		ck_assert_msg(o.len == 0, "%s: %s", line, o.text);
+	}
+}
+END_TEST
+
+/* Errors are lines that do not do their job; the rest are warnings. */
+static void count_errors(void *ctx, unsigned line, enum lint_severity sev, const char *message)
+{
+	(void)line;
+	(void)message;
+	((unsigned *)ctx)[sev == LINT_ERROR]++;
+}
+
+START_TEST(severities)
+{
+	static const char text[] = "0 1 * * * cronguard --bogus -- /a\n"
+				   "61 * * * * /a\n"
+				   "0 2 * * * cronguard --splay 10 min -- /a\n"
+				   "0 3 * * * date +%F\n"
+				   "0 4 * * * cronguard -n x -- a | b\n";
+	unsigned n[2] = { 0, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, NULL, count_errors, n), 5);
+	ck_assert_uint_eq(n[1], 3);
+	ck_assert_uint_eq(n[0], 2);
 }
 END_TEST
 
@@ -669,6 +817,9 @@ Suite *lint_suite(void)
 
 	tcase_add_loop_test(tc, table, 0, (int)(sizeof cases / sizeof *cases));
 	tcase_add_test(tc, no_history_no_config);
+	tcase_add_test(tc, path_reachable);
+	tcase_add_test(tc, rewrite_lints_clean);
+	tcase_add_test(tc, severities);
 	tcase_add_test(tc, nul_byte_and_binary);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");
