@@ -906,9 +906,9 @@ static void check_reachable(struct lint *l, unsigned line, const char *word, con
 	      path, h->installed ? " " : "", h->installed ? h->installed : "");
 }
 
-/* Every simple command of the line whose program is cronguard, through the wrappers above.
- * Returns whether there was one; fills *SEEN from the first. */
-static int lint_commands(struct lint *l, unsigned line, const char *head, size_t headlen, const char *sh,
+/* Every simple command of the line whose program is cronguard, through the wrappers above:
+ * fills *SEEN from the first (any one splayed makes the line splayed). */
+static void lint_commands(struct lint *l, unsigned line, const char *head, size_t headlen, const char *sh,
 			 uint64_t period, struct seen *seen)
 {
 	size_t len = strlen(sh), nw, c = 0;
@@ -983,7 +983,6 @@ out:
 	free(w);
 	free(seg);
 	free(wbuf);
-	return any;
 }
 
 static void add_job(struct lint *l, struct job *j)
