@@ -3,16 +3,25 @@
 # Manages one `cron` resource whose command is the line a person would write, e.g.
 #
 #   0 1 * * * cronguard -n backup --splay 10m --vip 10.0.0.50 --lock --pushgateway http://pg:9091 -- /usr/local/bin/backup.sh
+#   30 2 * * * cronguard -n dbgz --vip 10.0.0.50 --command 'pg_dump db | gzip > /srv/db.gz'
 #
 # @example The nightly backup, on the node holding the VIP only
 #   cronguard::job { 'backup':
-#     command     => '/usr/local/bin/backup.sh',
+#     command     => ['/usr/local/bin/backup.sh'],
 #     minute      => 0,
 #     hour        => 1,
 #     splay       => '10m',
 #     vip         => ['10.0.0.50'],
 #     lock        => true,
 #     pushgateway => 'http://pg:9091',
+#   }
+#
+# @example A pipeline, all of it inside the guard: on the standby nothing truncates the dump
+#   cronguard::job { 'dbgz':
+#     command => 'pg_dump db | gzip > /srv/db.gz',
+#     minute  => 30,
+#     hour    => 2,
+#     vip     => ['10.0.0.50'],
 #   }
 #
 # @param command The command. An array is its argv: each word is quoted for sh(1) and cron, so
