@@ -305,6 +305,9 @@ static const struct lint_case {
 	  "5: '> /srv/db.sql' truncates the file even when cronguard skips; use --command '...': 0 5 * * * cronguard -n d --command 'pg_dump db > /srv/db.sql'\n"
 	  "8: '|' after cronguard --command runs even when cronguard skips: put it inside the --command string\n"
 	  "10: '|' after cronguard runs even when cronguard skips; use --command '...': 0 10 * * * cronguard -n i --command 'echo 100\\% done | mail x'\n" },
+	{ "operators in a system crontab: the rewrite keeps the user", LINT_SYSTEM, NULL, 0,
+	  "17 3  * * *\troot   exec nice -n 5 /usr/bin/cronguard -n dump -- pg_dump db>/srv/db.sql\n",
+	  "1: '> /srv/db.sql' truncates the file even when cronguard skips; use --command '...': 17 3  * * *\troot   exec nice -n 5 /usr/bin/cronguard -n dump --command 'pg_dump db>/srv/db.sql'\n" },
 	/* Issue 15 #2: one name, one lock and one state file, whatever the command. */
 	{ "job names shared by different commands", LINT_USER, NULL, 0,
 	  "0 1 * * * cronguard --lock -- /opt/a/run\n"
