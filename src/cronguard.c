@@ -83,8 +83,14 @@ static int plan(struct job *j)
 {
 	struct options *o = &j->opts;
 
-	j->delay_ms = o->random_splay ? splay_random_ms(o->splay_ms)
-				      : splay_delay_ms(o->host, o->name, o->splay_seed, o->splay_ms);
+	unsigned slot, slots;
+
+	if (o->random_splay)
+		j->delay_ms = splay_random_ms(o->splay_ms);
+	else if (o->splay_slot && splay_slot_parse(o->splay_slot, &slot, &slots) == 0)
+		j->delay_ms = splay_slot_ms(slot, slots, o->name, o->splay_seed, o->splay_ms);
+	else
+		j->delay_ms = splay_delay_ms(o->host, o->name, o->splay_seed, o->splay_ms);
 	j->vip = (struct vip_gate){ .addrs = o->vip_addrs, .names = o->vips.v, .n = o->vips.n,
 				    .dev = o->vip_dev, .standby = o->standby, .watch = o->vip_watch };
 	j->etcd = (struct etcd_spec){
@@ -133,7 +139,8 @@ static int print_dry_run(const struct job *j)
 
 	printf("job=%s\nhost=%s\n", o->name, o->host);
 	printf("config=%s\n", o->config ? o->config : "none");
-	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random" : "hash",
+	printf("splay=%s\nsplay_ms=%llu\n", o->splay_ms == 0 ? "none" : o->random_splay ? "random"
+					     : o->splay_slot ? "slot" : "hash",
 	       (unsigned long long)j->delay_ms);
 	/* Each gate describes itself; a dry run fails where the real one would. */
 	rc = vip_gate_describe(&j->vip, stdout);
@@ -148,7 +155,10 @@ static int print_dry_run(const struct job *j)
 	printf("syslog=%s\n", o->no_syslog ? "no" : "yes");
 	for (size_t i = 0; i < o->nlabels; i++)
 		printf("label=%s=%s\n", o->labels[i].key, o->labels[i].value);
-	printf("command=%s\n", o->argv[0]);
+	if (o->command)
+		printf("shell=%s -o pipefail -c\ncommand=%s\n", OPTIONS_SHELL, o->command);
+	else
+		printf("command=%s\n", o->argv[0]);
 	return rc;
 }
 
@@ -350,7 +360,8 @@ int main(int argc, char **argv)
 		options_free(&j.opts);
 		return failing < 0 ? EXIT_CANCELED : failing > 0;
 	case ACTION_LINT:
-		failing = lint_file(j.opts.lint_crontab, j.opts.state_dir, j.opts.config, stdout, j.err,
+		failing = lint_file(j.opts.lint_crontab, j.opts.state_dir, j.opts.config,
+				    j.opts.format && strcmp(j.opts.format, "json") == 0, stdout, j.err,
 				    sizeof j.err);
 		if (failing < 0)
 			diag_error("%s", j.err);

@@ -27,6 +27,7 @@ enum { MAX_GROUPS = 256, MAX_LISTED = 8 };
 
 struct warning {
 	unsigned line, seq;
+	enum lint_severity sev;
 	char *msg;
 };
 
@@ -35,8 +36,17 @@ struct job {
 	struct cronsched s;
 	int splayed;
 	int duplicate;                    /* already reported: not counted again in a crowd */
+	int named;                        /* its name's collision already said */
 	char *key;                        /* user and normalised command, for duplicates */
+	char *name;                       /* user and cronguard job name, or NULL */
+	char *what;                       /* what that job runs: its command words, or --command */
 	struct cronsched_times t;
+};
+
+/* What one cronguard invocation tells the line: for the crowd and the name checks. */
+struct seen {
+	int splayed;
+	char *name, *what;
 };
 
 struct lint {
@@ -48,24 +58,23 @@ struct lint {
 	char **env;                       /* the crontab's valid CRONGUARD_ variables, NAME=VALUE */
 	size_t nenv, envcap;
 	int env_dry_run;                  /* CRONGUARD_DRY_RUN is on (said once, at its line) */
+	char *path;                       /* the crontab's PATH line, or NULL: cron's default */
 	struct job *jobs;
 	size_t njobs, jobcap;
 	int oom;
 };
 
-static void warn(struct lint *l, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void warn(struct lint *l, unsigned line, const char *fmt, ...)
+static void add_warning(struct lint *l, unsigned line, enum lint_severity sev, const char *fmt,
+			va_list ap) __attribute__((format(printf, 4, 0)));
+static void add_warning(struct lint *l, unsigned line, enum lint_severity sev, const char *fmt,
+			va_list ap)
 {
-	va_list ap;
 	char *msg;
 	int rc;
 
 	if (l->oom)
 		return;
-	va_start(ap, fmt);
 	rc = vasprintf(&msg, fmt, ap);
-	va_end(ap);
 	if (rc < 0) {
 		l->oom = 1;
 		return;
@@ -82,8 +91,30 @@ static void warn(struct lint *l, unsigned line, const char *fmt, ...)
 		l->w = nw;
 		l->wcap = cap;
 	}
-	l->w[l->nw] = (struct warning){ line, (unsigned)l->nw, msg };
+	l->w[l->nw] = (struct warning){ line, (unsigned)l->nw, sev, msg };
 	l->nw++;
+}
+
+/* A line that works but burns. */
+static void warn(struct lint *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(struct lint *l, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_warning(l, line, LINT_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* A line that does not do its job: cron or cronguard refuses it, or its command never runs. */
+static void fault(struct lint *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fault(struct lint *l, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_warning(l, line, LINT_ERROR, fmt, ap);
+	va_end(ap);
 }
 
 static int blank(char c)
@@ -154,6 +185,13 @@ static void lint_var(struct lint *l, unsigned line, const char *name, const char
 	char *env[2] = { NULL, NULL }, err[1024];
 	struct options o;
 
+	/* cron looks the command up in the last PATH line above it (default LINT_CRON_PATH). */
+	if (strcmp(name, "PATH") == 0) {
+		free(l->path);
+		if (!(l->path = strdup(value)))
+			l->oom = 1;
+		return;
+	}
 	if (strncmp(name, "CRONGUARD_", 10) != 0)
 		return;
 	if (asprintf(&env[0], "%s=%s", name, value) < 0) {
@@ -162,7 +200,7 @@ static void lint_var(struct lint *l, unsigned line, const char *name, const char
 	}
 	src.env = env;
 	if (options_parse(&o, 3, argv, &src, err, sizeof err) < 0) {
-		warn(l, line, "cronguard: %s: every cronguard line below fails (exit 125)", err);
+		fault(l, line, "cronguard: %s: every cronguard line below fails (exit 125)", err);
 		free(env[0]);
 		options_free(&o);
 		return;
@@ -267,20 +305,213 @@ static void check_overlap(struct lint *l, unsigned line, const struct options *o
 		     o->name, human(window, a), human(usual, b));
 }
 
-/* Checks one cronguard invocation: ARGS[0..N) are the words after "cronguard", PRE the shell's
- * NAME=VALUE words before it. They are handed to cronguard's own grammar over the crontab's
- * variables and the config file, so that lint refuses exactly what cronguard refuses. Returns
- * whether the job is splayed (an invocation lint cannot read counts as splayed). */
-static int lint_invocation(struct lint *l, unsigned line, const struct shword *args, size_t n,
-			   const struct shword *pre, size_t npre, uint64_t period_ms)
+/* The words around one cronguard invocation, for the checks that look past its options. */
+struct call {
+	unsigned line;
+	const char *text;                 /* the line's shell text (cron's % pass done) */
+	const char *head;                 /* the crontab line before the command, HEADLEN bytes */
+	size_t headlen;
+	const struct shword *args;        /* the words after "cronguard", redirections apart */
+	size_t n;
+	const struct shword *pre;         /* the shell's words before it (NAME=VALUE, wrappers) */
+	size_t npre;
+	const struct shword *outside;     /* a truncating redirection or an operator, or NULL */
+	uint64_t period_ms;
+};
+
+/* A splay, a lock wait or a timeout as long as the gap between two firings: the run is no
+ * longer inside its own period. */
+static void check_period(struct lint *l, unsigned line, const struct options *o, uint64_t period_ms)
 {
+	char a[32], b[32];
+
+	if (period_ms == CRONSCHED_NO_PERIOD)
+		return;
+	if (o->splay_ms >= period_ms)
+		warn(l, line, "--splay %s does not fit in the %s between runs: a run starts after the next "
+			      "one is due; keep the splay below the period", human(o->splay_ms, a),
+		     human(period_ms, b));
+	if (o->lock && o->lock_wait_ms >= period_ms)
+		warn(l, line, "--lock-wait %s does not fit in the %s between runs: the runs waiting for the "
+			      "lock queue up", human(o->lock_wait_ms, a), human(period_ms, b));
+	if (o->timeout_ms > 0 && o->timeout_ms + (o->random_splay ? o->splay_ms : 0) > period_ms)
+		warn(l, line, "--timeout %s%s does not fit in the %s between runs: a run that hangs is "
+			      "still running when the next one is due", human(o->timeout_ms, a),
+		     o->random_splay ? " after the random splay" : "", human(period_ms, b));
+}
+
+/* A unit written as a word of its own: "--splay 10 min" makes "min" the command. */
+static int unit_word(const char *s)
+{
+	static const char *const units[] = { "ms", "s", "sec", "secs", "second", "seconds", "m", "min",
+					      "mins", "minute", "minutes", "h", "hr", "hrs", "hour",
+					      "hours", "d", "day", "days" };
+
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+		if (strcmp(s, units[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* Whether WORD is a duration option given its value in the next word (--splay, -s), or with
+ * VALUE attached (--splay=10, -s10) when VALUE is not NULL. */
+static int duration_option(const char *word, const char **value)
+{
+	struct options_info in;
+
+	for (size_t i = 0; options_describe(i, &in) == 0; i++) {
+		size_t n = strlen(in.name);
+
+		if (in.type != OPT_DURATION)
+			continue;
+		if (!value) {
+			if ((word[0] == '-' && word[1] == '-' && strcmp(word + 2, in.name) == 0) ||
+			    (in.shortopt && word[0] == '-' && word[1] == in.shortopt && !word[2]))
+				return 1;
+		} else if (word[0] == '-' && word[1] == '-' && strncmp(word + 2, in.name, n) == 0 &&
+			   word[2 + n] == '=') {
+			*value = word + 3 + n;
+			return 1;
+		} else if (in.shortopt && word[0] == '-' && word[1] == in.shortopt && word[2]) {
+			*value = word + 2;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Returns whether the command word CMD is a duration's unit split off by a space. */
+static int split_duration(struct lint *l, const struct call *c, size_t cmd)
+{
+	const struct shword *a = c->args;
+	const char *value = NULL;
+
+	if (cmd == 0 || a[cmd].dynamic || !unit_word(a[cmd].s))
+		return 0;
+	if (cmd >= 2 && digits(a[cmd - 1].s) && duration_option(a[cmd - 2].s, NULL)) {
+		fault(l, c->line, "'%s %s %s': a duration is one word (%s %s%s); here '%s' is taken as the command",
+		      a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
+		return 1;
+	}
+	if (duration_option(a[cmd - 1].s, &value) && digits(value)) {
+		fault(l, c->line, "'%s %s': a duration is one word (%s%s); here '%s' is taken as the command",
+		      a[cmd - 1].s, a[cmd].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
+		return 1;
+	}
+	return 0;
+}
+
+/* Appends N bytes of S to the string *BUF (of *LEN bytes), quoted for sh(1) in single quotes
+ * when QUOTE, with every % escaped for cron. */
+static void append(struct lint *l, char **buf, size_t *len, const char *s, size_t n, int quote)
+{
+	char *nb = l->oom ? NULL : realloc(*buf, *len + 4 * n + 4);
+	size_t k = *len;
+
+	if (!nb) {
+		l->oom = 1;
+		return;
+	}
+	if (quote)
+		nb[k++] = '\'';
+	for (size_t i = 0; i < n; i++) {
+		if (quote && s[i] == '\'') {
+			memcpy(nb + k, "'\\''", 4);
+			k += 4;
+			continue;
+		}
+		if (s[i] == '%')
+			nb[k++] = '\\';
+		nb[k++] = s[i];
+	}
+	if (quote)
+		nb[k++] = '\'';
+	nb[k] = '\0';
+	*buf = nb;
+	*len = k;
+}
+
+/* Shell text after a cronguard command runs whether or not cronguard runs its command: say
+ * so, with the line rewritten to put that text inside the guard with --command. */
+static void check_outside(struct lint *l, const struct call *c, const struct options *o, size_t cmd)
+{
+	const struct shword *a = c->args, *x = c->outside;
+	size_t cut = a[cmd].start, end = strlen(c->text), len = 0;
+	int named = 0;
+	char *line = NULL;
+
+	if (cmd > 0 && !a[cmd - 1].dynamic && strcmp(a[cmd - 1].s, "--") == 0)
+		cut = a[cmd - 1].start;
+	while (end > a[cmd].start && blank(c->text[end - 1]))
+		end--;
+	for (size_t i = 0; i < cmd; i++)
+		named |= strcmp(a[i].s, "-n") == 0 || strcmp(a[i].s, "--name") == 0 ||
+			 strncmp(a[i].s, "--name=", 7) == 0;
+	named |= strcmp(o->name, shword_base(a[cmd].s)) != 0;
+	append(l, &line, &len, c->head, c->headlen, 0);
+	append(l, &line, &len, c->text, cut, 0);
+	if (!named) {
+		append(l, &line, &len, "--name ", 7, 0);
+		append(l, &line, &len, o->name, strlen(o->name), 0);
+		append(l, &line, &len, " ", 1, 0);
+	}
+	append(l, &line, &len, "--command ", 10, 0);
+	append(l, &line, &len, c->text + a[cmd].start, end - a[cmd].start, 1);
+	if (!line)
+		return;
+	if (x->redir)
+		warn(l, c->line, "'%s %s' truncates the file even when cronguard skips; use --command '...': %s",
+		     x->op, x->s, line);
+	else
+		warn(l, c->line, "'%s' after cronguard runs even when cronguard skips; use --command '...': %s",
+		     x->op, line);
+	free(line);
+}
+
+/* What the job runs, for the name check: --command's text, or the command's words. */
+static char *job_what(const struct options *o)
+{
+	size_t len = 3;
+	char *s, *p;
+
+	if (o->command)
+		return strdup(o->command);
+	for (int i = 0; i < o->argc; i++)
+		len += strlen(o->argv[i]) + 1;
+	if (!(s = malloc(len)))
+		return NULL;
+	p = s;
+	*p++ = '\x1f';
+	for (int i = 0; i < o->argc; i++)
+		p += sprintf(p, "%s\x1f", o->argv[i]);
+	*p = '\0';
+	return s;
+}
+
+/* Checks one cronguard invocation: C's ARGS are the words after "cronguard", PRE the shell's
+ * NAME=VALUE words before it. They are handed to cronguard's own grammar over the crontab's
+ * variables and the config file, so that lint refuses exactly what cronguard refuses. Fills
+ * *SEEN: whether the job is splayed (options lint cannot read, "$OPTS", count as splayed),
+ * and its name and command when they are known. */
+static void lint_invocation(struct lint *l, const struct call *c, struct seen *seen)
+{
+	const struct shword *args = c->args, *pre = c->pre;
+	size_t n = c->n, npre = c->npre;
+	unsigned line = c->line;
 	char **argv = calloc(n + 2, sizeof *argv), **env = calloc(l->nenv + npre + 1, sizeof *env);
 	struct options_source src = { env, l->h ? l->h->conf : NULL, l->h ? l->h->conf_path : NULL };
 	struct options o;
 	size_t ne = 0, dashdash = n, cmd;
-	int rc, dynamic = 0, splayed = 0;
+	int rc, dynamic = 0;
 	char err[1024];
 
+	seen->splayed = 0;
+	memset(&o, 0, sizeof o);
 	if (!argv || !env) {
 		l->oom = 1;
 		goto out;
@@ -308,38 +539,51 @@ static int lint_invocation(struct lint *l, unsigned line, const struct shword *a
 	if (rc == 0 && o.action != ACTION_HELP && o.action != ACTION_VERSION)
 		rc = options_check(&o, err, sizeof err);
 	if (rc < 0) {
-		if (dynamic && strstr(err, EXPANSION))
-			goto done;  /* about a value only the shell knows */
-		warn(l, line, "cronguard: %s", err);
-		splayed = 0;
+		if (!dynamic || !strstr(err, EXPANSION))  /* else about a value only the shell knows */
+			fault(l, line, "cronguard: %s", err);
 		goto done;
 	}
 	if (o.action != ACTION_RUN || (o.dry_run && !l->env_dry_run)) {
-		warn(l, line, "cronguard --%s in a crontab line: the command never runs", action_name(o.action));
-		splayed = 0;
+		fault(l, line, "cronguard --%s in a crontab line: the command never runs", action_name(o.action));
 		goto done;
 	}
 	cmd = (size_t)(o.argv - argv) - 1;
 	/* "$OPTS" before the command, without a "--": the options are unknown from there on. */
-	if (args[cmd].dynamic && dashdash > cmd)
+	if (!o.command && args[cmd].dynamic && dashdash > cmd) {
+		seen->splayed = 1;
 		goto done;
-	splayed = o.splay_ms > 0;
+	}
+	if (!o.command && split_duration(l, c, cmd))
+		goto done;
+	seen->splayed = o.splay_ms > 0;
+	if (c->outside) {
+		if (o.command)
+			warn(l, line, "'%s' after cronguard --command runs even when cronguard skips: "
+				      "put it inside the --command string", c->outside->op);
+		else
+			check_outside(l, c, &o, cmd);
+	}
+	check_period(l, line, &o, c->period_ms);
 	/* Named after an expansion ("-- $CMD"): the job's name, and so its history, is unknown. */
-	if (!args[cmd].dynamic || strcmp(o.name, shword_base(EXPANSION)) != 0)
-		check_overlap(l, line, &o, period_ms);
+	if (o.command || !args[cmd].dynamic || strcmp(o.name, shword_base(EXPANSION)) != 0) {
+		check_overlap(l, line, &o, c->period_ms);
+		if (!(seen->name = strdup(o.name)) || !(seen->what = job_what(&o)))
+			l->oom = 1;
+	}
 done:
 	options_free(&o);
 out:
 	free(argv);
 	free(env);
-	return splayed;
 }
 
 /* ---- Schedules: collisions ------------------------------------------------------------------- */
 
 struct group {
 	uint64_t *members;        /* bits over the eligible jobs */
-	int minute;
+	int minute;               /* the first minute of the day they meet */
+	unsigned times;           /* how many minutes of such a day they meet */
+	size_t sig;               /* the set of days it was found on */
 	int dropped;
 };
 
@@ -431,9 +675,10 @@ static void lint_same_minute(struct lint *l)
 					;
 			last = g;
 			if (g == ngroups) {
-				groups[ngroups++] = (struct group){ cur, (int)m, 0 };
+				groups[ngroups++] = (struct group){ cur, (int)m, 1, s, 0 };
 				cur = NULL;
 			} else {
+				groups[g].times += groups[g].sig == s;
 				memset(cur, 0, words * sizeof *cur);
 			}
 		}
@@ -444,9 +689,10 @@ static void lint_same_minute(struct lint *l)
 			if (o != g && !groups[o].dropped && subset(groups[g].members, groups[o].members, words))
 				groups[g].dropped = 1;
 	for (size_t g = 0; g < ngroups; g++) {
-		char lines[MAX_LISTED * 12 + 32];
+		char lines[MAX_LISTED * 12 + 32], when[64];
 		size_t len = 0, listed = 0, total = popcount(groups[g].members, words);
 		unsigned first = 0;
+		int h = groups[g].minute / 60, mi = groups[g].minute % 60;
 
 		if (groups[g].dropped)
 			continue;
@@ -462,9 +708,16 @@ static void lint_same_minute(struct lint *l)
 		}
 		if (listed > MAX_LISTED)
 			snprintf(lines + len, sizeof lines - len, " and %zu more", listed - MAX_LISTED);
-		warn(l, first, "%zu jobs start on the same minute without a splay (lines %s; first at %02d:%02d): "
-			       "spread them with cronguard --splay",
-		     total, lines, groups[g].minute / 60, groups[g].minute % 60);
+		/* When they meet, as a person reads a schedule: "* * * * *" meets every minute,
+		 * not "at 00:00". */
+		if (groups[g].times >= CRONSCHED_MINUTES)
+			snprintf(when, sizeof when, "every minute");
+		else if (groups[g].times == 1)
+			snprintf(when, sizeof when, "at %02d:%02d", h, mi);
+		else
+			snprintf(when, sizeof when, "%u times a day, first at %02d:%02d", groups[g].times, h, mi);
+		warn(l, first, "%zu jobs start on the same minute without a splay (lines %s; %s): "
+			       "spread them with cronguard --splay", total, lines, when);
 	}
 	goto out;
 oom:
@@ -478,6 +731,42 @@ out:
 	free(groups);
 	free(cur);
 	free(elig);
+}
+
+/* ---- Job names ------------------------------------------------------------------------------ */
+
+/* Lines that run different commands under one job name share its lock, its state file and its
+ * reports: the second is skipped while the first holds the lock, and each run's record
+ * overwrites the other's. One name on several schedules with the same command is one job. */
+static void lint_names(struct lint *l)
+{
+	for (size_t i = 0; i < l->njobs; i++) {
+		struct job *a = &l->jobs[i];
+		char lines[MAX_LISTED * 12 + 32];
+		size_t len, listed = 1, differ = 0;
+		const char *name;
+
+		if (!a->name || a->named || a->duplicate)
+			continue;
+		len = (size_t)snprintf(lines, sizeof lines, "%u", a->line);
+		for (size_t k = i + 1; k < l->njobs; k++) {
+			struct job *b = &l->jobs[k];
+
+			if (!b->name || b->named || b->duplicate || strcmp(a->name, b->name) != 0)
+				continue;
+			b->named = 1;
+			differ |= strcmp(a->what, b->what) != 0;
+			if (listed++ < MAX_LISTED)
+				len += (size_t)snprintf(lines + len, sizeof lines - len, ", %u", b->line);
+		}
+		if (!differ)
+			continue;
+		if (listed > MAX_LISTED)
+			snprintf(lines + len, sizeof lines - len, " and %zu more", listed - MAX_LISTED);
+		name = strchr(a->name, '\x1f') + 1;
+		warn(l, a->line, "lines %s run different commands as job %s: they share one lock, one state "
+				 "file and one set of reports; give each its own --name", lines, name);
+	}
 }
 
 /* ---- One line --------------------------------------------------------------------------------- */
@@ -501,43 +790,199 @@ static size_t fields(const char *s, const char **start, size_t *len, size_t max)
 	return n;
 }
 
-/* Every simple command of the line whose program is cronguard, through "exec", "command",
- * "nohup" and "env X=1". Returns whether there was one; *SPLAYED whether any was splayed. */
-static int lint_commands(struct lint *l, unsigned line, const char *sh, uint64_t period, int *splayed)
+/* Commands that run the command after them, which lint looks through to find cronguard: their
+ * options that take a value (short letters, long names), and the words before the command. */
+static const struct wrapper {
+	const char *name, *argopts, *const *longargs;
+	unsigned assigns : 1;     /* NAME=VALUE words before the command (env) */
+	unsigned duration : 1;    /* one word before the command (timeout's DURATION) */
+	unsigned secure_path : 1; /* looks the command up in its own PATH (sudo's secure_path) */
+} wrappers[] = {
+	{ "exec", "a", NULL, 0, 0, 0 },
+	{ "command", "", NULL, 0, 0, 0 },
+	{ "nohup", "", NULL, 0, 0, 0 },
+	{ "env", "uCS", (const char *const[]){ "--unset", "--chdir", "--split-string", NULL }, 1, 0, 0 },
+	{ "nice", "n", (const char *const[]){ "--adjustment", NULL }, 0, 0, 0 },
+	{ "ionice", "cnp", (const char *const[]){ "--class", "--classdata", "--pid", NULL }, 0, 0, 0 },
+	{ "sudo", "ugCDhpRrtTU", (const char *const[]){ "--user", "--group", "--chdir", "--host",
+						       "--prompt", "--role", "--type", NULL }, 0, 0, 1 },
+	{ "timeout", "sk", (const char *const[]){ "--signal", "--kill-after", NULL }, 0, 1, 0 },
+	{ "chronic", "", NULL, 0, 0, 0 },
+	{ "setsid", "", NULL, 0, 0, 0 },
+};
+
+/* sudo's secure_path as Debian's sudoers sets it: sudo looks its command up there. */
+#define SUDO_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const struct wrapper *find_wrapper(const char *word)
+{
+	const char *base = shword_base(word);
+
+	for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++)
+		if (strcmp(base, wrappers[i].name) == 0)
+			return &wrappers[i];
+	return NULL;
+}
+
+/* Skips wrapper W's options and leading words from W[*P], the word after its name. */
+static void skip_wrapper(const struct wrapper *wr, const struct shword *w, size_t e, size_t *p)
+{
+	while (*p < e && w[*p].s[0] == '-' && w[*p].s[1]) {
+		const char *o = w[*p].s;
+		int takes = 0;
+
+		(*p)++;
+		if (strcmp(o, "--") == 0)
+			break;
+		if (o[1] == '-') {
+			for (size_t k = 0; wr->longargs && wr->longargs[k]; k++)
+				takes |= strcmp(o, wr->longargs[k]) == 0;
+		} else {
+			/* -n 10 takes the next word, -n10 and -10 do not. */
+			takes = !o[2] && strchr(wr->argopts, o[1]) != NULL;
+		}
+		if (takes && *p < e)
+			(*p)++;
+	}
+	if (wr->duration && *p < e)
+		(*p)++;
+}
+
+/* The PATH after a NAME=VALUE word that sets it: $PATH in it is the PATH before. Returns
+ * NULL (the lookup is unknown) for any other expansion. */
+static char *path_after(const char *assign, const char *before)
+{
+	const char *v = assign + 5, *hit;
+	char *out;
+
+	if (!before)
+		return NULL;
+	hit = strstr(v, "${PATH}") ? strstr(v, "${PATH}") : strstr(v, "$PATH");
+	if (!hit)
+		return strchr(v, '$') ? NULL : strdup(v);
+	{
+		size_t skip = hit[1] == '{' ? 7 : 5;
+
+		if (strchr(hit + skip, '$') || memchr(v, '$', (size_t)(hit - v)) ||
+		    asprintf(&out, "%.*s%s%s", (int)(hit - v), v, before, hit + skip) < 0)
+			return NULL;
+	}
+	return out;
+}
+
+/* cron runs the line with /bin/sh, which finds cronguard on the crontab's PATH (cron's default
+ * is short, /usr/bin:/bin, and make install's /usr/local/bin is not on it). */
+static void check_reachable(struct lint *l, unsigned line, const char *word, const char *path)
+{
+	const struct lint_history *h = l->h;
+	char dir[4096];
+
+	if (!h || !h->has_cronguard || !path)
+		return;
+	if (strchr(word, '/')) {
+		size_t n = (size_t)(shword_base(word) - word) - 1;
+
+		if (word[0] != '/' || n >= sizeof dir || strcmp(shword_base(word), "cronguard") != 0)
+			return;  /* relative to cron's working directory, the user's home */
+		memcpy(dir, word, n);
+		dir[n] = '\0';
+		if (!h->has_cronguard(h->path_ctx, n ? dir : "/"))
+			fault(l, line, "%s: not found on this host: cron says 'not found' and the job never runs", word);
+		return;
+	}
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+
+		if (n > 0 && n < sizeof dir) {
+			memcpy(dir, p, n);
+			dir[n] = '\0';
+			if (h->has_cronguard(h->path_ctx, dir))
+				return;
+		}
+		p += n + (p[n] == ':');
+	}
+	fault(l, line, "cronguard is not on the crontab's PATH (%s): cron says 'cronguard: not found' and "
+		       "the job never runs; write its full path%s%s, or set PATH in the crontab",
+	      path, h->installed ? " " : "", h->installed ? h->installed : "");
+}
+
+/* Every simple command of the line whose program is cronguard, through the wrappers above:
+ * fills *SEEN from the first (any one splayed makes the line splayed). */
+static void lint_commands(struct lint *l, unsigned line, const char *head, size_t headlen, const char *sh,
+			 uint64_t period, struct seen *seen)
 {
 	size_t len = strlen(sh), nw, c = 0;
-	struct shword *w = malloc((len + 2) * sizeof *w);
+	struct shword *w = malloc((len + 2) * sizeof *w), *seg = malloc((len + 2) * sizeof *seg);
 	char *wbuf = malloc(2 * len + 2);
 	int any = 0;
 
-	if (!w || !wbuf) {
+	if (!w || !wbuf || !seg) {
 		l->oom = 1;
 		goto out;
 	}
 	nw = shword_split(sh, w, wbuf);
 	while (c < nw) {
-		size_t e = c, p = c;
+		size_t e, p = 0, ns = 0;
+		const struct shword *outside = NULL;
+		char *path = strdup(l->path ? l->path : LINT_CRON_PATH), *np;
 
-		while (e < nw && !w[e].sep)
-			e++;
-		while (p < e && w[p].assign)
-			p++;
-		while (p < e && (strcmp(w[p].s, "exec") == 0 || strcmp(w[p].s, "command") == 0 ||
-				 strcmp(w[p].s, "nohup") == 0))
-			p++;
-		if (p < e && strcmp(shword_base(w[p].s), "env") == 0)
-			for (p++; p < e && w[p].assign; p++)
-				;
-		if (p < e && !w[p].dynamic && strcmp(shword_base(w[p].s), "cronguard") == 0) {
-			any = 1;
-			*splayed |= lint_invocation(l, line, w + p + 1, e - p - 1, w + c, p - c, period);
+		/* The simple command's words, its redirections apart; "> file" truncates FILE
+		 * before the command (cronguard) even starts. */
+		for (e = c; e < nw && !w[e].sep; e++) {
+			if (!w[e].redir)
+				seg[ns++] = w[e];
+			else if (!outside && (strcmp(w[e].op, ">") == 0 || strcmp(w[e].op, ">|") == 0) &&
+				 strcmp(w[e].s, "/dev/null") != 0)
+				outside = &w[e];
 		}
+		/* What the shell runs after it whatever cronguard decides: a pipe's next stage,
+		 * the next command of a list. */
+		if (!outside && e + 1 < nw && (strcmp(w[e].op, "|") == 0 || strcmp(w[e].op, "&&") == 0 ||
+					       strcmp(w[e].op, "||") == 0 || strcmp(w[e].op, ";") == 0 ||
+					       strcmp(w[e].op, "\n") == 0))
+			outside = &w[e];
+		for (;;) {
+			const struct wrapper *wr;
+
+			for (; p < ns && seg[p].assign; p++)
+				if (strncmp(seg[p].s, "PATH=", 5) == 0) {
+					np = seg[p].dynamic ? path_after(seg[p].s, path) : strdup(seg[p].s + 5);
+					free(path);
+					path = np;
+				}
+			if (p >= ns || seg[p].dynamic || !(wr = find_wrapper(seg[p].s)))
+				break;
+			if (wr->secure_path) {
+				free(path);
+				path = strdup(SUDO_PATH);
+			}
+			p++;
+			skip_wrapper(wr, seg, ns, &p);
+			/* env's NAME=VALUE words are the loop's assignments, as the shell's are. */
+		}
+		if (p < ns && !seg[p].dynamic && strcmp(shword_base(seg[p].s), "cronguard") == 0) {
+			struct call call = { line, sh, head, headlen, seg + p + 1, ns - p - 1, seg, p, outside,
+					     period };
+			struct seen one = { 0, NULL, NULL };
+
+			check_reachable(l, line, seg[p].s, path);
+			lint_invocation(l, &call, &one);
+			if (!any) {
+				*seen = one;
+			} else {
+				seen->splayed |= one.splayed;
+				free(one.name);
+				free(one.what);
+			}
+			any = 1;
+		}
+		free(path);
 		c = e + 1;
 	}
 out:
 	free(w);
+	free(seg);
 	free(wbuf);
-	return any;
 }
 
 static void add_job(struct lint *l, struct job *j)
@@ -549,6 +994,8 @@ static void add_job(struct lint *l, struct job *j)
 		if (!nj) {
 			l->oom = 1;
 			free(j->key);
+			free(j->name);
+			free(j->what);
 			return;
 		}
 		l->jobs = nj;
@@ -563,24 +1010,25 @@ static void lint_job(struct lint *l, unsigned line, const char *s)
 	size_t n[7], nf, nsched, want, ulen = 0;
 	struct job j = { .line = line };
 	char *sh = NULL, *norm = NULL;
-	int pct, any, splayed = 0, badfield;
+	struct seen seen = { 0, NULL, NULL };
+	int pct, badfield;
 	uint64_t period;
 
 	nsched = s[0] == '@' ? 1 : 5;
 	want = nsched + (l->format == LINT_SYSTEM) + 1;
 	nf = fields(s, f, n, want);
 	if (nsched == 1 && cronsched_special(f[0], n[0], &j.s) < 0) {
-		warn(l, line, "not a valid crontab line: unknown schedule '%.*s'", (int)n[0], f[0]);
+		fault(l, line, "not a valid crontab line: unknown schedule '%.*s'", (int)n[0], f[0]);
 		return;
 	}
 	if (nf < want) {
-		warn(l, line, "not a valid crontab line: expected %s%s a command",
+		fault(l, line, "not a valid crontab line: expected %s%s a command",
 		     nsched == 1 ? "a schedule" : "five time fields",
 		     l->format == LINT_SYSTEM ? ", a user and" : " and");
 		return;
 	}
 	if (nsched == 5 && (badfield = cronsched_parse(f, n, &j.s, &bad)) >= 0) {
-		warn(l, line, "not a valid crontab line: bad %s field '%.*s'", bad, (int)n[badfield],
+		fault(l, line, "not a valid crontab line: bad %s field '%.*s'", bad, (int)n[badfield],
 		     f[badfield]);
 		return;
 	}
@@ -596,12 +1044,13 @@ static void lint_job(struct lint *l, unsigned line, const char *s)
 	cronsched_expand(&j.s, &j.t);
 	period = cronsched_period_ms(&j.t);
 	if (!j.s.reboot && popcount(j.t.days, CRONSCHED_DAY_WORDS) == 0)
-		warn(l, line, "the schedule never fires: no month has that day");
+		fault(l, line, "the schedule never fires: no month has that day");
 
 	pct = cronsched_command(cmd, sh);
-	any = lint_commands(l, line, sh, period, &splayed);
-	if (any && pct)
-		warn(l, line, "unescaped %% in a cronguard line: cron ends the command there and feeds the "
+	lint_commands(l, line, s, (size_t)(cmd - s), sh, period, &seen);
+	/* In any line: a date +%F in a plain job is cut short just the same. */
+	if (pct)
+		warn(l, line, "unescaped %% in the command: cron ends the command there and feeds the "
 			      "rest to its standard input; write \\%%");
 
 	/* Duplicates: the same schedule, user and command, however they are spaced. */
@@ -615,11 +1064,20 @@ static void lint_job(struct lint *l, unsigned line, const char *s)
 			break;
 		}
 	}
-	j.splayed = splayed;
+	j.splayed = seen.splayed;
 	j.key = norm;
 	norm = NULL;
+	/* The name check is per user: each has its own state directory. */
+	if (seen.name && asprintf(&j.name, "%.*s\x1f%s", (int)ulen, f[nsched], seen.name) < 0) {
+		j.name = NULL;
+		l->oom = 1;
+	}
+	j.what = seen.what;
+	seen.what = NULL;
 	add_job(l, &j);
 out:
+	free(seen.name);
+	free(seen.what);
 	free(sh);
 	free(norm);
 }
@@ -630,7 +1088,7 @@ static void lint_line(struct lint *l, unsigned line, char *s, size_t n, int last
 	int cr = n > 0 && s[n - 1] == '\r';
 
 	if (memchr(s, '\0', n)) {
-		warn(l, line, "NUL byte in the line");
+		fault(l, line, "NUL byte in the line");
 		return;
 	}
 	if (cr)
@@ -643,7 +1101,7 @@ static void lint_line(struct lint *l, unsigned line, char *s, size_t n, int last
 		warn(l, line, "carriage return at the end of the line (DOS line endings): cron keeps it "
 			      "as part of the line");
 	if (last)
-		warn(l, line, "no newline at the end of the file: cron takes the crontab as broken");
+		fault(l, line, "no newline at the end of the file: cron takes the crontab as broken");
 	name = malloc(n + 1);
 	value = malloc(n + 1);
 	if (!name || !value)
@@ -763,17 +1221,23 @@ int lint_crontab(const char *text, size_t len, const struct lint_history *hist, 
 	}
 	if (!l->oom)
 		lint_same_minute(l);
+	if (!l->oom)
+		lint_names(l);
 	if (l->nw > 1)
 		qsort(l->w, l->nw, sizeof *l->w, by_line);
 	for (size_t i = 0; i < l->nw && !l->oom; i++)
-		emit(ctx, l->w[i].line, l->w[i].msg);
+		emit(ctx, l->w[i].line, l->w[i].sev, l->w[i].msg);
 	rc = l->oom ? -1 : (int)l->nw;
 	for (size_t i = 0; i < l->nw; i++)
 		free(l->w[i].msg);
 	for (size_t i = 0; i < l->nenv; i++)
 		free(l->env[i]);
-	for (size_t i = 0; i < l->njobs; i++)
+	for (size_t i = 0; i < l->njobs; i++) {
 		free(l->jobs[i].key);
+		free(l->jobs[i].name);
+		free(l->jobs[i].what);
+	}
+	free(l->path);
 	free(l->w);
 	free(l->env);
 	free(l->jobs);

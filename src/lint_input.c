@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "encode.h"
 #include "fileio.h"
 #include "lint.h"
 #include "options.h"
@@ -123,20 +125,73 @@ void lint_history_free(struct lint_history *h)
 struct printer {
 	FILE *out;
 	const char *label;
+	int json;
+	unsigned n;
 };
 
-static void print_warning(void *ctx, unsigned line, const char *message)
+static const char *severity_name(enum lint_severity sev)
+{
+	return sev == LINT_ERROR ? "error" : "warning";
+}
+
+/* A JSON string: a byte that is not UTF-8 (a crontab may hold any) becomes U+FFFD, so that
+ * the document stays valid for the CI that reads it. */
+static void json_text(FILE *out, const char *s)
+{
+	size_t n = strlen(s);
+
+	fputc('"', out);
+	while (n > 0) {
+		size_t k = encode_utf8_len(s, n);
+		unsigned char c = (unsigned char)*s;
+
+		if (k == 0) {
+			fputs("\\ufffd", out);
+			k = 1;
+		} else if (c == '"' || c == '\\') {
+			fprintf(out, "\\%c", c);
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\u%04x", c);
+		} else {
+			fwrite(s, 1, k, out);
+		}
+		s += k;
+		n -= k;
+	}
+	fputc('"', out);
+}
+
+static void print_warning(void *ctx, unsigned line, enum lint_severity sev, const char *message)
 {
 	struct printer *p = ctx;
 
-	fprintf(p->out, "%s:%u: %s\n", p->label, line, message);
+	if (!p->json) {
+		fprintf(p->out, "%s:%u: %s\n", p->label, line, message);
+		return;
+	}
+	fputs(p->n++ ? ",\n {\"file\": " : "[\n {\"file\": ", p->out);
+	json_text(p->out, p->label);
+	fprintf(p->out, ", \"line\": %u, \"severity\": \"%s\", \"message\": ", line, severity_name(sev));
+	json_text(p->out, message);
+	fputc('}', p->out);
 }
 
-int lint_file(const char *path, const char *state_dir, const char *config_path, FILE *out,
-	      char *err, size_t errlen)
+/* The PATH check, on this host's file system. */
+static int has_cronguard(void *ctx, const char *dir)
+{
+	char path[4096];
+
+	(void)ctx;
+	if (snprintf(path, sizeof path, "%s/cronguard", dir) >= (int)sizeof path)
+		return 0;
+	return access(path, X_OK) == 0;
+}
+
+int lint_file(const char *path, const char *state_dir, const char *config_path, int json,
+	      FILE *out, char *err, size_t errlen)
 {
 	struct lint_history h;
-	struct printer p = { out, strcmp(path, "-") == 0 ? "stdin" : path };
+	struct printer p = { out, strcmp(path, "-") == 0 ? "stdin" : path, json, 0 };
 	size_t len;
 	char *text = fileio_read_input(path, MAX_FILE, &len, NULL);
 	int n;
@@ -152,9 +207,13 @@ int lint_file(const char *path, const char *state_dir, const char *config_path, 
 	/* The system crontabs have a user field; anything else is guessed from its lines. */
 	if (strcmp(path, "/etc/crontab") == 0 || strncmp(path, "/etc/cron.d/", 12) == 0)
 		h.format = LINT_SYSTEM;
+	h.has_cronguard = has_cronguard;
+	h.installed = BINDIR "/cronguard";
 	n = lint_crontab(text, len, &h, print_warning, &p);
 	if (n < 0)
 		snprintf(err, errlen, "out of memory linting %s", path);
+	else if (json)
+		fputs(p.n ? "\n]\n" : "[]\n", out);
 	lint_history_free(&h);
 	free(text);
 	return n;

@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "fileio.h"
 #include "options.h"
+#include "splay.h"
 
 extern char **environ;
 
@@ -36,6 +37,7 @@ enum opt_id {
 	O_ETCD, O_CLUSTER_LOCK, O_ONCE_PER, O_ETCD_PREFIX, O_ETCD_TTL, O_ETCD_FAIL_OPEN,
 	O_ETCD_CA_FILE, O_ETCD_CERT, O_ETCD_KEY, O_ETCD_USER, O_ETCD_PASSWORD_FILE,
 	O_STATE_DIR, O_NO_SYSLOG, O_STATUS, O_LINT_CRONTAB,
+	O_FORMAT, O_COMMAND, O_SPLAY_SLOT,
 	O_COUNT
 };
 
@@ -171,6 +173,24 @@ static int valid_vip_dev(const char *v)
 static int valid_seed(const char *v)
 {
 	return strlen(v) <= 256;
+}
+
+static int valid_format(const char *v)
+{
+	return strcmp(v, "text") == 0 || strcmp(v, "json") == 0;
+}
+
+/* One line: cron has already ended it at a newline, and bash would read a NUL as the end. */
+static int valid_command(const char *v)
+{
+	return *v && !strchr(v, '\n');
+}
+
+static int valid_splay_slot(const char *v)
+{
+	unsigned i, n;
+
+	return splay_slot_parse(v, &i, &n) == 0;
 }
 
 static int valid_etcd_prefix(const char *v)
@@ -562,6 +582,17 @@ static const struct optdef defs[O_COUNT] = {
 	[O_LINT_CRONTAB] = { "lint-crontab", 0, OPT_ACTION, CLI, 0, F(lint_crontab), ACTION_LINT,
 			     .arg = "FILE", .example = "/etc/crontab",
 			     .help = "warn about what burns people in a crontab, and exit" },
+	/* Shell text, lint's output and the fleet's slots (issue 15). */
+	[O_FORMAT] = { "format", 0, OPT_STRING, CLI, 0, F(format), .check = valid_format, .arg = "FORMAT",
+		       .noun = "format", .want = "text or json", .example = "json",
+		       .help = "--lint-crontab's output: text (default) or json" },
+	[O_COMMAND] = { "command", 0, OPT_STRING, CLI, 0, F(command), .check = valid_command,
+			.arg = "STRING", .noun = "command", .want = "one line of shell text",
+			.example = "pg_dump db | gzip > /srv/db.gz",
+			.help = "run STRING with bash -o pipefail -c, inside the guard (needs --name)" },
+	[O_SPLAY_SLOT] = { "splay-slot", 0, OPT_STRING, ALL, 0, F(splay_slot), .check = valid_splay_slot,
+			   .arg = "I/N", .noun = "slot", .want = "I/N, 0 <= I < N <= 1000000",
+			   .example = "3/10", .help = "host I of N: wait (I + h) / N * SPLAY, evenly spread" },
 };
 
 static int find_def(const char *key)
@@ -1010,13 +1041,14 @@ static void set_defaults(struct options *o)
 }
 
 /* The job name picks the config section, so it is settled before the config is read. */
-static int settle_name(struct loader *ld, const char *name, char *const *env)
+static int settle_name(struct loader *ld, const char *name, char *const *env, int command)
 {
 	struct options *o = ld->o;
 
 	if (!name)
 		name = env_get(env, "CRONGUARD_NAME");
-	if (!name && o->action == ACTION_RUN && o->argc > 0) {
+	/* With --command, a COMMAND too is options_check's error, not a name to take. */
+	if (!name && o->action == ACTION_RUN && o->argc > 0 && !command) {
 		const char *base = base_name(o->argv[0]);
 
 		if (is_runner(base))
@@ -1039,7 +1071,7 @@ static int load(struct loader *ld, int argc, char **argv, const struct options_s
 	const struct conf *conf = NULL;
 	const char *config = NULL, *name = NULL, *conf_path = NULL;
 	size_t ncli = 0, ncap = 0;
-	int rc = -1;
+	int rc = -1, command = 0;
 
 	set_defaults(o);
 	ld->err[0] = '\0';
@@ -1063,8 +1095,9 @@ static int load(struct loader *ld, int argc, char **argv, const struct options_s
 			config = cli[i].val;
 		if (cli[i].id == O_NAME)
 			name = cli[i].val;
+		command |= cli[i].id == O_COMMAND;
 	}
-	if (settle_name(ld, name, src->env) < 0)
+	if (settle_name(ld, name, src->env, command) < 0)
 		goto out;
 
 	if (!config)
@@ -1116,10 +1149,18 @@ int options_check(const struct options *o, char *err, size_t errlen)
 
 	if ((o->actions & (1u << ACTION_STATUS)) && (o->actions & (1u << ACTION_LINT)))
 		return fail(&ld, "--status and --lint-crontab do not go together");
-	if (o->action == ACTION_RUN && o->argc == 0)
+	if (o->command && o->argc > 0)
+		return fail(&ld, "--command and a COMMAND do not go together: put the whole shell line in --command");
+	if (o->action == ACTION_RUN && o->argc == 0 && !o->command)
 		return fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
-	if (o->action != ACTION_RUN && o->argc > 0)
+	if (o->action != ACTION_RUN && (o->argc > 0 || o->command))
 		return fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" : "lint-crontab");
+	if (o->command && !o->name)
+		return fail(&ld, "--command needs --name: shell text names no job");
+	if (o->format && o->action != ACTION_LINT)
+		return fail(&ld, "--format needs --lint-crontab");
+	if (o->splay_slot && o->random_splay)
+		return fail(&ld, "--splay-slot and --random-splay do not go together");
 	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch))
 		return fail(&ld, "--%s needs --vip", o->vip_dev ? "vip-dev" : o->standby ? "standby" : "vip-watch");
 	if (o->standby && o->vip_watch)
@@ -1185,6 +1226,19 @@ int options_load(struct options *o, int argc, char **argv, char *err, size_t err
 		return -1;
 	if (default_host(&ld) < 0 || default_state_dir(o) < 0)
 		return -1;
+	/* --command: bash, not /bin/sh, because a pipeline must fail when any stage fails
+	 * (pg_dump | gzip > f) and Debian's dash has no pipefail; bash is Essential there. An
+	 * absolute path, so that the crontab's PATH cannot choose the shell. */
+	if (o->command) {
+		o->shell_argv[0] = (char *)OPTIONS_SHELL;
+		o->shell_argv[1] = (char *)"-o";
+		o->shell_argv[2] = (char *)"pipefail";
+		o->shell_argv[3] = (char *)"-c";
+		o->shell_argv[4] = o->command;
+		o->shell_argv[5] = NULL;
+		o->argv = o->shell_argv;
+		o->argc = 5;
+	}
 	return 0;
 }
 

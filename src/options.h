@@ -82,8 +82,14 @@ struct options {
 	int no_syslog;
 
 	char *lint_crontab;       /* --lint-crontab FILE */
+	char *format;             /* --format: lint's output, "text" or "json"; NULL: text */
 
-	char **argv;              /* the command, NULL-terminated; points into the caller's argv */
+	char *command;            /* --command STRING: shell text run by SHELL_ARGV, or NULL */
+	char *splay_slot;         /* --splay-slot I/N, checked by splay_slot_parse, or NULL */
+	char *shell_argv[6];      /* --command's argv, built by options_load (argv points here) */
+
+	char **argv;              /* the command, NULL-terminated; points into the caller's argv, or
+				   * at shell_argv with --command */
 	int argc;
 };
 
@@ -127,6 +133,9 @@ int options_success_exit(const struct options *opts, int code);
 /* options_valid_name checks a job name: [A-Za-z0-9_.-], 1 to 64 characters, the first a letter
  * or a digit. */
 int options_valid_name(const char *name);
+
+/* --command's shell: bash, for pipefail (see options_load). */
+#define OPTIONS_SHELL "/bin/bash"
 
 /* The option table, as tests and documentation see it. */
 enum options_type { OPT_STRING, OPT_PATH, OPT_URL, OPT_FLAG, OPT_DURATION, OPT_UINT, OPT_LIST,

@@ -47,22 +47,38 @@ static size_t copy_expansion(const char *s, char **out)
 	return i;
 }
 
-/* Skips a redirection's operator and its target word at S + *I. */
-static void skip_redirect(const char *s, size_t *i)
+/* Reads a redirection at S + *I into *R: its operator, then its target word (quotes removed,
+ * an expansion marked) copied to *OUT. */
+static void read_redirect(const char *s, size_t *i, struct shword *r, char **out)
 {
-	while (s[*i] == '<' || s[*i] == '>' || s[*i] == '&' || s[*i] == '|')
+	size_t k = 0;
+
+	while (s[*i] == '<' || s[*i] == '>' || s[*i] == '&' || s[*i] == '|') {
+		if (k < sizeof r->op - 1)
+			r->op[k++] = s[*i];
 		(*i)++;
+	}
+	r->op[k] = '\0';
 	while (blank(s[*i]))
 		(*i)++;
+	r->s = *out;
 	while (s[*i] && !blank(s[*i]) && !op_char(s[*i])) {
 		char q = s[(*i)++];
 
-		if (q == '\\' && s[*i])
-			(*i)++;
-		else if (q == '\'' || q == '"')
-			while (s[*i] && s[(*i)++] != q)
-				;
+		if (q == '\\' && s[*i]) {
+			*(*out)++ = s[(*i)++];
+		} else if (q == '\'' || q == '"') {
+			while (s[*i] && s[*i] != q) {
+				r->dynamic |= q == '"' && (s[*i] == '$' || s[*i] == '`');
+				*(*out)++ = s[(*i)++];
+			}
+			*i += s[*i] != '\0';
+		} else {
+			r->dynamic |= q == '$' || q == '`';
+			*(*out)++ = q;
+		}
 	}
+	*(*out)++ = '\0';
 }
 
 size_t shword_split(const char *s, struct shword *w, char *buf)
@@ -72,22 +88,37 @@ size_t shword_split(const char *s, struct shword *w, char *buf)
 
 	for (;;) {
 		struct shword cur = { 0 };
-		size_t plain = 0;
+		size_t plain = 0, start;
 		int quoted = 0, redirect = 0;
 
 		while (blank(s[i]))
 			i++;
 		if (!s[i] || s[i] == '#')
 			break;
+		start = i;
 		if (op_char(s[i]) && s[i] != '<' && s[i] != '>') {
+			struct shword sep = { .s = out, .start = i, .sep = 1 };
+
+			/* The first operator of the run: "&&", "||", ";;", or one character. */
+			sep.op[0] = s[i];
+			if (s[i + 1] == s[i] && strchr("&|;", s[i]))
+				sep.op[1] = s[i];
 			while (s[i] && op_char(s[i]) && s[i] != '<' && s[i] != '>')
 				i++;
 			if (nw > 0 && !w[nw - 1].sep)
-				w[nw++] = (struct shword){ .s = out, .sep = 1 };
+				w[nw++] = sep;
 			*out++ = '\0';
 			continue;
 		}
+		if (s[i] == '<' || s[i] == '>') {
+			struct shword r = { .start = i, .redir = 1 };
+
+			read_redirect(s, &i, &r, &out);
+			w[nw++] = r;
+			continue;
+		}
 		cur.s = out;
+		cur.start = start;
 		while (s[i] && !blank(s[i]) && !op_char(s[i])) {
 			char c = s[i];
 
@@ -135,8 +166,12 @@ size_t shword_split(const char *s, struct shword *w, char *buf)
 				     strspn(cur.s, NAME_CHARS) == (size_t)(eq - cur.s);
 			w[nw++] = cur;
 		}
-		if (s[i] == '<' || s[i] == '>' || redirect)
-			skip_redirect(s, &i);
+		if (redirect) {
+			struct shword r = { .start = start, .redir = 1 };
+
+			read_redirect(s, &i, &r, &out);
+			w[nw++] = r;
+		}
 	}
 	return nw;
 }

@@ -6,16 +6,19 @@
 #include <stddef.h>
 
 struct shword {
-	char *s;                 /* the word with its quotes removed */
+	char *s;                 /* the word with its quotes removed; a redirection's target */
+	size_t start;            /* where the word (or operator) begins in the text */
+	char op[4];              /* a separator's or redirection's operator: "|", "&&", ">>"... */
 	unsigned dynamic : 1;    /* holds an expansion ($X, $(...), `...`): its value is unknown */
 	unsigned sep : 1;        /* ends a simple command (; && || | & and parentheses) */
 	unsigned assign : 1;     /* NAME=VALUE before a command */
+	unsigned redir : 1;      /* a redirection: OP (without its descriptor), S its target */
 };
 
-/* shword_split splits shell text S into words, with a separator word between simple commands;
- * redirections (with their targets) and comments are dropped. W must have room for
- * strlen(S) + 2 words, BUF for 2 * strlen(S) + 2 bytes; the words point into BUF. Pure.
- * Returns the number of words. */
+/* shword_split splits shell text S into words, with a separator word between simple commands
+ * and a redirection word for each redirection (its target in s); comments are dropped. W must
+ * have room for strlen(S) + 2 words, BUF for 2 * strlen(S) + 2 bytes; the words point into
+ * BUF. Pure. Returns the number of words. */
 size_t shword_split(const char *s, struct shword *w, char *buf);
 
 /* shword_base is the part of PATH after its last '/'. */

@@ -12,10 +12,12 @@ struct seen {
 	unsigned last, count, lines;
 };
 
-static void emit(void *ctx, unsigned line, const char *message)
+static void emit(void *ctx, unsigned line, enum lint_severity sev, const char *message)
 {
 	struct seen *s = ctx;
 
+	if (sev != LINT_WARNING && sev != LINT_ERROR)
+		__builtin_trap();
 	if (line == 0 || line < s->last || line > s->lines || message[0] == '\0' ||
 	    strchr(message, '\n'))
 		__builtin_trap();
@@ -30,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				     "[bad]\nfail-after = 0\n";
 	static struct conf conf;
 	static int parsed;
-	struct lint_history h = { jobs, 3, &conf, "fuzz.conf", LINT_AUTO, 0 };
+	struct lint_history h = { jobs, 3, &conf, "fuzz.conf", LINT_AUTO, 0, NULL, NULL, NULL };
 	struct seen s = { 0, 0, 1 };
 	unsigned bad;
 	char err[256];

@@ -26,8 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nw = shword_split(text, w, buf);
 	if (nw > strlen(text) + 1)
 		__builtin_trap();
+	/* Every word (a redirection's target too) inside the buffer, starting inside the text,
+	 * in order; an operator is a short string. */
 	for (size_t j = 0; j < nw; j++)
-		if (w[j].s < buf || w[j].s >= buf + 2 * size + 2)
+		if (w[j].s < buf || w[j].s >= buf + 2 * size + 2 || w[j].start >= strlen(text) ||
+		    (j > 0 && w[j].start <= w[j - 1].start) || strlen(w[j].op) >= sizeof w[j].op ||
+		    (w[j].sep && w[j].redir))
 			__builtin_trap();
 	/* The same text as five blank-separated fields. */
 	while (k < 5 && text[i]) {

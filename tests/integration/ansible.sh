@@ -8,6 +8,11 @@
 #   (crontab_check.py); Debian's crontab -n accepts the file; a second run changes nothing;
 # - check mode with --diff writes nothing and shows the same lines;
 # - cronguard_cron_file: the same lines in the system format (user field), in a cron.d file;
+# - the string form, rendered as --command '...', run as cron runs it with this cronguard:
+#   the pipeline runs inside the guard, a failing first stage fails, a skipped standby leaves
+#   the redirection's file untouched; the splay slot; lint finds nothing outside the guard;
+#   cronguard_environment goes on the cronguard lines, never on crontab variable lines, and
+#   cron's own variables (MAILTO) are refused;
 # - a job name cronguard would refuse stops the play.
 # Exit status: 0 all passed, 1 a check failed, 77 ansible cannot be had (a failure under CI=true).
 set -u
@@ -41,17 +46,14 @@ vars() { # EXTRA-JSON
 	python3 - "$CASES" "$USER_NAME" "$1" <<'EOF'
 import json, sys
 cases, user, extra = json.load(open(sys.argv[1])), sys.argv[2], json.loads(sys.argv[3])
-jobs, env = [], {}
+jobs = []
 rename = {"monthday": "day", "special": "special_time"}
 for c in cases:
     job = {"name": c["name"], "user": user}
     for k, v in c["settings"].items():
-        if k == "environment":
-            env.update(v)
-        else:
-            job[rename.get(k, k)] = v
+        job[rename.get(k, k)] = v
     jobs.append(job)
-print(json.dumps(dict({"cronguard_jobs": jobs, "cronguard_environment": env}, **extra)))
+print(json.dumps(dict({"cronguard_jobs": jobs}, **extra)))
 EOF
 }
 cat >"$T_TMP/play.yml" <<'EOF'
@@ -128,6 +130,65 @@ print(json.dumps(cases))
 EOF
 relay < <(python3 "$top/tests/integration/crontab_check.py" "$T_TMP/cron.d/cronguard" \
 	"$T_TMP/cases.system.json" system | sed 's/^\(\(not \)\{0,1\}ok - \)/\1cron.d: /')
+
+# ---- The string form for real: the rendered lines, run as cron runs them, with this
+# cronguard (issue 15 #1 and #4); cronguard_environment and cronguard_splay_slot on the lines.
+export FAKE_CRONTAB=$T_TMP/crontab.run
+mkdir -p "$T_TMP/state"
+echo keep >"$T_TMP/standby.out"
+python3 - "$T_TMP" "$CRONGUARD" >"$T_TMP/run.json" <<'EOF'
+import json, sys
+tmp, binary = sys.argv[1:3]
+print(json.dumps({
+    "cronguard_binary": binary,
+    "cronguard_environment": {"CRONGUARD_STATE_DIR": tmp + "/state"},
+    "cronguard_splay_slot": "3/10",
+    "cronguard_jobs": [
+        {"name": "pipe", "command": 'printf "a\\n" | tr a A > %s/pipe.out && date +%%F >> %s/pipe.out' % (tmp, tmp)},
+        {"name": "firstfails", "command": "false | cat"},
+        {"name": "standby", "command": "echo x > %s/standby.out" % tmp, "vip": ["192.0.2.77"]},
+        {"name": "slotted", "command": "true", "splay": "10m", "options": ["--dry-run"]},
+        {"name": "ownslot", "command": "true", "splay": "10m", "splay_slot": "9/10", "options": ["--dry-run"]},
+    ]}))
+EOF
+play "$(cat "$T_TMP/run.json")"
+check "ansible-playbook applies the string-form jobs ($(recap))" test "$RC" = 0
+[ "$RC" = 0 ] || sed 's/^/#   /' "$T_TMP/play.out" | tail -n 30
+sed 's/^/# crontab: /' "$FAKE_CRONTAB"
+runjob() { python3 "$top/tests/integration/crontab_check.py" "$FAKE_CRONTAB" run "$1"; }
+runjob pipe
+RC=$?
+printf 'A\n%s\n' "$(date +%F)" >"$T_TMP/pipe.want"
+check "string form: the pipeline, its redirection and the %F ran inside the guard (exit $RC)" \
+	sh -c "[ $RC = 0 ] && cmp -s '$T_TMP/pipe.want' '$T_TMP/pipe.out' && [ -s '$T_TMP/state/pipe.json' ]"
+runjob firstfails
+RC=$?
+check "string form: a failing first stage of a pipeline fails the run (exit $RC)" test "$RC" = 1
+runjob standby
+RC=$?
+check "string form: a skipped standby (VIP not held) leaves the redirection's file untouched (exit $RC)" \
+	sh -c "[ $RC = 0 ] && [ \"\$(cat '$T_TMP/standby.out')\" = keep ]"
+runjob slotted >"$T_TMP/slotted.out"
+ms=$(sed -n 's/^splay_ms=//p' "$T_TMP/slotted.out")
+check "cronguard_splay_slot: host 3 of 10 waits (3 + h) / 10 of the splay (splay_ms=$ms)" \
+	sh -c "grep -qx splay=slot '$T_TMP/slotted.out' && [ '$ms' -ge 180000 ] && [ '$ms' -lt 240000 ]"
+ms=$(runjob ownslot | sed -n 's/^splay_ms=//p')
+check "a job's splay_slot wins over cronguard_splay_slot (splay_ms=$ms)" \
+	sh -c "[ '$ms' -ge 540000 ] && [ '$ms' -lt 600000 ]"
+"$CRONGUARD" --lint-crontab "$FAKE_CRONTAB" --format json >"$T_TMP/lint.json"
+check "lint finds nothing outside the guard in the rendered lines" \
+	python3 -c 'import json, sys
+bad = [x["message"] for x in json.load(open(sys.argv[1])) if "cronguard skips" in x["message"]]
+print("".join("# " + m + "\n" for m in bad), end="")
+sys.exit(1 if bad else 0)' "$T_TMP/lint.json"
+check "no crontab variable line: cronguard_environment is on the cronguard lines only" \
+	sh -c "! grep -Eq '^[A-Za-z_][A-Za-z0-9_]* *=' '$FAKE_CRONTAB' && [ \$(grep -c '^\\* \\* \\* \\* \\* CRONGUARD_STATE_DIR=' '$FAKE_CRONTAB') = 5 ]"
+
+# cron's own variables can only be crontab lines, which apply to every later job: refused.
+cp "$FAKE_CRONTAB" "$T_TMP/crontab.before"
+play '{"cronguard_jobs": [{"name": "quiet", "command": "/bin/true", "environment": {"MAILTO": ""}}]}'
+check "environment: cron's MAILTO is refused, not made a line for every later job (exit $RC)" \
+	sh -c "[ $RC != 0 ] && grep -q \"cron's own variables\" '$T_TMP/play.out' && cmp -s '$T_TMP/crontab.before' '$FAKE_CRONTAB'"
 
 # ---- A bad job name stops the play before any crontab is touched.
 cp "$FAKE_CRONTAB" "$T_TMP/crontab.before"

@@ -1,10 +1,15 @@
 #!/bin/bash
 # End-to-end test under the real cron daemon: a crontab line with cronguard runs, and its state file and syslog line appear.
 #
-# A file is dropped into /etc/cron.d (system crontab format, with a user field) holding two
-# lines that fire every minute: a failing job (exit 3) whose output file, state file and syslog
+# A file is dropped into /etc/cron.d (system crontab format, with a user field) holding lines
+# that fire every minute: a failing job (exit 3) whose output file, state file and syslog
 # line are then checked, and a printf job that proves argument passthrough under cron: a `\%`
-# escape, quoted arguments with a space, and a command found through cron's own PATH.
+# escape, quoted arguments with a space, and a command found through cron's own PATH. Then
+# the grammar of issue 15, under cron: two --command lines rendered by contrib/ansible's
+# template (a skipped standby, --vip of an address not held, leaves the target of its
+# `echo x > FILE` untouched; a failing first stage of a pipeline is a failure), --no-lock
+# against a config file's lock (whose lock file this test holds) with --label merged into the
+# config's labels, and the refusals: an abbreviation (--time) and a shell as the job's name.
 # cron and a syslog receiver are used when they already run; otherwise the test starts them
 # for its own duration (cron in the foreground, rsyslogd with a temporary config writing the
 # cron facility to a temporary file) and stops only what it started.
@@ -35,6 +40,7 @@ RSYSLOG_PID=
 DEVLOG_CREATED=0
 NAME=
 ARGS_NAME=
+RENDER_PY=/usr/bin/python3
 
 ok() { echo "ok - $*"; }
 not_ok() {
@@ -114,6 +120,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ -x /usr/sbin/cron ] || skip_or_fail "/usr/sbin/cron is not installed (apt-get install cron)"
 command -v python3 >/dev/null || skip_or_fail "python3 is not installed"
+# The --command lines are rendered by contrib/ansible's template, with Jinja2 as Ansible has it.
+"$RENDER_PY" -c 'import jinja2' 2>/dev/null || skip_or_fail "python3-jinja2 is not installed (apt-get install python3-jinja2)"
 if [ ! -x "$CRONGUARD" ]; then
 	echo "not ok - cronguard binary $CRONGUARD is not executable"
 	exit 1
@@ -180,6 +188,41 @@ if [ -n "$EXISTING_CRON" ]; then
 	done
 fi
 
+# ---- Issue 15 under cron.
+# The lock that the config file asks for (lock-file = held.lock) is held by this shell, so a
+# line that does not undo it with --no-lock is skipped_locked.
+echo keep >"$WORK/standby.out"
+cat >"$WORK/cg.conf" <<EOF
+lock = yes
+lock-file = $WORK/held.lock
+label = team=db
+label = tier=0
+EOF
+chmod 0644 "$WORK/cg.conf"
+exec 8>"$WORK/held.lock"
+flock -n 8 || { echo "not ok - cannot hold $WORK/held.lock"; exit 1; }
+# Two lines as contrib/ansible's role renders them (its own template, through Jinja2).
+render() { # NAME COMMAND [VIP]: the command part of the role's line for that job
+	"$RENDER_PY" - "$top_srcdir/contrib/ansible/roles/cronguard/templates/cronguard_line.j2" \
+		"$CRONGUARD" "$WORK/state" "$@" <<-'EOF'
+		import sys, jinja2
+		path, binary, state, name, command = sys.argv[1:6]
+		env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+		env.filters["bool"] = lambda v: v in (True, 1, "1", "yes", "true", "True")
+		item = {"name": name, "command": command, "options": ["--state-dir", state]}
+		if len(sys.argv) > 6:
+		    item["vip"] = [sys.argv[6]]
+		t = env.from_string(open(path).read())
+		print(t.render(item=item, cronguard_binary=binary, cronguard_environment={},
+		               cronguard_splay_slot="").strip())
+	EOF
+}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+STANDBY_LINE=$(render "$NAME-standby" "echo x > $WORK/standby.out" 192.0.2.77) || exit 1
+PIPE_LINE=$(render "$NAME-pipe" "false | cat > $WORK/pipe.out") || exit 1
+echo "# rendered: $STANDBY_LINE"
+echo "# rendered: $PIPE_LINE"
+
 # In the memcheck mode, $CRONGUARD is tests/memcheck/cronguard, which takes its settings from
 # the environment: cron hands the job none of ours, so the crontab sets them.
 MEMCHECK_ENV=
@@ -198,6 +241,12 @@ cat >"$CRON_D/.$NAME.tmp" <<-EOF
 	$MEMCHECK_ENV
 	* * * * * root $CRONGUARD -n $NAME --state-dir $WORK/state --lock -- /bin/sh -c 'echo ran >> $WORK/out; exit 3'
 	* * * * * root $CRONGUARD -n $ARGS_NAME --state-dir $WORK/state -- printf '\%s|' "a b" c > $WORK/args
+	* * * * * root $STANDBY_LINE
+	* * * * * root $PIPE_LINE
+	* * * * * root $CRONGUARD -c $WORK/cg.conf -n $NAME-nolock --no-lock --label tier=1 --label role=x --state-dir $WORK/state -- /bin/sh -c 'echo ran > $WORK/nolock.out'
+	* * * * * root $CRONGUARD -c $WORK/cg.conf -n $NAME-locked --state-dir $WORK/state -- /bin/sh -c 'echo ran > $WORK/locked.out'
+	* * * * * root $CRONGUARD --time 1h -n $NAME-abbrev --state-dir $WORK/state -- /bin/sh -c 'echo ran > $WORK/abbrev.out' 2> $WORK/abbrev.err
+	* * * * * root $CRONGUARD --lock --state-dir $WORK/state -- sh -c 'echo ran > $WORK/sh.out' 2> $WORK/sh.err
 EOF
 chmod 0644 "$CRON_D/.$NAME.tmp"
 # Renamed into place whole, so cron never reads half a file.
@@ -206,7 +255,7 @@ mv -f "$CRON_D/.$NAME.tmp" "$CRON_FILE"
 if [ -n "$EXISTING_CRON" ]; then
 	ok "cron: using the running daemon (pid $EXISTING_CRON)"
 else
-	/usr/sbin/cron -f -L 15 </dev/null >"$WORK/cron.log" 2>&1 &
+	/usr/sbin/cron -f -L 15 </dev/null >"$WORK/cron.log" 2>&1 8>&- &
 	CRON_PID=$!
 	# It is up once it has written its pid file (it locks it first, so it is the only cron).
 	if poll_until $((SECONDS + 10)) grep -qx "$CRON_PID" /run/crond.pid 2>/dev/null; then
@@ -259,9 +308,32 @@ have_syslog_line() { syslog_line >/dev/null; }
 
 args_written() { [ -f "$WORK/args" ] && [ "$(cat "$WORK/args")" = "a b|c|" ]; }
 
+state_is() { # NAME STATE EXIT [LABELS-JSON]: the last run's state and exit code (and labels)
+	python3 - "$WORK/state/$1.json" "$2" "$3" "${4:-}" <<-'EOF' 2>/dev/null
+		import json, sys
+		with open(sys.argv[1]) as f:
+		    doc = json.load(f)
+		last = doc["last_run"]
+		ok = last["state"] == sys.argv[2] and last["exit_code"] == int(sys.argv[3])
+		if sys.argv[4]:
+		    ok = ok and doc["labels"] == json.loads(sys.argv[4])
+		sys.exit(0 if ok else 1)
+	EOF
+}
+LABELS='{"team": "db", "tier": "1", "role": "x"}'
+refused() { # FILE TEXT: cronguard's one line of refusal, from cron's run of the line
+	[ -s "$1" ] && grep -q "^cronguard: .*$2" "$1"
+}
+
+issue15_done() {
+	state_is "$NAME-standby" skipped_standby 0 && state_is "$NAME-pipe" failure 1 &&
+		state_is "$NAME-nolock" success 0 && state_is "$NAME-locked" skipped_locked 0 &&
+		refused "$WORK/abbrev.err" "not spelled in full" && refused "$WORK/sh.err" "shell or a command runner"
+}
+
 all_done() {
 	job_ran && state_is_failure_3 "$NAME" && have_syslog_line && args_written &&
-		state_is_success "$ARGS_NAME"
+		state_is_success "$ARGS_NAME" && issue15_done
 }
 
 START=$SECONDS
@@ -293,6 +365,40 @@ if state_is_success "$ARGS_NAME"; then
 	ok "state file $ARGS_NAME.json: last_run.state=success, exit_code=0"
 else
 	not_ok "state file $ARGS_NAME.json: no successful last_run"
+fi
+
+# Issue 15.
+if state_is "$NAME-standby" skipped_standby 0 && [ "$(cat "$WORK/standby.out")" = keep ]; then
+	ok "--command on a standby (VIP not held): skipped_standby, and the target of its 'echo x >' untouched"
+else
+	not_ok "--command on a standby: state or $WORK/standby.out ('$(cat "$WORK/standby.out")') wrong"
+fi
+if state_is "$NAME-pipe" failure 1 && [ -f "$WORK/pipe.out" ]; then
+	ok "--command 'false | cat > FILE': the failing first stage fails the run (failure, exit 1)"
+else
+	not_ok "--command 'false | cat > FILE': not recorded as failure, exit 1"
+	[ -r "$WORK/state/$NAME-pipe.json" ] && sed 's/^/# /' "$WORK/state/$NAME-pipe.json"
+fi
+if state_is "$NAME-nolock" success 0 "$LABELS" && [ "$(cat "$WORK/nolock.out" 2>/dev/null)" = ran ]; then
+	ok "--no-lock against the config's lock = yes ran the job; --label merged into the config's: $LABELS"
+else
+	not_ok "--no-lock / label merging: the job did not run, or its labels are not $LABELS"
+	[ -r "$WORK/state/$NAME-nolock.json" ] && sed 's/^/# /' "$WORK/state/$NAME-nolock.json"
+fi
+if state_is "$NAME-locked" skipped_locked 0 && [ ! -e "$WORK/locked.out" ]; then
+	ok "without --no-lock, the config's held lock skips the same line (skipped_locked)"
+else
+	not_ok "the control line without --no-lock was not skipped_locked"
+fi
+if refused "$WORK/abbrev.err" "option '--time' is not spelled in full: write --timeout" && [ ! -e "$WORK/abbrev.out" ]; then
+	ok "an abbreviation (--time) is refused under cron: $(cat "$WORK/abbrev.err")"
+else
+	not_ok "the abbreviation --time was not refused ($WORK/abbrev.err: '$(cat "$WORK/abbrev.err" 2>/dev/null)')"
+fi
+if refused "$WORK/sh.err" "the command 'sh' is a shell or a command runner" && [ ! -e "$WORK/sh.out" ]; then
+	ok "a shell as the job's name is refused under cron: $(cat "$WORK/sh.err")"
+else
+	not_ok "'cronguard --lock -- sh -c ...' without --name was not refused ($WORK/sh.err: '$(cat "$WORK/sh.err" 2>/dev/null)')"
 fi
 
 if ((FAILED > 0)); then

@@ -7,7 +7,11 @@
 # - each job line is exactly the line a person would write, and cron + sh hand cronguard
 #   exactly the intended argv (crontab_check.py);
 # - Debian's crontab -n (a dry run) accepts the file;
-# - a second run changes nothing; a job name cronguard would refuse fails the catalog.
+# - a second run changes nothing; a job name cronguard would refuse fails the catalog;
+# - the string form, rendered as --command '...', run as cron runs it with this cronguard:
+#   the pipeline runs inside the guard, a failing first stage fails, a skipped standby leaves
+#   the redirection's file untouched; --splay-slot; lint finds nothing outside the guard;
+#   cron's own variables (MAILTO) are refused rather than leaked to later lines.
 # Exit status: 0 all passed, 1 a check failed, 77 puppet cannot be had (a failure under CI=true).
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -93,6 +97,70 @@ papply "$T_TMP/site.pp"
 check "a second puppet apply changes nothing (exit $RC)" \
 	sh -c "[ $RC = 0 ] && cmp -s '$T_TMP/crontab.first' '$FAKE_CRONTAB'"
 [ "$RC" = 0 ] || sed 's/^/#   /' "$T_TMP/puppet.out"
+
+# ---- The string form for real: the rendered lines, run as cron runs them, with this
+# cronguard (issue 15 #1 and #4).
+export FAKE_CRONTAB=$T_TMP/crontab.run
+mkdir -p "$T_TMP/state"
+echo keep >"$T_TMP/standby.out"
+cat >"$T_TMP/run.pp" <<EOF
+cronguard::job { 'pipe':
+  command => 'printf "a\\\\n" | tr a A > $T_TMP/pipe.out && date +%F >> $T_TMP/pipe.out',
+  options => ['--state-dir', '$T_TMP/state'],
+  binary  => '$CRONGUARD',
+}
+cronguard::job { 'firstfails':
+  command => 'false | cat',
+  options => ['--state-dir', '$T_TMP/state'],
+  binary  => '$CRONGUARD',
+}
+cronguard::job { 'standby':
+  command => 'echo x > $T_TMP/standby.out',
+  vip     => ['192.0.2.77'],
+  options => ['--state-dir', '$T_TMP/state'],
+  binary  => '$CRONGUARD',
+}
+cronguard::job { 'slotted':
+  command    => 'true',
+  splay      => '10m',
+  splay_slot => '3/10',
+  options    => ['--dry-run'],
+  binary     => '$CRONGUARD',
+}
+EOF
+papply "$T_TMP/run.pp"
+check "puppet apply of the string-form jobs (exit $RC)" test "$RC" = 2
+[ "$RC" = 2 ] || sed 's/^/#   /' "$T_TMP/puppet.out"
+sed 's/^/# crontab: /' "$FAKE_CRONTAB"
+runjob() { python3 "$top/tests/integration/crontab_check.py" "$FAKE_CRONTAB" run "$1"; }
+runjob pipe
+RC=$?
+printf 'A\n%s\n' "$(date +%F)" >"$T_TMP/pipe.want"
+check "string form: the pipeline, its redirection and the %F ran inside the guard (exit $RC)" \
+	sh -c "[ $RC = 0 ] && cmp -s '$T_TMP/pipe.want' '$T_TMP/pipe.out'"
+runjob firstfails
+RC=$?
+check "string form: a failing first stage of a pipeline fails the run (exit $RC)" test "$RC" = 1
+runjob standby
+RC=$?
+check "string form: a skipped standby (VIP not held) leaves the redirection's file untouched (exit $RC)" \
+	sh -c "[ $RC = 0 ] && [ \"\$(cat '$T_TMP/standby.out')\" = keep ]"
+runjob slotted >"$T_TMP/slotted.out"
+ms=$(sed -n 's/^splay_ms=//p' "$T_TMP/slotted.out")
+check "splay_slot: host 3 of 10 waits (3 + h) / 10 of the splay (splay_ms=$ms)" \
+	sh -c "grep -qx splay=slot '$T_TMP/slotted.out' && [ '$ms' -ge 180000 ] && [ '$ms' -lt 240000 ]"
+"$CRONGUARD" --lint-crontab "$FAKE_CRONTAB" --format json >"$T_TMP/lint.json"
+check "lint finds nothing outside the guard in the rendered lines" \
+	python3 -c 'import json, sys
+bad = [x["message"] for x in json.load(open(sys.argv[1])) if "cronguard skips" in x["message"]]
+print("".join("# " + m + "\n" for m in bad), end="")
+sys.exit(1 if bad else 0)' "$T_TMP/lint.json"
+
+# cron's own variables can only be crontab lines, which apply to every later job: refused.
+printf "cronguard::job { 'quiet': command => '/bin/true', environment => ['MAILTO='] }\n" >"$T_TMP/mailto.pp"
+papply "$T_TMP/mailto.pp"
+check "environment: cron's MAILTO is refused, not made a line for every later job" \
+	sh -c "[ $RC = 1 ] && grep -q 'MAILTO is cron' '$T_TMP/puppet.out'"
 
 printf "cronguard::job { 'bad name': command => '/bin/true' }\n" >"$T_TMP/bad.pp"
 papply "$T_TMP/bad.pp"

@@ -21,8 +21,9 @@ struct out {
 	size_t len;
 };
 
-static void collect(void *ctx, unsigned line, const char *message)
+static void collect(void *ctx, unsigned line, enum lint_severity sev, const char *message)
 {
+	(void)sev;
 	struct out *o = ctx;
 
 	o->len += (size_t)snprintf(o->text + o->len, sizeof o->text - o->len, "%u: %s\n", line, message);
@@ -34,7 +35,7 @@ static struct lint_job jobs[] = { { "backup", 7 * 60000 }, { "sync", 30000 } };
 static int lint(const char *text, enum lint_format format, const char *config, unsigned same,
 		struct out *o)
 {
-	struct lint_history h = { jobs, 2, NULL, "cronguard.conf", format, same };
+	struct lint_history h = { jobs, 2, NULL, "cronguard.conf", format, same, NULL, NULL, NULL };
 	struct conf c;
 	unsigned bad;
 	char err[256];
@@ -77,32 +78,33 @@ static const struct lint_case {
 	  "0 1 * * * cronguard -n c --splay 5m -- /usr/bin/c\n"
 	  "0 1 * * * CRONGUARD_SPLAY=1m cronguard -n d -- /usr/bin/d\n"
 	  "0 1 * * * /usr/bin/e >/dev/null 2>&1\n",
-	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 5; first at 01:00): spread them with cronguard --splay\n" },
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 5; at 01:00): spread them with cronguard --splay\n" },
 	{ "threshold raised", LINT_USER, NULL, 4,
 	  "0 1 * * * /usr/bin/a\n0 1 * * * /usr/bin/b\n0 1 * * * /usr/bin/c\n",
 	  "" },
 	{ "threshold lowered", LINT_USER, NULL, 2,
 	  "0 1 * * * /usr/bin/a\n30 1 * * * /usr/bin/b\n30 1 * * * /usr/bin/c\n",
-	  "2: 2 jobs start on the same minute without a splay (lines 2, 3; first at 01:30): spread them with cronguard --splay\n" },
+	  "2: 2 jobs start on the same minute without a splay (lines 2, 3; at 01:30): spread them with cronguard --splay\n" },
 	{ "hourly crowd inside a larger one is said once", LINT_USER, NULL, 0,
 	  "0 * * * * /usr/bin/a\n@hourly /usr/bin/b\n0 */1 * * * /usr/bin/c\n0 2 * * * /usr/bin/d\n",
-	  "1: 4 jobs start on the same minute without a splay (lines 1, 2, 3, 4; first at 02:00): spread them with cronguard --splay\n" },
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 2, 3, 4; at 02:00): spread them with cronguard --splay\n" },
 	{ "different weekdays never meet", LINT_USER, NULL, 0,
 	  "0 1 * * mon /usr/bin/a\n0 1 * * 2 /usr/bin/b\n0 1 * * wed /usr/bin/c\n0 1 * * 7 /usr/bin/d\n",
 	  "" },
 	{ "day of month OR day of week", LINT_USER, NULL, 0,
 	  "0 1 1 * * /usr/bin/a\n0 1 15 * * /usr/bin/b\n0 1 1 * 1 /usr/bin/c\n0 1 * * 1 /usr/bin/d\n",
-	  "1: 3 jobs start on the same minute without a splay (lines 1, 3, 4; first at 01:00): spread them with cronguard --splay\n"
-	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 3, 4; at 01:00): spread them with cronguard --splay\n"
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; at 01:00): spread them with cronguard --splay\n" },
 	{ "unescaped percent", LINT_USER, NULL, 0,
 	  "0 1 * * * cronguard -n a -- date +%F\n"
 	  "0 2 * * * cronguard -n b -- date +\\%F\n"
 	  "0 3 * * * date +%F\n"
 	  "0 4 * * * cronguard -n c -- printf '\\\\%s'\n"
 	  "0 5 * * * cd /srv && cronguard -n d -- tar czf x-$(date +%s).tgz .\n",
-	  "1: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
-	  "4: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n"
-	  "5: unescaped % in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%\n" },
+	  "1: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "3: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "4: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n"
+	  "5: unescaped % in the command: cron ends the command there and feeds the rest to its standard input; write \\%\n" },
 	{ "duplicates", LINT_USER, NULL, 0,
 	  "0 0 * * * /usr/bin/a  --x\n"
 	  "@daily   /usr/bin/a --x  \n"
@@ -110,7 +112,7 @@ static const struct lint_case {
 	  "0 0 * * * /usr/bin/a '--x y'\n"
 	  "0 0 * * 0 /usr/bin/a --x\n"
 	  "0 0 * * 7 /usr/bin/a --x\n",
-	  "1: 4 jobs start on the same minute without a splay (lines 1, 3, 4, 5; first at 00:00): spread them with cronguard --splay\n"
+	  "1: 4 jobs start on the same minute without a splay (lines 1, 3, 4, 5; at 00:00): spread them with cronguard --splay\n"
 	  "2: duplicate of line 1: the job runs twice\n"
 	  "6: duplicate of line 5: the job runs twice\n" },
 	{ "system crontab: the user is part of the line", LINT_SYSTEM, NULL, 0,
@@ -153,9 +155,11 @@ static const struct lint_case {
 	  "*/5 * * * * CRONGUARD_NAME=$JOB exec env X=1 cronguard -- /usr/local/bin/backup\n"
 	  "*/5 * * * * exec env X=1 CRONGUARD_NAME=sync cronguard -- /usr/local/bin/backup\n",
 	  "1: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
-	  "1: 18 jobs start on the same minute without a splay (lines 1, 2, 3, 4, 5, 6, 7, 8 and 10 more; first at 00:00): spread them with cronguard --splay\n"
+	  "1: 18 jobs start on the same minute without a splay (lines 1, 2, 3, 4, 5, 6, 7, 8 and 10 more; 288 times a day, first at 00:00): spread them with cronguard --splay\n"
+	  "1: lines 1, 2, 3, 4, 5, 6, 7, 8 and 5 more run different commands as job backup: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "8: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "9: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "10: lines 10, 21 run different commands as job sync: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "12: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "16: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
 	  "18: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
@@ -167,6 +171,7 @@ static const struct lint_case {
 	  "*/10 * * * * cronguard -n backup --random-splay --splay 4m -- /e\n"
 	  "*/10 * * * * cronguard -n backup --splay 4m -- /f\n",
 	  "1: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n"
+	  "1: lines 1, 2, 3, 4, 5, 6 run different commands as job backup: they share one lock, one state file and one set of reports; give each its own --name\n"
 	  "5: job backup can start again 6m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
 	{ "overlap: the config file's lock, globally or for the job", LINT_USER,
 	  "lock = yes\n[other]\nlock = no\n[backup]\nsplay = 1m\n", 0,
@@ -178,7 +183,7 @@ static const struct lint_case {
 	  "4: job backup can start again 5m after a run, but a recent run took 7m, and the line has no --lock: runs will overlap\n" },
 	{ "the config file's splay counts", LINT_USER, "[a]\nsplay = 5m\n[b]\nsplay = 0\n", 0,
 	  "0 1 * * * cronguard -n a -- /a\n0 1 * * * cronguard -n b -- /b\n0 1 * * * /c\n0 1 * * * /d\n",
-	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; first at 01:00): spread them with cronguard --splay\n" },
+	  "2: 3 jobs start on the same minute without a splay (lines 2, 3, 4; at 01:00): spread them with cronguard --splay\n" },
 	{ "option errors", LINT_USER, NULL, 0,
 	  "0 1 * * * cronguard --spaly 10m -- /a\n"
 	  "0 2 * * * cronguard -n x -zap-command\n"
@@ -274,10 +279,77 @@ static const struct lint_case {
 	  "0 6 * * * (cronguard --bogus5 -- /a)\n"
 	  "0 7 * * * cronguard -n a -- /a > \"/tmp/x y\" 2>'/tmp/e f'; cronguard --bogus6 -- /b\n",
 	  "1: cronguard: unknown option '--bogus' (see --help)\n"
+	  "2: '|' after cronguard runs even when cronguard skips; use --command '...': 0 2 * * * cronguard -n a --command '/a 2>&1 | logger; /usr/bin/env X=1 cronguard --bogus2 -- /b'\n"
 	  "2: cronguard: unknown option '--bogus2' (see --help)\n"
 	  "5: cronguard: unknown option '--bogus4' (see --help)\n"
 	  "6: cronguard: unknown option '--bogus5' (see --help)\n"
+	  "7: '> /tmp/x y' truncates the file even when cronguard skips; use --command '...': 0 7 * * * cronguard -n a --command '/a > \"/tmp/x y\" 2>'\\''/tmp/e f'\\''; cronguard --bogus6 -- /b'\n"
 	  "7: cronguard: unknown option '--bogus6' (see --help)\n" },
+	/* Issue 15 #1: the shell runs what follows cronguard whether or not cronguard runs its
+	 * command; the warning gives the line with that text inside the guard. */
+	{ "shell operators outside the guard", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard -n db --vip 10.0.0.50 -- pg_dump db | gzip > /srv/db.gz\n"
+	  "0 2 * * * cronguard -n a -- a && b\n"
+	  "0 3 * * * cronguard -n a2 -- a || b\n"
+	  "0 4 * * * cronguard /usr/bin/a4 ; b\n"
+	  "0 5 * * * cronguard -n d -- pg_dump db > /srv/db.sql\n"
+	  "0 6 * * * cronguard -n e -- x >> /var/log/x 2>&1\n"
+	  "0 7 * * * cronguard -n f -- x > /dev/null\n"
+	  "0 8 * * * cronguard -n g --command 'a | b' | logger\n"
+	  "0 9 * * * cronguard -n h --command 'x > /srv/y; date +\\%F'\n"
+	  "0 10 * * * cronguard -n i -- echo 100\\% done | mail x\n",
+	  "1: '|' after cronguard runs even when cronguard skips; use --command '...': 0 1 * * * cronguard -n db --vip 10.0.0.50 --command 'pg_dump db | gzip > /srv/db.gz'\n"
+	  "2: '&&' after cronguard runs even when cronguard skips; use --command '...': 0 2 * * * cronguard -n a --command 'a && b'\n"
+	  "3: '||' after cronguard runs even when cronguard skips; use --command '...': 0 3 * * * cronguard -n a2 --command 'a || b'\n"
+	  "4: ';' after cronguard runs even when cronguard skips; use --command '...': 0 4 * * * cronguard --name a4 --command '/usr/bin/a4 ; b'\n"
+	  "5: '> /srv/db.sql' truncates the file even when cronguard skips; use --command '...': 0 5 * * * cronguard -n d --command 'pg_dump db > /srv/db.sql'\n"
+	  "8: '|' after cronguard --command runs even when cronguard skips: put it inside the --command string\n"
+	  "10: '|' after cronguard runs even when cronguard skips; use --command '...': 0 10 * * * cronguard -n i --command 'echo 100\\% done | mail x'\n" },
+	{ "operators in a system crontab: the rewrite keeps the user", LINT_SYSTEM, NULL, 0,
+	  "17 3  * * *\troot   exec nice -n 5 /usr/bin/cronguard -n dump -- pg_dump db>/srv/db.sql\n",
+	  "1: '> /srv/db.sql' truncates the file even when cronguard skips; use --command '...': 17 3  * * *\troot   exec nice -n 5 /usr/bin/cronguard -n dump --command 'pg_dump db>/srv/db.sql'\n" },
+	/* Issue 15 #2: one name, one lock and one state file, whatever the command. */
+	{ "job names shared by different commands", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard --lock -- /opt/a/run\n"
+	  "0 2 * * * cronguard --lock -- /opt/b/run --fast\n"
+	  "0 3 * * 1-5 cronguard -n backup -- /x\n"
+	  "0 4 * * 0,6 cronguard  -n backup --  /x\n"
+	  "0 5 * * * cronguard -n sh1 --command 'a | b'\n"
+	  "0 6 * * * cronguard -n sh1 --command 'c'\n"
+	  "CRONGUARD_NAME=run\n"
+	  "0 7 * * * cronguard -- /opt/c/other\n",
+	  "1: lines 1, 2, 8 run different commands as job run: they share one lock, one state file and one set of reports; give each its own --name\n"
+	  "5: lines 5, 6 run different commands as job sh1: they share one lock, one state file and one set of reports; give each its own --name\n" },
+	/* Issue 15 #7: what does not fit between two firings. */
+	{ "splay, lock wait and timeout against the period", LINT_USER, "[p7]\nsplay = 20m\n", 9,
+	  "*/15 * * * * cronguard -n p1 --splay 15m -- /a\n"
+	  "*/10 * * * * cronguard -n p2 --lock --lock-wait 10m -- /a\n"
+	  "0 * * * * cronguard -n p3 --timeout 2h -- /a\n"
+	  "*/10 * * * * cronguard -n p4 --random-splay --splay 5m --timeout 6m -- /a\n"
+	  "0 1 * * * cronguard -n p5 --splay 1h --timeout 4h -- /a\n"
+	  "@reboot cronguard -n p6 --splay 1d -- /a\n"
+	  "*/15 * * * * cronguard -n p7 -- /a\n"
+	  "*/10 * * * * cronguard -n p8 --lock-wait 10m -- /a\n",
+	  "1: --splay 15m does not fit in the 15m between runs: a run starts after the next one is due; keep the splay below the period\n"
+	  "2: --lock-wait 10m does not fit in the 10m between runs: the runs waiting for the lock queue up\n"
+	  "3: --timeout 2h does not fit in the 1h between runs: a run that hangs is still running when the next one is due\n"
+	  "4: --timeout 6m after the random splay does not fit in the 10m between runs: a run that hangs is still running when the next one is due\n"
+	  "7: --splay 20m does not fit in the 15m between runs: a run starts after the next one is due; keep the splay below the period\n" },
+	/* Issue 15 #6: "--splay 10 min" runs "min". */
+	{ "a duration split by a space", LINT_USER, NULL, 0,
+	  "0 1 * * * cronguard --splay 10 min -- /a\n"
+	  "0 2 * * * cronguard -n x -t 2 h /a\n"
+	  "0 3 * * * cronguard -n y --timeout=90 s -- /a\n"
+	  "0 4 * * * cronguard -n z -s5 m /a\n"
+	  "0 5 * * * cronguard -n w --splay 10 -- min\n",
+	  "1: '--splay 10 min': a duration is one word (--splay 10min); here 'min' is taken as the command\n"
+	  "2: '-t 2 h': a duration is one word (-t 2h); here 'h' is taken as the command\n"
+	  "3: '--timeout=90 s': a duration is one word (--timeout=90s); here 's' is taken as the command\n"
+	  "4: '-s5 m': a duration is one word (-s5m); here 'm' is taken as the command\n" },
+	/* Issue 15 #7: one warning per crowd, saying when it meets. */
+	{ "every minute is not 00:00", LINT_USER, NULL, 0,
+	  "* * * * * /a\n* * * * * /b\n* * * * * cronguard -n c -- /c\n",
+	  "1: 3 jobs start on the same minute without a splay (lines 1, 2, 3; every minute): spread them with cronguard --splay\n" },
 };
 
 START_TEST(table)
@@ -291,6 +363,92 @@ START_TEST(table)
 		want_n += *p == '\n';
 	ck_assert_msg(strcmp(o.text, c->want) == 0, "%s: got\n%s\nwant\n%s", c->name, o.text, c->want);
 	ck_assert_int_eq(n, want_n);
+}
+END_TEST
+
+/* A host where cronguard is in /usr/local/bin (make install's) and /opt/cg/bin only. */
+static int fake_has_cronguard(void *ctx, const char *dir)
+{
+	(*(unsigned *)ctx)++;
+	return strcmp(dir, "/usr/local/bin") == 0 || strcmp(dir, "/opt/cg/bin") == 0;
+}
+
+/* Issue 15 #3 and #7: cron's PATH is /usr/bin:/bin unless the crontab sets one, and lint
+ * looks through the wrappers in front of cronguard. */
+START_TEST(path_reachable)
+{
+	static const char text[] =
+		"0 1 * * * cronguard -n a -- /a\n"
+		"0 2 * * * /usr/local/bin/cronguard -n b -- /a\n"
+		"0 3 * * * /usr/bin/cronguard -n c -- /a\n"
+		"0 4 * * * nice -n 10 ionice -c 3 cronguard -n d -- /a\n"
+		"0 5 * * * sudo -u backup cronguard -n e -- /a\n"
+		"0 6 * * * env -i PATH=/opt/cg/bin cronguard -n f -- /a\n"
+		"0 7 * * * PATH=/usr/local/bin:$PATH cronguard -n g -- /a\n"
+		"0 8 * * * timeout 1h nice -5 cronguard -n h -- /a\n"
+		"PATH=/usr/local/bin:/usr/bin:/bin\n"
+		"0 10 * * * cronguard -n i -- /a\n"
+		"0 11 * * * /usr/bin/env nice cronguard -n j -- /a\n";
+	static const char want[] =
+		"1: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n"
+		"3: /usr/bin/cronguard: not found on this host: cron says 'not found' and the job never runs\n"
+		"4: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n"
+		"8: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n";
+	unsigned asked = 0;
+	struct lint_history h = { jobs, 2, NULL, NULL, LINT_USER, 0, fake_has_cronguard, &asked,
+				  "/usr/local/bin/cronguard" };
+	struct out o = { { 0 }, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, &h, collect, &o), 4);
+	ck_assert_str_eq(o.text, want);
+	ck_assert_uint_gt(asked, 0);
+}
+END_TEST
+
+/* The line lint suggests with --command is one lint has nothing against. */
+START_TEST(rewrite_lints_clean)
+{
+	static const char *const lines[] = {
+		"0 1 * * * cronguard -n db --vip 10.0.0.50 -- pg_dump db | gzip > /srv/db.gz\n",
+		"0 4 * * * cronguard /usr/bin/a4 ; b\n",
+		"0 10 * * * cronguard -n i -- echo '100\\% it'\\''s' | mail -s \"x y\" root\n",
+	};
+
+	for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+		struct out o;
+		char line[1024];
+		const char *at;
+
+		lint(lines[i], LINT_USER, NULL, 0, &o);
+		at = strstr(o.text, "use --command '...': ");
+		ck_assert_msg(at != NULL, "%s: %s", lines[i], o.text);
+		snprintf(line, sizeof line, "%s", at + 21);
+		lint(line, LINT_USER, NULL, 0, &o);
+		ck_assert_msg(o.len == 0, "%s: %s", line, o.text);
+	}
+}
+END_TEST
+
+/* Errors are lines that do not do their job; the rest are warnings. */
+static void count_errors(void *ctx, unsigned line, enum lint_severity sev, const char *message)
+{
+	(void)line;
+	(void)message;
+	((unsigned *)ctx)[sev == LINT_ERROR]++;
+}
+
+START_TEST(severities)
+{
+	static const char text[] = "0 1 * * * cronguard --bogus -- /a\n"
+				   "61 * * * * /a\n"
+				   "0 2 * * * cronguard --splay 10 min -- /a\n"
+				   "0 3 * * * date +%F\n"
+				   "0 4 * * * cronguard -n x -- a | b\n";
+	unsigned n[2] = { 0, 0 };
+
+	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, NULL, count_errors, n), 5);
+	ck_assert_uint_eq(n[1], 3);
+	ck_assert_uint_eq(n[0], 2);
 }
 END_TEST
 
@@ -409,7 +567,7 @@ START_TEST(every_row_on_a_line)
 		/* A dry run is cronguard's to take, and lint's to warn of. */
 		if (!want[0] && strcmp(in.name, "dry-run") == 0)
 			snprintf(want, sizeof want, "1: cronguard --dry-run in a crontab line: the command never runs\n");
-		snprintf(text, sizeof text, "* * * * * cronguard -n job --%s%s%s -- /a\n", in.name,
+		snprintf(text, sizeof text, "0 1 * * * cronguard -n job --%s%s%s -- /a\n", in.name,
 			 in.arg ? " " : "", in.arg ? in.example : "");
 		lint(text, LINT_USER, NULL, 0, &o);
 		ck_assert_msg(strcmp(o.text, want) == 0, "--%s: got '%s', want '%s'", in.name, o.text, want);
@@ -570,10 +728,18 @@ START_TEST(lint_file_prints_file_line_message)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	write_state(dir, "backup", RUN_SUCCESS, 600, NULL, &doc);
 	json_decref(doc);
+	/* An executable cronguard in DIR/bin, and the crontab's PATH finds it there. */
+	snprintf(conf, sizeof conf, "%s/bin", dir);
+	ck_assert_int_eq(mkdir(conf, 0755), 0);
+	snprintf(conf, sizeof conf, "%s/bin/cronguard", dir);
+	f = fopen(conf, "w");
+	fclose(f);
+	ck_assert_int_eq(chmod(conf, 0755), 0);
 	snprintf(crontab, sizeof crontab, "%s/crontab", dir);
 	f = fopen(crontab, "w");
-	fputs("*/5 * * * * cronguard -n backup -- /usr/local/bin/backup.sh\n"
-	      "*/5 * * * * cronguard -n pgdump -- pg_dump -f /srv/db-$(date +%F).sql\n", f);
+	fprintf(f, "PATH=/nonexistent:%s/bin\n"
+		"*/5 * * * * cronguard -n backup -- /usr/local/bin/backup.sh\n"
+		"*/5 * * * * cronguard -n pgdump -- pg_dump -f /srv/db-$(date +%%F).sql\n", dir);
 	fclose(f);
 	snprintf(conf, sizeof conf, "%s/conf", dir);
 	f = fopen(conf, "w");
@@ -581,22 +747,62 @@ START_TEST(lint_file_prints_file_line_message)
 	fclose(f);
 
 	out = open_memstream(&text, &len);
-	n = lint_file(crontab, dir, conf, out, err, sizeof err);
+	n = lint_file(crontab, dir, conf, 0, out, err, sizeof err);
 	fclose(out);
 	ck_assert_int_eq(n, 2);
 	{
 		char want[8192];
 
 		snprintf(want, sizeof want,
-			 "%s:1: job backup can start again 5m after a run, but a recent run took 10m, and the line has no --lock: runs will overlap\n"
-			 "%s:2: unescaped %% in a cronguard line: cron ends the command there and feeds the rest to its standard input; write \\%%\n",
+			 "%s:2: job backup can start again 5m after a run, but a recent run took 10m, and the line has no --lock: runs will overlap\n"
+			 "%s:3: unescaped %% in the command: cron ends the command there and feeds the rest to its standard input; write \\%%\n",
 			 crontab, crontab);
 		ck_assert_str_eq(text, want);
 	}
 	free(text);
 
+	/* --format json, and cron's default PATH, which has no cronguard of ours. */
+	f = fopen(crontab, "w");
+	fputs("0 1 * * * nice -n 5 cronguard -n pgdump -- /usr/bin/pg_dump\n"
+	      "0 2 * * * date \"+%F\"\n", f);
+	fclose(f);
 	out = open_memstream(&text, &len);
-	ck_assert_int_eq(lint_file("/nonexistent/crontab", dir, NULL, out, err, sizeof err), -1);
+	n = lint_file(crontab, dir, NULL, 1, out, err, sizeof err);
+	fclose(out);
+	ck_assert_int_eq(n, access("/usr/bin/cronguard", X_OK) == 0 || access("/bin/cronguard", X_OK) == 0 ? 1 : 2);
+	{
+		json_error_t je;
+		json_t *arr = json_loads(text, 0, &je), *last;
+
+		ck_assert_msg(arr != NULL && json_is_array(arr), "not a JSON array: %s", text);
+		ck_assert_uint_eq(json_array_size(arr), (size_t)n);
+		last = json_array_get(arr, json_array_size(arr) - 1);
+		ck_assert_str_eq(json_string_value(json_object_get(last, "file")), crontab);
+		ck_assert_int_eq(json_integer_value(json_object_get(last, "line")), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(last, "severity")), "warning");
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(last, "message")), "unescaped %"));
+		if (n == 2) {
+			json_t *first = json_array_get(arr, 0);
+
+			ck_assert_str_eq(json_string_value(json_object_get(first, "severity")), "error");
+			ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(first, "message")),
+						     "cronguard is not on the crontab's PATH (/usr/bin:/bin)"));
+		}
+		json_decref(arr);
+	}
+	free(text);
+	/* No warning at all is an empty array, still one JSON document. */
+	f = fopen(crontab, "w");
+	fputs("# nothing\n", f);
+	fclose(f);
+	out = open_memstream(&text, &len);
+	ck_assert_int_eq(lint_file(crontab, dir, NULL, 1, out, err, sizeof err), 0);
+	fclose(out);
+	ck_assert_str_eq(text, "[]\n");
+	free(text);
+
+	out = open_memstream(&text, &len);
+	ck_assert_int_eq(lint_file("/nonexistent/crontab", dir, NULL, 0, out, err, sizeof err), -1);
 	fclose(out);
 	ck_assert_str_eq(err, "cannot read /nonexistent/crontab: No such file or directory");
 	ck_assert_str_eq(text, "");
@@ -614,6 +820,9 @@ Suite *lint_suite(void)
 
 	tcase_add_loop_test(tc, table, 0, (int)(sizeof cases / sizeof *cases));
 	tcase_add_test(tc, no_history_no_config);
+	tcase_add_test(tc, path_reachable);
+	tcase_add_test(tc, rewrite_lints_clean);
+	tcase_add_test(tc, severities);
 	tcase_add_test(tc, nul_byte_and_binary);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("options");

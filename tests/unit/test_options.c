@@ -577,6 +577,11 @@ START_TEST(cross_option_rules)
 		{ { "--vip", "10.0.0.1", "--standby", "--vip-watch", "true" }, "do not go together" },
 		{ { "--etcd-user", "u", "true" }, "--etcd-user needs --etcd-password-file" },
 		{ { "--client-cert", "/c", "true" }, "--client-cert and --client-key go together" },
+		{ { "--command", "a | b" }, "--command needs --name" },
+		{ { "-n", "j", "--command", "a | b", "b" }, "--command and a COMMAND do not go together" },
+		{ { "--command", "a", "--", "sh" }, "--command and a COMMAND do not go together" },
+		{ { "-n", "j", "--format", "json", "true" }, "--format needs --lint-crontab" },
+		{ { "--splay-slot", "1/2", "--random-splay", "true" }, "do not go together" },
 	};
 
 	for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {

@@ -7,7 +7,8 @@
 #include "shword.h"
 #include "suites.h"
 
-/* The words of TEXT as "w|w|;|w", with flags: $ dynamic, = assignment. */
+/* The words of TEXT as "w|w|;|w", with flags: $ dynamic, = assignment; a separator as its
+ * operator in brackets ("[&&]"), a redirection as <OP>TARGET. */
 static const char *split(const char *text)
 {
 	static char out[1024];
@@ -17,8 +18,10 @@ static const char *split(const char *text)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s%s", i ? "|" : "",
-					w[i].sep ? ";" : w[i].s, w[i].dynamic ? "$" : "", w[i].assign ? "=" : "");
+		len += (size_t)snprintf(out + len, sizeof out - len, "%s%s%s%s%s%s%s", i ? "|" : "",
+					w[i].sep ? "[" : w[i].redir ? "<" : "", w[i].sep || w[i].redir ? w[i].op : "",
+					w[i].sep ? "]" : w[i].redir ? ">" : "", w[i].sep ? "" : w[i].s,
+					w[i].dynamic ? "$" : "", w[i].assign ? "=" : "");
 	return out;
 }
 
@@ -30,10 +33,12 @@ static const struct {
 	{ "a 'it''s' \"x\\\"y\" \"\\$HOME\"", "a|its|x\"y|$HOME" },
 	{ "echo $HOME \"$X\" ${Y} $(date +%s) `id`", "echo|$HOME$|$X$|${Y}$|$(date +%s)$|`id`$" },
 	{ "FOO=1 'BAR'=2 X=\"a b\" cmd Z=3", "FOO=1=|BAR=2|X=a b=|cmd|Z=3=" },
-	{ "a; b && c || d | e & f", "a|;|b|;|c|;|d|;|e|;|f" },
-	{ "(a) ; ;", "a|;" },
-	{ "a >/dev/null 2>&1 < in b", "a|b" },
-	{ "a > \"/tmp/x y\" 2>'/tmp/e f' c", "a|c" },
+	{ "a; b && c || d | e & f", "a|[;]|b|[&&]|c|[||]|d|[|]|e|[&]|f" },
+	{ "(a) ; ;", "a|[)]" },
+	{ "a >/dev/null 2>&1 < in b", "a|<>>/dev/null|<>&>1|<<>in|b" },
+	{ "a > \"/tmp/x y\" 2>'/tmp/e f' c", "a|<>>/tmp/x y|<>>/tmp/e f|c" },
+	{ "a>>log b>|f <$X c>&2", "a|<>>>log|b|<>|>f|<<>$X$|c|<>&>2" },
+	{ "pg_dump db | gzip > /srv/db.gz", "pg_dump|db|[|]|gzip|<>>/srv/db.gz" },
 	{ "a # comment b", "a" },
 	{ "a#b", "a#b" },
 	{ "''", "" },
@@ -57,6 +62,20 @@ START_TEST(empty_quoted_word_is_a_word)
 }
 END_TEST
 
+/* Where each word begins in the text: lint cuts a line there to rewrite it with --command. */
+START_TEST(starts)
+{
+	const char *text = "cronguard -n 'a b' -- x  2>&1 | y";
+	static const size_t want[] = { 0, 10, 13, 19, 22, 25, 30, 32 };
+	struct shword w[16];
+	char buf[128];
+
+	ck_assert_uint_eq(shword_split(text, w, buf), 8);
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_uint_eq(w[i].start, want[i]);
+}
+END_TEST
+
 START_TEST(base)
 {
 	ck_assert_str_eq(shword_base("/usr/bin/cronguard"), "cronguard");
@@ -72,6 +91,7 @@ Suite *shword_suite(void)
 
 	tcase_add_loop_test(tc, words, 0, sizeof cases / sizeof *cases);
 	tcase_add_test(tc, empty_quoted_word_is_a_word);
+	tcase_add_test(tc, starts);
 	tcase_add_test(tc, base);
 	suite_add_tcase(s, tc);
 	return s;

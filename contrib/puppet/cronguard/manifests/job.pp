@@ -3,10 +3,11 @@
 # Manages one `cron` resource whose command is the line a person would write, e.g.
 #
 #   0 1 * * * cronguard -n backup --splay 10m --vip 10.0.0.50 --lock --pushgateway http://pg:9091 -- /usr/local/bin/backup.sh
+#   30 2 * * * cronguard -n dbgz --vip 10.0.0.50 --command 'pg_dump db | gzip > /srv/db.gz'
 #
 # @example The nightly backup, on the node holding the VIP only
 #   cronguard::job { 'backup':
-#     command     => '/usr/local/bin/backup.sh',
+#     command     => ['/usr/local/bin/backup.sh'],
 #     minute      => 0,
 #     hour        => 1,
 #     splay       => '10m',
@@ -15,9 +16,18 @@
 #     pushgateway => 'http://pg:9091',
 #   }
 #
+# @example A pipeline, all of it inside the guard: on the standby nothing truncates the dump
+#   cronguard::job { 'dbgz':
+#     command => 'pg_dump db | gzip > /srv/db.gz',
+#     minute  => 30,
+#     hour    => 2,
+#     vip     => ['10.0.0.50'],
+#   }
+#
 # @param command The command. An array is its argv: each word is quoted for sh(1) and cron, so
-#   it reaches the command unchanged. A string is shell text, put in the line as it is (only `%`
-#   is escaped for cron): write it as you would type it in a shell.
+#   it reaches the command unchanged. A string is shell text, as you would type it in a shell:
+#   it is run inside the guard with `--command` (quoted for the shell, `%` escaped for cron),
+#   so that its pipes, redirections, `&&` and `;` only happen when the run happens.
 # @param job The cronguard job name (-n): it names the state file, the lock and the reports.
 # @param ensure present or absent.
 # @param user Whose crontab.
@@ -28,6 +38,9 @@
 # @param weekday
 # @param special @daily and friends (`daily`, `hourly`, `reboot`...), instead of the time fields.
 # @param splay --splay: a stable per-host delay in [0, splay), e.g. `10m`.
+# @param splay_slot --splay-slot I/N: this host is number I (from 0) of N, and the N hosts
+#   start exactly splay / N apart: e.g. `"3/10"`, the host's index in a sorted list of the
+#   fleet and that list's length.
 # @param vip --vip: run only on the node holding one of these addresses.
 # @param lock --lock: never overlap two runs of the job.
 # @param lock_file --lock-file: lock this file instead (implies the lock).
@@ -36,7 +49,10 @@
 # @param ping --ping: a healthchecks.io check URL.
 # @param labels --label KEY=VALUE for each pair, added to every report (sorted by key).
 # @param options Any other cronguard options, as words, e.g. `['--quiet', '--success-exit', '0,24']`.
-# @param environment Crontab variable lines put before the job's line, e.g. `['MAILTO=ops@example.com']`.
+# @param environment NAME=VALUE words for this job alone, put on its line before cronguard,
+#   e.g. `['CRONGUARD_STATE_DIR=/srv/cron-state']`. Never crontab variable lines: those apply
+#   to every later line of the crontab. cron's own variables (MAILTO, SHELL, CRON_TZ...) can
+#   only be such lines, and are refused here: set them in the crontab's header yourself.
 # @param binary The cronguard program (found in cron's PATH, or an absolute path).
 define cronguard::job (
   Variant[String[1], Array[String, 1]] $command,
@@ -50,6 +66,7 @@ define cronguard::job (
   Optional[Variant[Integer, String[1], Array]] $weekday = undef,
   Optional[Enum['reboot', 'yearly', 'annually', 'monthly', 'weekly', 'daily', 'midnight', 'hourly']] $special = undef,
   Optional[String[1]] $splay = undef,
+  Optional[Pattern[/\A[0-9]{1,7}\/[0-9]{1,7}\z/]] $splay_slot = undef,
   Array[String[1]] $vip = [],
   Boolean $lock = false,
   Optional[String[1]] $lock_file = undef,
@@ -58,15 +75,21 @@ define cronguard::job (
   Optional[String[1]] $ping = undef,
   Hash[Pattern[/\A[A-Za-z_][A-Za-z0-9_]*\z/], String] $labels = {},
   Array[String[1]] $options = [],
-  Array[Pattern[/\A[^=\s]+=/]] $environment = [],
+  Array[Pattern[/\A[A-Za-z_][A-Za-z0-9_]*=/]] $environment = [],
   String[1] $binary = 'cronguard',
 ) {
   if $command =~ String and $command =~ /[\r\n]/ {
     fail("cronguard::job[${title}]: the command must be one line")
   }
+  $environment.each |$e| {
+    if $e =~ /\A(MAILTO|MAILFROM|SHELL|CRON_TZ|RANDOM_DELAY|CONTENT_TYPE|CONTENT_TRANSFER_ENCODING)=/ {
+      fail("cronguard::job[${title}]: ${e.split('=')[0]} is cron's own variable, which only a crontab line sets, for every later line: set it in the crontab's header")
+    }
+  }
 
   $line = cronguard::command($job, $command, {
     'splay'       => $splay,
+    'splay_slot'  => $splay_slot,
     'vip'         => $vip,
     'lock'        => $lock,
     'lock_file'   => $lock_file,
@@ -75,6 +98,7 @@ define cronguard::job (
     'ping'        => $ping,
     'labels'      => $labels,
     'options'     => $options,
+    'environment' => $environment,
     'binary'      => $binary,
   })
 
@@ -88,7 +112,6 @@ define cronguard::job (
     month       => $month,
     weekday     => $weekday,
     special     => $special,
-    # An empty list would read back as a change on every run: leave the attribute out.
-    environment => $environment.empty ? { true => undef, default => $environment },
+    # No environment attribute: its lines would apply to every later line of the crontab.
   }
 }
