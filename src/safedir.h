@@ -7,8 +7,8 @@
 
 /* What a directory is trusted with, which decides the rules it must meet. */
 enum safedir_use {
-	/* State, spool, textfile: owned by us or root; writable by group or others only when
-	 * sticky and ours (others may add files there, but never remove or rename ours). */
+	/* State, spool, textfile: owned by us or root, writable by no one else, sticky or not
+	 * (in a sticky one others could still plant the files we read and write). */
 	SAFEDIR_DATA,
 	/* A lock directory: ours alone. Read or search bits for others are removed (0700), so
 	 * no other user can open a lock file in it; writable by others is refused. */
@@ -17,6 +17,9 @@ enum safedir_use {
 	 * directory, a component of a path walked): owned by us or root; writable by group
 	 * or others only when sticky. */
 	SAFEDIR_PARENT,
+	/* State read by --status and lint: any owner (a monitoring user reads root's), but
+	 * writable by nobody but its owner, sticky or not, so its files are the owner's. */
+	SAFEDIR_READ,
 };
 
 /* safedir_check decides on the open directory FD, so the answer holds for the directory
@@ -39,5 +42,12 @@ int safedir_open(const char *path, const char *what, enum safedir_use use, char 
  * checked for USE. Returns the descriptor, or -1 with errno and ERR. */
 int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
 		 char *err, size_t errlen);
+
+/* safedir_resolve writes to OUT the absolute PATH with its symlinks resolved, following one
+ * only when it is owned by root or us and sits in a directory no other user can write (as
+ * /var/lock in /var), so whoever may change where it points is us or root. Missing parts are
+ * kept as they are, for safedir_walk to judge. Returns 0, or -1 with errno (EPERM for a
+ * symlink not followed) and one line in ERR. */
+int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_t errlen);
 
 #endif

@@ -74,7 +74,7 @@ static const struct {
 	int data, priv, parent;
 } writable[] = {
 	{ 0770, -1, -1, -1 }, { 0777, -1, -1, -1 }, { 0722, -1, -1, -1 },
-	{ 01777, 0, -1, 0 }, { 01770, 0, -1, 0 },
+	{ 01777, -1, -1, 0 }, { 01770, -1, -1, 0 },
 };
 
 START_TEST(writable_by_others)
@@ -111,7 +111,9 @@ START_TEST(another_users_directory)
 	/* Sticky and world-writable like /tmp, but someone else's: no place for our data. */
 	ck_assert_int_eq(chown(sub, 0, 0), 0);
 	ck_assert_int_eq(chmod(sub, 01777), 0);
-	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), 0); /* root's own: root may use it */
+	/* Even root's own (as /tmp): others could plant the files we would read and write. */
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), -1);
+	ck_assert_ptr_nonnull(strstr(err, "sticky"));
 }
 END_TEST
 
