@@ -421,8 +421,12 @@ START_TEST(a_stop_signal_ends_the_lock_wait)
 	struct run_record r = rec(RUN_SUCCESS, 1000000);
 	sigset_t stop, old;
 	char err[256];
-	int sig = 0, holder = open(dir, O_RDONLY | O_DIRECTORY);
 	struct timespec a, b;
+	char lockpath[256];
+	int sig = 0, holder;
+
+	snprintf(lockpath, sizeof lockpath, "%s/.lock", dir);
+	holder = open(lockpath, O_RDWR | O_CREAT, 0600);
 
 	ck_assert_int_ge(holder, 0);
 	ck_assert_int_eq(flock(holder, LOCK_EX), 0);
