@@ -122,88 +122,6 @@ static int open_component(int dfd, const char *name, mode_t mode)
 	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
-		 char *err, size_t errlen)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-	int fd, shared = 0;
-	char *p, *next;
-	struct stat st;
-
-	if (path[0] != '/' || n >= sizeof buf)
-		return fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
-			    path);
-	memcpy(buf, path, n + 1);
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
-	for (p = buf + 1; *p; p = next) {
-		int nfd;
-
-		next = strchr(p, '/');
-		if (next)
-			*next++ = '\0';
-		else
-			next = p + strlen(p);
-		if (p[0] == '\0' || strcmp(p, ".") == 0) {
-			if (*next)
-				next[-1] = '/';
-			continue;
-		}
-		/* The directory we are in must not let anyone else change what we open next. */
-		p[-1] = '\0';
-		if (safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
-			goto out;
-		if (fstat(fd, &st) < 0) {
-			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
-			goto out;
-		}
-		shared = others_write(&st);
-		p[-1] = '/';
-		if (strcmp(p, "..") == 0) {
-			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
-			goto out;
-		}
-		nfd = open_component(fd, p, mode);
-		if (nfd < 0) {
-			if (errno == ELOOP || errno == ENOTDIR)
-				fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
-				     buf);
-			else
-				fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
-				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
-			goto out;
-		}
-		close(fd);
-		fd = nfd;
-		/* In a sticky shared directory (/tmp) anyone may have made this name first. */
-		if (shared && fstat(fd, &st) < 0) {
-			fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
-			goto out;
-		}
-		if (shared && st.st_uid != geteuid()) {
-			fail(err, errlen, EPERM,
-			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
-			     "can write: remove it (rm -r %s)",
-			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
-			goto out;
-		}
-		if (*next)
-			next[-1] = '/';
-	}
-	if (safedir_check(fd, what, path, use, err, errlen) == 0)
-		return fd;
-out:
-	{
-		int e = errno;
-
-		close(fd);
-		errno = e;
-	}
-	return -1;
-}
-
 /* The directory part of a trusted symlink check: whether DIR (a symlink-free absolute path,
  * "" for "/") is one no other user can write, so nobody else can have made or changed a
  * symlink in it. */
@@ -285,4 +203,116 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 	if (snprintf(out, outlen, "%s", res[0] ? res : "/") >= (int)outlen)
 		return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
 	return 0;
+}
+
+/* PATH into BUF with the symlinks above its last component resolved where they are
+ * trusted (safedir_resolve): /var/lib may be a symlink of root's; the last component is
+ * never followed. */
+static int resolve_parent(const char *path, char *buf, size_t len, const char *what, char *err,
+			  size_t errlen)
+{
+	const char *last;
+	char parent[4096], why[512];
+	size_t n = strlen(path), pn;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	last = path + n;
+	while (last > path && last[-1] != '/')
+		last--;
+	pn = (size_t)(last - path);
+	if (pn >= sizeof parent)
+		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+	memcpy(parent, path, pn);
+	parent[pn] = '\0';
+	if (safedir_resolve(parent, buf, len, why, sizeof why) < 0)
+		return fail(err, errlen, errno, "%s %s: %s", what, path, why);
+	pn = strlen(buf);
+	if ((size_t)snprintf(buf + pn, len - pn, "%s%.*s", strcmp(buf, "/") == 0 ? "" : "/",
+			     (int)(path + n - last), last) >= len - pn)
+		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+	return 0;
+}
+
+int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
+		 char *err, size_t errlen)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	int fd, shared = 0;
+	char *p, *next;
+	struct stat st;
+
+	if (path[0] != '/' || n >= sizeof buf)
+		return fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
+			    path);
+	if (resolve_parent(path, buf, sizeof buf, what, err, errlen) < 0)
+		return -1;
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
+	for (p = buf + 1; *p; p = next) {
+		int nfd;
+
+		next = strchr(p, '/');
+		if (next)
+			*next++ = '\0';
+		else
+			next = p + strlen(p);
+		if (p[0] == '\0' || strcmp(p, ".") == 0) {
+			if (*next)
+				next[-1] = '/';
+			continue;
+		}
+		/* The directory we are in must not let anyone else change what we open next. */
+		p[-1] = '\0';
+		if (safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
+			goto out;
+		if (fstat(fd, &st) < 0) {
+			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
+			goto out;
+		}
+		shared = others_write(&st);
+		p[-1] = '/';
+		if (strcmp(p, "..") == 0) {
+			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
+			goto out;
+		}
+		nfd = open_component(fd, p, mode);
+		if (nfd < 0) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
+				     buf);
+			else
+				fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
+				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
+			goto out;
+		}
+		close(fd);
+		fd = nfd;
+		/* In a sticky shared directory (/tmp) anyone may have made this name first. */
+		if (shared && fstat(fd, &st) < 0) {
+			fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
+			goto out;
+		}
+		if (shared && st.st_uid != geteuid()) {
+			fail(err, errlen, EPERM,
+			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
+			     "can write: remove it (rm -r %s)",
+			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
+			goto out;
+		}
+		if (*next)
+			next[-1] = '/';
+	}
+	if (safedir_check(fd, what, path, use, err, errlen) == 0)
+		return fd;
+out:
+	{
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
 }

@@ -35,10 +35,11 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 int safedir_open(const char *path, const char *what, enum safedir_use use, char *err,
 		 size_t errlen);
 
-/* safedir_walk opens the absolute PATH one component at a time from "/", following no
- * symlink, so every directory on the way is one we checked: each must be owned by us or
- * root and, when group or others can write it, be sticky and hold a next component that is
- * ours. Missing components are created with MODE (0: none are, ENOENT). The last one is
+/* safedir_walk opens the absolute PATH one component at a time from "/", so every
+ * directory on the way is one we checked: each must be owned by us or root and, when group
+ * or others can write it, be sticky and hold a next component that is ours. Symlinks above
+ * the last component are resolved first, where safedir_resolve trusts them (a /var/lib of
+ * root's pointing elsewhere); then the walk follows none, and the last is never followed. Missing components are created with MODE (0: none are, ENOENT). The last one is
  * checked for USE. Returns the descriptor, or -1 with errno and ERR. */
 int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
 		 char *err, size_t errlen);

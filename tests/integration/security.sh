@@ -392,6 +392,18 @@ case_parents() {
 	that "R4: a missing state dir in root's tree is made, 0755, and used" \
 		'[ "$RC" -eq 1 ] && [ -s /tmp/root-tree/a/state/fa.json ] && [ "$(lines)" -eq 0 ] &&
 		 [ "$(stat -c %a:%U /tmp/root-tree)" = 755:root ]'
+	# A symlink above it: root's in root's /run (as a /var/lib moved elsewhere) is followed;
+	# nobody's in /tmp is not.
+	mkdir -m 0755 /run/realvar
+	ln -s realvar /run/varlib
+	cg -n fa --state-dir /run/varlib/cg -- false
+	that "R4: a state dir below root's symlink in root's directory: used" \
+		'[ "$RC" -eq 1 ] && [ -s /run/realvar/cg/fa.json ] && [ "$(lines)" -eq 0 ]'
+	as_nobody ln -s /run/realvar /tmp/nl
+	cg -n fb --state-dir /tmp/nl/cg -- false
+	that "R4: a state dir below nobody's symlink: refused, one line, nothing written" \
+		'[ "$RC" -eq 1 ] && one_line && stderr_has "/tmp/nl is a symlink of another user" &&
+		 [ ! -e /run/realvar/cg/fb.json ]'
 }
 
 # R5: --lock-file's directory part through a symlink nobody can flip between two runs.

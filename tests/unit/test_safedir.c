@@ -166,6 +166,7 @@ END_TEST
 START_TEST(walk_refuses_what_others_could_change)
 {
 	char path[160], link[160];
+	int fd;
 
 	/* A component writable by others and not sticky: they could swap what follows. */
 	snprintf(path, sizeof path, "%s/open", dir);
@@ -175,15 +176,37 @@ START_TEST(walk_refuses_what_others_could_change)
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_int_eq(errno, EPERM);
 	ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
-	/* A symlink on the way is not followed. */
+	/* A symlink on the way is followed only when nobody else can have made or changed it:
+	 * ours (or root's) in a directory only we can write, as /var/lib might be. */
 	snprintf(path, sizeof path, "%s/real", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	snprintf(link, sizeof link, "%s/link", dir);
 	ck_assert_int_eq(symlink(path, link), 0);
 	snprintf(path, sizeof path, "%s/link/x", dir);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* The same symlink in a directory others can write, sticky or not: refused. */
+	chmod(dir, 01777);
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, "is a symlink in a directory other users can write"), "%s", err);
+	chmod(dir, 0700);
+	/* Another user's: refused. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(lchown(link, 65534, 65534), 0);
+		ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, "is a symlink of another user"), "%s", err);
+	}
+	/* The last component is never followed. */
+	ck_assert_int_eq(safedir_walk(link, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "symlink"));
+	/* ".." above the last component is resolved on the symlink-free path; as the last, refused. */
 	snprintf(path, sizeof path, "%s/real/../real", dir);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof path, "%s/real/..", dir);
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(safedir_walk("relative/x", "lock directory", SAFEDIR_PRIVATE, 0, err, sizeof err), -1);
