@@ -322,16 +322,14 @@ static int set_path(char **dst, const char *val)
 {
 	size_t n = strlen(val);
 
+	char *s;
+
 	while (n > 1 && val[n - 1] == '/')
 		n--;
-	{
-		char *s = strndup(val, n);
-
-		if (!s)
-			return -1;
-		free(*dst);
-		*dst = s;
-	}
+	if (!(s = strndup(val, n)))
+		return -1;
+	free(*dst);
+	*dst = s;
 	return 0;
 }
 
@@ -514,7 +512,7 @@ static const struct optdef defs[O_COUNT] = {
 		      .clear = clear_labels, .arg = "KEY=VALUE", .example = "team=db",
 		      .help = "add a label to every report (repeatable)" },
 	[O_CONFIG] = { "config", 'c', OPT_PATH, CLI | ENV, 0, F(config), .arg = "FILE",
-		.check = absolute_path, .noun = "path", .want = "an absolute path",
+		       .check = absolute_path, .noun = "path", .want = "an absolute path",
 		       .example = "/etc/cronguard.conf",
 		       .help = "config file (default " SYSCONFDIR "/cronguard.conf)" },
 	[O_DRY_RUN] = { "dry-run", 0, OPT_FLAG, ALL, 0, F(dry_run),
@@ -544,7 +542,7 @@ static const struct optdef defs[O_COUNT] = {
 	[O_LOCK] = { "lock", 'l', OPT_FLAG, ALL, 0, F(lock),
 		     .help = "never overlap: skip while another run holds NAME.lock" },
 	[O_LOCK_FILE] = { "lock-file", 0, OPT_PATH, ALL, 0, F(lock_file), .arg = "PATH",
-		.check = absolute_path, .noun = "path", .want = "an absolute path",
+			  .check = absolute_path, .noun = "path", .want = "an absolute path",
 			  .example = "/run/lock/backup.lock", .help = "lock this file (implies --lock)" },
 	[O_LOCK_WAIT] = { "lock-wait", 'w', OPT_DURATION, ALL, R_ZERO_OK, F(lock_wait_ms), 0,
 			  DURATION_MAX_MS, .arg = "DURATION", .example = "1m",
@@ -585,7 +583,7 @@ static const struct optdef defs[O_COUNT] = {
 			.example = "https://hooks.example.com/cron",
 			.help = "POST one JSON document per run to URL" },
 	[O_TEXTFILE_DIR] = { "textfile-dir", 0, OPT_PATH, ALL, 0, F(textfile_dir), .arg = "DIR",
-		.check = absolute_path, .noun = "path", .want = "an absolute path",
+			     .check = absolute_path, .noun = "path", .want = "an absolute path",
 			     .example = "/var/lib/node-exporter",
 			     .help = "write node_exporter textfile metrics into DIR" },
 	[O_REPORT_TIMEOUT] = { "report-timeout", 0, OPT_DURATION, ALL, 0, F(report_timeout_ms), 1,
@@ -630,7 +628,7 @@ static const struct optdef defs[O_COUNT] = {
 				   .arg = "FILE", .example = "/etc/etcd/pw",
 				   .help = "etcd password, read from FILE" },
 	[O_STATE_DIR] = { "state-dir", 0, OPT_PATH, ALL, 0, F(state_dir), .arg = "DIR",
-		.check = absolute_path, .noun = "path", .want = "an absolute path",
+			  .check = absolute_path, .noun = "path", .want = "an absolute path",
 			  .example = "/srv/cron-state",
 			  .help = "where run records live (default /var/lib/cronguard)" },
 	[O_NO_SYSLOG] = { "no-syslog", 0, OPT_FLAG, ALL, 0, F(no_syslog), .help = "do not write the syslog line" },

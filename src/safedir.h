@@ -39,8 +39,9 @@ int safedir_open(const char *path, const char *what, enum safedir_use use, char 
  * directory on the way is one we checked: each must be owned by us or root and, when group
  * or others can write it, be sticky and hold a next component that is ours. Symlinks above
  * the last component are resolved first, where safedir_resolve trusts them (a /var/lib of
- * root's pointing elsewhere); then the walk follows none, and the last is never followed. Missing components are created with MODE (0: none are, ENOENT). The last one is
- * checked for USE. Returns the descriptor, or -1 with errno and ERR. */
+ * root's pointing elsewhere); then the walk follows none, and the last is never followed.
+ * Missing components are created with MODE (0: none are, ENOENT). The last one is checked
+ * for USE. Returns the descriptor, or -1 with errno and ERR. */
 int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
 		 char *err, size_t errlen);
 
