@@ -108,7 +108,8 @@ int preflight_check(const struct options *o, char *err, size_t errlen)
 	/* A missing textfile dir is a configuration error found now, not after the splay. An
 	 * unsafe one is the sink's to refuse, in its one line, the run going on. */
 	if (o->textfile_dir) {
-		int fd = safedir_walk(o->textfile_dir, "textfile dir", SAFEDIR_DATA, 0, err, errlen);
+		int fd = safedir_walk(o->textfile_dir, "textfile dir", SAFEDIR_COLLECTED, 0, err,
+				      errlen);
 
 		if (fd < 0 && errno == ENOENT)
 			return -1;

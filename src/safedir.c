@@ -77,7 +77,7 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 	/* Sticky, even ours (/tmp is root's): others may still plant files under the names we
 	 * read and write (NAME.json, its spare, a .prom, a spool entry), and every reader would
 	 * have to tell theirs from ours. A data directory is one only we can add files to. */
-	if (use == SAFEDIR_DATA)
+	if (use == SAFEDIR_DATA || use == SAFEDIR_COLLECTED)
 		return fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o, sticky): use a directory only we can write",
 			    what, path, (unsigned)(st.st_mode & 07777));
@@ -266,13 +266,14 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 		}
 		/* The directory we are in must not let anyone else change what we open next. */
 		p[-1] = '\0';
-		if (safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
-			goto out;
 		if (fstat(fd, &st) < 0) {
 			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
 			goto out;
 		}
 		shared = others_write(&st);
+		if (!(use == SAFEDIR_COLLECTED && !shared) &&
+		    safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
+			goto out;
 		p[-1] = '/';
 		if (strcmp(p, "..") == 0) {
 			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);

@@ -17,6 +17,11 @@ enum safedir_use {
 	 * directory, a component of a path walked): owned by us or root; writable by group
 	 * or others only when sticky. */
 	SAFEDIR_PARENT,
+	/* A textfile dir: as SAFEDIR_DATA itself, but a safedir_walk lets the directories above
+	 * it belong to another user who alone can write them (Debian's /var/lib/prometheus is
+	 * the collector's): cronguard never makes this directory and writes through the
+	 * descriptor it checked, so that owner can only make the sink fail. */
+	SAFEDIR_COLLECTED,
 	/* State read by --status and lint: any owner (a monitoring user reads root's), but
 	 * writable by nobody but its owner, sticky or not, so its files are the owner's. */
 	SAFEDIR_READ,

@@ -130,7 +130,7 @@ int textfile_write(const char *dir, const struct run_record *rec, char *err, siz
 		return -1;
 	}
 	/* The collector reads what is there: a directory others can change is not ours to fill. */
-	if ((dfd = safedir_walk(dir, "textfile dir", SAFEDIR_DATA, 0, err, errlen)) < 0)
+	if ((dfd = safedir_walk(dir, "textfile dir", SAFEDIR_COLLECTED, 0, err, errlen)) < 0)
 		return -1;
 	old = read_old(dfd, strrchr(path, '/') + 1, &oldlen);
 	if (!old || render(rec, old, oldlen, &text, &textlen) < 0) {

@@ -387,6 +387,14 @@ case_parents() {
 	cg -n fa --textfile-dir /tmp/cg/tf -- true
 	that "R4: a textfile dir under nobody's directory is refused: one line, no .prom" \
 		'[ "$RC" -eq 0 ] && one_line && stderr_has "textfile dir" && [ ! -e /tmp/cg/tf/cronguard_fa.prom ]'
+	# Above a textfile dir, a directory of the collector's own (Debian's /var/lib/prometheus
+	# is prometheus's) in root's tree: its owner can only make the sink fail, so it is used.
+	mkdir -m 0755 /run/prom
+	mkdir -m 0755 /run/prom/node-exporter
+	chown 65534:65534 /run/prom
+	cg -n fa --textfile-dir /run/prom/node-exporter -- true
+	that "R4: a textfile dir below the collector's own directory in root's tree: written" \
+		'[ "$RC" -eq 0 ] && [ "$(lines)" -eq 0 ] && [ -s /run/prom/node-exporter/cronguard_fa.prom ]'
 	# Root's own tree, made by the run: fine.
 	cg -n fa --state-dir /tmp/root-tree/a/state -- false
 	that "R4: a missing state dir in root's tree is made, 0755, and used" \

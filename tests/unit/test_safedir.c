@@ -214,6 +214,38 @@ START_TEST(walk_refuses_what_others_could_change)
 }
 END_TEST
 
+/* Above a textfile dir, another user's directory that only it can write (the collector's
+ * /var/lib/prometheus) is accepted; above a state dir it is not (it could rename it away). */
+START_TEST(walk_below_a_collectors_directory)
+{
+	char path[160];
+	int fd;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(safedir_walk(path, "state dir", SAFEDIR_DATA, 0, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+	fd = safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	close(fd);
+	/* ... but not when others can write it too, nor for the directory itself. */
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err), -1);
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err), -1);
+}
+END_TEST
+
 START_TEST(walk_through_a_sticky_directory)
 {
 	char shared[128], path[160];
@@ -257,6 +289,7 @@ Suite *safedir_suite(void)
 	tcase_add_test(walk, walk_creates_what_is_missing);
 	tcase_add_test(walk, walk_refuses_what_others_could_change);
 	tcase_add_test(walk, walk_through_a_sticky_directory);
+	tcase_add_test(walk, walk_below_a_collectors_directory);
 	suite_add_tcase(s, walk);
 	return s;
 }
