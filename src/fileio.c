@@ -2,8 +2,10 @@
  * whole writes, atomic replaces, and the directories they live in. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,12 +252,33 @@ char *fileio_read_path(const char *path, size_t max, size_t *len, struct stat *s
 	return fileio_read_at(AT_FDCWD, path, max, len, st);
 }
 
+/* The descriptor PATH names as input ("-", /dev/stdin, /dev/fd/N), or -1 for a file. */
+static int input_fd(const char *path)
+{
+	char *end;
+	long n;
+
+	if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0)
+		return 0;
+	if (strncmp(path, "/dev/fd/", 8) != 0 || !isdigit((unsigned char)path[8]))
+		return -1;
+	errno = 0;
+	n = strtol(path + 8, &end, 10);
+	return *end || errno || n > INT_MAX ? -1 : (int)n;
+}
+
 char *fileio_read_input(const char *path, size_t max, size_t *len, struct stat *st)
 {
-	/* Standard input is what the user handed us, a pipe or a terminal as often as a file:
-	 * read it as it comes, bounded. */
-	if (strcmp(path, "-") == 0)
-		return read_fd(0, 4096, max, len);
+	int fd = input_fd(path);
+
+	/* A descriptor the user handed us (a pipe from <(crontab -l) as often as a file) is
+	 * data they chose, not a place another user could have planted something: read it as
+	 * it comes, bounded, rather than refuse /dev/fd/N as the symlink it is. */
+	if (fd >= 0) {
+		if (fcntl(fd, F_GETFD) < 0)
+			return NULL;
+		return read_fd(fd, 4096, max, len);
+	}
 	return fileio_read_path(path, max, len, st);
 }
 

@@ -16,7 +16,9 @@
 char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st);
 
 /* fileio_read_path is fileio_read_at(AT_FDCWD, PATH, ...). fileio_read_input is the same,
- * except that "-" is standard input, read to its end (at most MAX bytes; ST untouched). */
+ * except that "-" and /dev/stdin are standard input and /dev/fd/N is descriptor N, read to
+ * its end as it comes, a pipe included (at most MAX bytes; ST untouched; EBADF when it is
+ * not open). Only for data the user hands us (lint's crontab): never config or secrets. */
 char *fileio_read_path(const char *path, size_t max, size_t *len, struct stat *st);
 char *fileio_read_input(const char *path, size_t max, size_t *len, struct stat *st);
 

@@ -156,42 +156,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)clock_mono_us() / 1000;
 }
 
-/* Opens the lock file PATH, created 0600, and makes sure no other user can hold it: flock(2)
- * needs only a descriptor that can read, so whoever can open the file can hold the lock. Its
- * directory must not let others swap it; the file must be ours, a regular file with one
- * link. Returns the descriptor, or -1 with errno and ERR. */
-static int open_lock_file(const char *path, char *err, size_t errlen)
+int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t errlen)
 {
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	char dir[PATH_MAX];
 	struct stat st;
-	int dfd, fd;
+	int fd;
 
-	if (!base[0])
-		return lock_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
-	if (slash && (size_t)(slash - path) >= sizeof dir)
-		return lock_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == path)
-		strcpy(dir, "/");
-	else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	/* The directory may be reached through a symlink (/var/lock is one): it is what it
-	 * resolves to that must be safe. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return lock_fail(err, errlen, errno, "cannot open lock file %s: %s", path, strerror(errno));
-	if (safedir_check(dfd, "lock directory", dir, SAFEDIR_PARENT, err, errlen) < 0) {
-		close(dfd);
-		errno = EPERM;
-		return -1;
-	}
-	fd = openat(dfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
-	close(dfd);
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return lock_fail(err, errlen, ELOOP, "lock file %s is a symlink; refusing it", path);
@@ -227,6 +197,35 @@ static int open_lock_file(const char *path, char *err, size_t errlen)
 		close(fd);
 		return lock_fail(err, errlen, e, "lock file %s: %s", path, strerror(e));
 	}
+	return fd;
+}
+
+/* Opens the lock file PATH through lock_open_at. Its directory is reached from "/" through
+ * directories no other user can change (safedir_walk), following only the symlinks that
+ * nobody else can have made or redirected (/var/lock is one): a symlink another user can
+ * flip would give two runs two different lock files. Returns the descriptor, or -1 with
+ * errno and ERR. */
+static int open_lock_file(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX], real[PATH_MAX], why[512];
+	int dfd, fd;
+
+	if (path[0] != '/')
+		return lock_fail(err, errlen, EINVAL, "lock file %s: not an absolute path", path);
+	if (!slash[1])
+		return lock_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
+	if ((size_t)(slash - path) >= sizeof dir)
+		return lock_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (safedir_resolve(dir[0] ? dir : "/", real, sizeof real, why, sizeof why) < 0)
+		return lock_fail(err, errlen, errno, "lock file %s: %s", path, why);
+	dfd = safedir_walk(real, "directory", SAFEDIR_PARENT, 0, why, sizeof why);
+	if (dfd < 0)
+		return lock_fail(err, errlen, errno, "lock file %s: %s", path, why);
+	fd = lock_open_at(dfd, slash + 1, path, err, errlen);
+	close(dfd);
 	return fd;
 }
 

@@ -23,16 +23,24 @@ int lock_default_path(const char *job, int create, char *buf, size_t len, char *
 
 /* lock_acquire opens PATH without following a symlink (O_NOFOLLOW, O_CLOEXEC, so the command
  * never inherits it), creating it 0600, and takes an exclusive flock, retrying for up to
- * WAIT_MS. Its directory must be owned by us or root and not writable by others unless
- * sticky; the file must be a regular file of ours with one link and no permission for group
- * or others (one made 0644 by an older version is refused, EPERM: a descriptor another
- * user opened then would still hold the lock after a chmod). While waiting, a signal from STOP ends the wait: LOCK_INTERRUPTED
- * with *SIGNO set. On LOCK_ACQUIRED, *FD holds the lock and the file records the holder
- * (pid, start time, uid, host); on LOCK_BUSY, HOLDER describes the current holder as read
- * from the file. Returns the outcome, or -1 with
- * errno and a reason in ERR. */
+ * WAIT_MS. PATH must be absolute; its directory is reached from "/" through directories
+ * owned by us or root and not writable by others unless sticky, following only symlinks
+ * of root's or ours in directories no one else can write (safedir_resolve); the file must
+ * be a regular file of ours with one link and no permission for group or others (one made
+ * 0644 by an older version is refused, EPERM: a descriptor another user opened then would
+ * still hold the lock after a chmod). While waiting, a signal from STOP ends the wait:
+ * LOCK_INTERRUPTED with *SIGNO set. On LOCK_ACQUIRED, *FD holds the lock and the file
+ * records the holder (pid, start time, uid, host); on LOCK_BUSY, HOLDER describes the
+ * current holder as read from the file. Returns the outcome, or -1 with errno and a reason
+ * in ERR. */
 int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const char *host,
 		 int *fd, int *signo, char *holder, size_t holderlen, char *err, size_t errlen);
+
+/* lock_open_at opens NAME in the directory DFD as a lock file (PATH names it in messages):
+ * created 0600, O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK, then it must be a regular file of ours
+ * with one link that no other user can open, since whoever can open it can flock it.
+ * Returns the descriptor, or -1 with errno (ELOOP, EINVAL, EPERM, open's) and ERR. */
+int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t errlen);
 
 /* lock_release drops the lock and closes FD (the file stays: removing it would race). */
 void lock_release(int fd);

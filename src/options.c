@@ -5,6 +5,7 @@
  * validation and options_free all walk it; apply() keeps only the real special cases. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -258,6 +259,52 @@ static int valid_label_value(const char *v)
 	return 1;
 }
 
+/* HOST[:PORT] from A to END, as libcurl will take it: a host that is not empty, an IPv6
+ * address well-formed inside its brackets, a port 1-65535. Refused here, once, rather than
+ * failing in two stderr lines on every run. */
+static int valid_authority(const char *a, const char *end)
+{
+	const char *host_end, *port;
+	char addr[INET6_ADDRSTRLEN + 64], *zone;
+	struct in6_addr in6;
+	unsigned long n = 0;
+
+	if (*a == '[') {
+		host_end = memchr(a, ']', (size_t)(end - a));
+		if (!host_end || (size_t)(host_end - a - 1) >= sizeof addr)
+			return 0;
+		memcpy(addr, a + 1, (size_t)(host_end - a - 1));
+		addr[host_end - a - 1] = '\0';
+		/* A zone (fe80::1%25eth0) is the interface's to judge; the address is ours. */
+		if ((zone = strchr(addr, '%')) && (strncmp(zone, "%25", 3) != 0 || !zone[3]))
+			return 0;
+		if (zone)
+			*zone = '\0';
+		if (inet_pton(AF_INET6, addr, &in6) != 1)
+			return 0;
+		port = ++host_end;
+		if (port < end && *port != ':')
+			return 0;
+	} else {
+		port = memchr(a, ':', (size_t)(end - a));
+		host_end = port ? port : end;
+		if (host_end == a || memchr(a, '[', (size_t)(host_end - a)) ||
+		    memchr(a, ']', (size_t)(host_end - a)))
+			return 0;
+	}
+	if (port >= end || !port)
+		return 1;
+	/* ":" then 1-5 digits: an empty port or one over 65535 is a typo, not a default. */
+	if (end - ++port < 1 || end - port > 5)
+		return 0;
+	for (const char *p = port; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	return n >= 1 && n <= 65535;
+}
+
 /* Sink URLs: http or https with a host; credentials in a URL would land in ps(1) and logs. */
 static int valid_url(const char *u)
 {
@@ -270,7 +317,7 @@ static int valid_url(const char *u)
 	else
 		return 0;
 	end = rest + strcspn(rest, "/?#");
-	if (end == rest || memchr(rest, '@', (size_t)(end - rest)))
+	if (end == rest || memchr(rest, '@', (size_t)(end - rest)) || !valid_authority(rest, end))
 		return 0;
 	for (const char *p = u; *p; p++)
 		if (!isgraph((unsigned char)*p))
@@ -287,6 +334,30 @@ static int set_str(char **dst, const char *val)
 	free(*dst);
 	*dst = s;
 	return 0;
+}
+
+/* A path without its trailing slashes ("/" stays): "DIR/" would make the kernel follow a
+ * symlink at DIR that our O_NOFOLLOW refuses as "DIR". */
+static int set_path(char **dst, const char *val)
+{
+	size_t n = strlen(val);
+
+	char *s;
+
+	while (n > 1 && val[n - 1] == '/')
+		n--;
+	if (!(s = strndup(val, n)))
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* The files and directories every run of a job must agree on: absolute, so cron (its cwd
+ * the home, or /) and a login shell (anywhere) use the same ones. */
+static int absolute_path(const char *v)
+{
+	return v[0] == '/';
 }
 
 /* ---- The lists ------------------------------------------------------------------------- */
@@ -461,6 +532,7 @@ static const struct optdef defs[O_COUNT] = {
 		      .clear = clear_labels, .arg = "KEY=VALUE", .example = "team=db",
 		      .help = "add a label to every report (repeatable)" },
 	[O_CONFIG] = { "config", 'c', OPT_PATH, CLI | ENV, 0, F(config), .arg = "FILE",
+		       .check = absolute_path, .noun = "path", .want = "an absolute path",
 		       .example = "/etc/cronguard.conf",
 		       .help = "config file (default " SYSCONFDIR "/cronguard.conf)" },
 	[O_DRY_RUN] = { "dry-run", 0, OPT_FLAG, ALL, 0, F(dry_run),
@@ -490,6 +562,7 @@ static const struct optdef defs[O_COUNT] = {
 	[O_LOCK] = { "lock", 'l', OPT_FLAG, ALL, 0, F(lock),
 		     .help = "never overlap: skip while another run holds NAME.lock" },
 	[O_LOCK_FILE] = { "lock-file", 0, OPT_PATH, ALL, 0, F(lock_file), .arg = "PATH",
+			  .check = absolute_path, .noun = "path", .want = "an absolute path",
 			  .example = "/run/lock/backup.lock", .help = "lock this file (implies --lock)" },
 	[O_LOCK_WAIT] = { "lock-wait", 'w', OPT_DURATION, ALL, R_ZERO_OK, F(lock_wait_ms), 0,
 			  DURATION_MAX_MS, .arg = "DURATION", .example = "1m",
@@ -530,6 +603,7 @@ static const struct optdef defs[O_COUNT] = {
 			.example = "https://hooks.example.com/cron",
 			.help = "POST one JSON document per run to URL" },
 	[O_TEXTFILE_DIR] = { "textfile-dir", 0, OPT_PATH, ALL, 0, F(textfile_dir), .arg = "DIR",
+			     .check = absolute_path, .noun = "path", .want = "an absolute path",
 			     .example = "/var/lib/node-exporter",
 			     .help = "write node_exporter textfile metrics into DIR" },
 	[O_REPORT_TIMEOUT] = { "report-timeout", 0, OPT_DURATION, ALL, 0, F(report_timeout_ms), 1,
@@ -574,6 +648,7 @@ static const struct optdef defs[O_COUNT] = {
 				   .arg = "FILE", .example = "/etc/etcd/pw",
 				   .help = "etcd password, read from FILE" },
 	[O_STATE_DIR] = { "state-dir", 0, OPT_PATH, ALL, 0, F(state_dir), .arg = "DIR",
+			  .check = absolute_path, .noun = "path", .want = "an absolute path",
 			  .example = "/srv/cron-state",
 			  .help = "where run records live (default /var/lib/cronguard)" },
 	[O_NO_SYSLOG] = { "no-syslog", 0, OPT_FLAG, ALL, 0, F(no_syslog), .help = "do not write the syslog line" },
@@ -704,10 +779,12 @@ static int apply(struct loader *ld, int id, const char *val, enum level lvl, int
 	case OPT_PATH:
 		if (!*val)
 			return fail(ld, "--%s: empty path", d->name);
+		if (d->check && !d->check(val))
+			return fail(ld, "--%s: bad %s '%s' (want %s)", d->name, d->noun, val, d->want);
 		/* The one special case: a lock file of one's own is a lock. */
 		if (id == O_LOCK_FILE)
 			o->lock = 1;
-		break;
+		return set_path(str_field(o, id), val) < 0 ? fail(ld, "out of memory") : 0;
 	case OPT_STRING:
 		if (d->check && !d->check(val))
 			return fail(ld, "--%s: bad %s '%s' (want %s)", d->name, d->noun, val, d->want);
@@ -799,6 +876,13 @@ static int read_config(struct loader *ld, const char *path, int must_exist, stru
 	if (st.st_mode & S_IWOTH) {
 		free(text);
 		return fail(ld, "config %s: writable by any user; refusing it (chmod o-w)", path);
+	}
+	/* Group-writable is fine only for root's group, as sudo has it: any other group's
+	 * members could rewrite what root runs. */
+	if ((st.st_mode & S_IWGRP) && st.st_gid != 0) {
+		free(text);
+		return fail(ld, "config %s: writable by group %u; refusing it (chmod g-w %s)", path,
+			    (unsigned)st.st_gid, path);
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		free(text);
@@ -1104,6 +1188,11 @@ static int load(struct loader *ld, int argc, char **argv, const struct options_s
 		config = env_get(src->env, "CRONGUARD_CONFIG");
 	if (config && !*config) {
 		fail(ld, "--config: empty path");
+		goto out;
+	}
+	/* Read before the rows are applied, so its row's rule is applied here. */
+	if (config && !defs[O_CONFIG].check(config)) {
+		fail(ld, "--config: bad %s '%s' (want %s)", defs[O_CONFIG].noun, config, defs[O_CONFIG].want);
 		goto out;
 	}
 	if (read) {

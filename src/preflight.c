@@ -56,15 +56,18 @@ static int check_file(const char *option, const char *path, enum kind kind, char
 	return 0;
 }
 
-/* Returns 0, or 1 after saying on stderr why the state directory is refused. The spool in
- * it is checked as spool_open will: refused, it is said here, once, before the splay. */
-static int check_state_dir(const char *dir)
+/* Returns 0, or 1 after saying on stderr why the state directory is refused. It is walked
+ * from "/" (safedir_walk), so no directory above it lets another user rename it away or
+ * make it first, and the run after the splay finds the one checked here. Missing, it is
+ * made now, by the same walk (not in a dry run, which makes nothing). The spool in it is
+ * checked as spool_open will: refused, it is said here, once, before the splay. */
+static int check_state_dir(const char *dir, int create)
 {
+	mode_t mode = !create ? 0 : geteuid() == 0 ? 0755 : 0700;
 	char err[1024], spool[4200];
-	int fd = safedir_open(dir, "state dir", SAFEDIR_DATA, err, sizeof err), sfd;
+	int fd = safedir_walk(dir, "state dir", SAFEDIR_DATA, mode, err, sizeof err), sfd;
 
-	/* Missing: the first run makes it, and checks what it made. */
-	if (fd < 0 && errno == ENOENT)
+	if (fd < 0 && errno == ENOENT && !create)
 		return 0;
 	if (fd < 0) {
 		diag_error("%s; this run's record is not kept and its spool is not used", err);
@@ -102,7 +105,18 @@ int preflight_check(const struct options *o, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
 		if (check_file(files[i].option, files[i].path, files[i].kind, err, errlen) < 0)
 			return -1;
-	return check_state_dir(o->state_dir);
+	/* A missing textfile dir is a configuration error found now, not after the splay. An
+	 * unsafe one is the sink's to refuse, in its one line, the run going on. */
+	if (o->textfile_dir) {
+		int fd = safedir_walk(o->textfile_dir, "textfile dir", SAFEDIR_COLLECTED, 0, err,
+				      errlen);
+
+		if (fd < 0 && errno == ENOENT)
+			return -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return check_state_dir(o->state_dir, !o->dry_run);
 }
 
 /* Whether URL is the one this run sends its influx points to. */

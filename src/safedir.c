@@ -56,6 +56,12 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 				    strerror(errno));
 		return 0;
 	}
+	if (use == SAFEDIR_READ && others_write(&st))
+		return fail(err, errlen, EPERM,
+			    "%s %s is writable by other users (mode %04o): its files may be anyone's; refusing it",
+			    what, path, (unsigned)(st.st_mode & 07777));
+	if (use == SAFEDIR_READ)
+		return 0;
 	if (st.st_uid != me && st.st_uid != 0)
 		return fail(err, errlen, EPERM,
 			    "%s %s is owned by uid %u, neither us (uid %u) nor root: remove it or chown it",
@@ -68,10 +74,12 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 		return fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o): chmod go-w %s, or remove it",
 			    what, path, (unsigned)(st.st_mode & 07777), path);
-	/* Sticky but someone else's, like /tmp: a directory of files anyone may have made. */
-	if (use == SAFEDIR_DATA && st.st_uid != me)
+	/* Sticky, even ours (/tmp is root's): others may still plant files under the names we
+	 * read and write (NAME.json, its spare, a .prom, a spool entry), and every reader would
+	 * have to tell theirs from ours. A data directory is one only we can add files to. */
+	if (use == SAFEDIR_DATA || use == SAFEDIR_COLLECTED)
 		return fail(err, errlen, EPERM,
-			    "%s %s is writable by other users (mode %04o) and not ours: use a directory of our own",
+			    "%s %s is writable by other users (mode %04o, sticky): use a directory only we can write",
 			    what, path, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
@@ -114,6 +122,118 @@ static int open_component(int dfd, const char *name, mode_t mode)
 	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* The directory part of a trusted symlink check: whether DIR (a symlink-free absolute path,
+ * "" for "/") is one no other user can write, so nobody else can have made or changed a
+ * symlink in it. */
+static int private_parent(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir[0] ? dir : "/", &st) == 0 && S_ISDIR(st.st_mode) &&
+	       (st.st_uid == 0 || st.st_uid == geteuid()) && !others_write(&st);
+}
+
+int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char rest[4096], target[4096], res[4096] = "";
+	size_t rn = 0;
+	int links = 0;
+
+	if (path[0] != '/' || strlen(path) >= sizeof rest)
+		return fail(err, errlen, EINVAL, "%.200s: not an absolute path, or too long", path);
+	strcpy(rest, path);
+	while (rest[0]) {
+		char *p = rest, comp[256];
+		size_t n;
+		struct stat st;
+		ssize_t tn;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n >= sizeof comp)
+			return fail(err, errlen, ENAMETOOLONG, "%.200s: a name too long", path);
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		memmove(rest, p + n, strlen(p + n) + 1);
+		if (n == 0 || strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			/* RES holds no symlink, so its parent is the lexical one. */
+			char *slash = strrchr(res, '/');
+
+			rn = slash ? (size_t)(slash - res) : 0;
+			res[rn] = '\0';
+			continue;
+		}
+		if (rn + 1 + n >= sizeof res)
+			return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+		res[rn] = '/';
+		memcpy(res + rn + 1, comp, n + 1);
+		if (lstat(res, &st) < 0 || !S_ISLNK(st.st_mode)) {
+			/* Missing or not a symlink: the walk that follows judges it. */
+			rn += 1 + n;
+			continue;
+		}
+		res[rn] = '\0';
+		/* Followed only where nobody else can have made it or can change it: /var/lock,
+		 * root's, in root's /var, is; one in /tmp, or another user's, is not. */
+		if ((st.st_uid != 0 && st.st_uid != geteuid()) || !private_parent(res))
+			return fail(err, errlen, EPERM,
+				    "%s/%s is a symlink %s; refusing it", res, comp,
+				    st.st_uid != 0 && st.st_uid != geteuid() ? "of another user"
+				    : "in a directory other users can write");
+		if (++links > 40)
+			return fail(err, errlen, ELOOP, "%.200s: too many symlinks", path);
+		res[rn] = '/';
+		tn = readlink(res, target, sizeof target - 1);
+		res[rn] = '\0';
+		if (tn < 0)
+			return fail(err, errlen, errno, "%.200s: %s", path, strerror(errno));
+		target[tn] = '\0';
+		if ((size_t)tn + 1 + strlen(rest) >= sizeof rest)
+			return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+		/* The target, then what was left after the symlink. */
+		memmove(rest + tn + 1, rest, strlen(rest) + 1);
+		memcpy(rest, target, (size_t)tn);
+		rest[tn] = '/';
+		if (target[0] == '/')
+			res[rn = 0] = '\0';
+	}
+	if (snprintf(out, outlen, "%s", res[0] ? res : "/") >= (int)outlen)
+		return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+	return 0;
+}
+
+/* PATH into BUF with the symlinks above its last component resolved where they are
+ * trusted (safedir_resolve): /var/lib may be a symlink of root's; the last component is
+ * never followed. */
+static int resolve_parent(const char *path, char *buf, size_t len, const char *what, char *err,
+			  size_t errlen)
+{
+	const char *last;
+	char parent[4096], why[512];
+	size_t n = strlen(path), pn;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	last = path + n;
+	while (last > path && last[-1] != '/')
+		last--;
+	pn = (size_t)(last - path);
+	if (pn >= sizeof parent)
+		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+	memcpy(parent, path, pn);
+	parent[pn] = '\0';
+	if (safedir_resolve(parent, buf, len, why, sizeof why) < 0)
+		return fail(err, errlen, errno, "%s %s: %s", what, path, why);
+	pn = strlen(buf);
+	if ((size_t)snprintf(buf + pn, len - pn, "%s%.*s", strcmp(buf, "/") == 0 ? "" : "/",
+			     (int)(path + n - last), last) >= len - pn)
+		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+	return 0;
+}
+
 int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
 		 char *err, size_t errlen)
 {
@@ -126,7 +246,8 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 	if (path[0] != '/' || n >= sizeof buf)
 		return fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
 			    path);
-	memcpy(buf, path, n + 1);
+	if (resolve_parent(path, buf, sizeof buf, what, err, errlen) < 0)
+		return -1;
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
@@ -145,13 +266,14 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 		}
 		/* The directory we are in must not let anyone else change what we open next. */
 		p[-1] = '\0';
-		if (safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
-			goto out;
 		if (fstat(fd, &st) < 0) {
 			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
 			goto out;
 		}
 		shared = others_write(&st);
+		if (!(use == SAFEDIR_COLLECTED && !shared) &&
+		    safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
+			goto out;
 		p[-1] = '/';
 		if (strcmp(p, "..") == 0) {
 			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);

@@ -79,10 +79,11 @@ int textfile_merge(FILE *out, const char *old, size_t oldlen, const char *fresh,
 	return ferror(out) ? -1 : 0;
 }
 
-/* The old file, or an empty text when there is none yet (or it is too large to be ours). */
-static char *read_old(const char *path, size_t *len)
+/* The old file NAME in DFD, or an empty text when there is none yet (or it is too large to
+ * be ours). Read through DFD, the directory checked, not through its path again. */
+static char *read_old(int dfd, const char *name, size_t *len)
 {
-	char *buf = fileio_read_path(path, MAX_OLD, len, NULL);
+	char *buf = fileio_read_at(dfd, name, MAX_OLD, len, NULL);
 
 	if (!buf && errno != ENOMEM && (buf = malloc(1))) {
 		buf[0] = '\0';
@@ -129,9 +130,9 @@ int textfile_write(const char *dir, const struct run_record *rec, char *err, siz
 		return -1;
 	}
 	/* The collector reads what is there: a directory others can change is not ours to fill. */
-	if ((dfd = safedir_open(dir, "textfile dir", SAFEDIR_DATA, err, errlen)) < 0)
+	if ((dfd = safedir_walk(dir, "textfile dir", SAFEDIR_COLLECTED, 0, err, errlen)) < 0)
 		return -1;
-	old = read_old(path, &oldlen);
+	old = read_old(dfd, strrchr(path, '/') + 1, &oldlen);
 	if (!old || render(rec, old, oldlen, &text, &textlen) < 0) {
 		snprintf(err, errlen, "out of memory rendering %s", path);
 		goto out;

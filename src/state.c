@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "fileio.h"
+#include "lock.h"
 #include "safedir.h"
 #include "state.h"
 
@@ -136,19 +137,25 @@ static json_t *load(int dfd, const char *name, json_error_t *jerr)
 	return doc;
 }
 
-/* Takes DFD's lock within STATE_LOCK_WAIT_MS. A run that holds it only reads and writes two
- * small files, so a longer wait means someone else holds it (any user who can open the
- * directory can flock it): give up rather than pile up behind them. Returns 0, a signal
- * from STOP, or -1 with errno (ETIMEDOUT when the bound passed). */
-static int lock_dir(int dfd, const sigset_t *stop)
+/* Takes the state directory's lock, DFD/.lock, within STATE_LOCK_WAIT_MS, leaving it held
+ * on *LFD. A file, not the directory: anyone who can open the directory (0755, so that
+ * monitoring users can read the state) could flock it and stop every run's state; a 0600
+ * file of ours is one nobody else can open (lock_open_at). A run that holds it only reads
+ * and writes two small files, so a longer wait is something wrong: give up rather than pile
+ * up behind it. Returns 0, a signal from STOP, or -1 with errno (ETIMEDOUT when the bound
+ * passed; EPERM, ELOOP, EINVAL for a .lock that is not a private file of ours). */
+static int lock_dir(int dfd, const sigset_t *stop, int *lfd)
 {
 	int64_t deadline = clock_mono_us() + (int64_t)STATE_LOCK_WAIT_MS * 1000, step = 1000;
+	char why[512];
 
+	if ((*lfd = lock_open_at(dfd, ".lock", ".lock", why, sizeof why)) < 0)
+		return -1;
 	for (;;) {
 		int64_t now;
 		int sig;
 
-		if (flock(dfd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(*lfd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno == EINTR)
 			continue;
@@ -175,7 +182,7 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	json_error_t jerr;
 	char *text = NULL;
 	size_t len;
-	int dfd = -1, rc = -1, warn = 0, sig;
+	int dfd = -1, lfd = -1, rc = -1, warn = 0, sig;
 	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
 	*signo = 0;
@@ -205,7 +212,7 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0)
 		goto out;
 	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
-	if ((sig = lock_dir(dfd, stop)) != 0) {
+	if ((sig = lock_dir(dfd, stop, &lfd)) != 0) {
 		if (sig > 0) {
 			*signo = sig;
 			snprintf(err, errlen, "%s while waiting for the lock on state dir %s; state not saved",
@@ -266,6 +273,8 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	}
 	rc = warn;
 out:
+	if (lfd >= 0)
+		close(lfd);
 	if (dfd >= 0)
 		close(dfd);
 	free(text);
@@ -372,7 +381,7 @@ oom:
 
 int state_scan(const char *dir, state_scan_fn fn, void *ctx, char *err, size_t errlen)
 {
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), lfd, rc = 0, e;
+	int dfd = safedir_open(dir, "state dir", SAFEDIR_READ, err, errlen), lfd, rc = 0, e;
 	char **names = NULL;
 	ssize_t n = -1;
 	DIR *d;
@@ -391,11 +400,12 @@ int state_scan(const char *dir, state_scan_fn fn, void *ctx, char *err, size_t e
 			errno = e;
 		}
 	}
+	if (dfd < 0)
+		return -1;
 	if (n < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot read state dir %s: %s", dir, strerror(e));
-		if (dfd >= 0)
-			close(dfd);
+		close(dfd);
 		errno = e;
 		return -1;
 	}

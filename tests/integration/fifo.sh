@@ -103,14 +103,26 @@ check "FIFO as a --status entry: an unreadable row" grep -q '^zz  *unreadable ' 
 check "FIFO as a --status entry: the other jobs listed" grep -q '^st  *failure ' "$OUT_FILE"
 rm -f "$S/zz.json"
 
-# --- the state directory's lock, held by another user -------------------------------------------
-# Any user who can open the directory can flock it: nobody holds root's state directory.
+# --- the state directory's lock ----------------------------------------------------------------
+# Any user who can open the directory can flock it, which holds nothing: the lock is the 0600
+# file .lock in it, which nobody cannot open.
 setpriv --reuid=nobody --regid=nogroup --clear-groups flock -x "$S" sleep 60 &
+nholder=$!
+at_exit "kill $nholder 2>/dev/null"
+wait_for 5 sh -c "! flock -n -x '$S' true" || bail_out "nobody flocks the state directory"
+bounded -n lk -- sh -c 'exit 4'
+not_hung "state directory flocked by nobody"
+check "state directory flocked by nobody: no wait, state kept, silent" \
+	[ "$RC" -eq 4 -a "$MS" -lt 4000 -a -s "$S/lk.json" -a ! -s "$ERR_FILE" ]
+kill "$nholder" 2>/dev/null
+wait "$nholder" 2>/dev/null
+# A stuck process of root's holds the state lock: the run gives up after 5 s.
+flock -x "$S/.lock" sleep 60 &
 holder=$!
 at_exit "kill $holder 2>/dev/null"
-wait_for 5 sh -c "! flock -n -x '$S' true" || bail_out "nobody holds the state directory's lock"
+wait_for 5 sh -c "! flock -n -x '$S/.lock' true" || bail_out "a root process holds the state lock"
 bounded -n lk -- sh -c 'exit 4'
-not_hung "state directory locked by nobody"
+not_hung "state directory locked"
 check "state directory locked: the command's exit status" [ "$RC" -eq 4 ]
 check "state directory locked: gave up after about 5 s (${MS} ms)" [ "$MS" -ge 4900 -a "$MS" -lt $(t_slow 8000) ]
 check "state directory locked: one line says so" \

@@ -2,7 +2,11 @@
 # Another local user against root's (and a user's) cronguard, written as the attacks of
 # issue 12: holding root's lock (#1), making its lock directory first (#2), owning the state
 # and spool directories a run trusts (#4), a lock file that differs between cron and a login
-# shell (#11), and files that are missing only after the splay (#9).
+# shell (#11), and files that are missing only after the splay (#9). Then the holes a review
+# of that work found (R1-R9): the state directory's lock held by anyone, sticky shared data
+# directories, a trailing slash past O_NOFOLLOW, unchecked parents, a lock file through
+# another user's symlink, a group-writable config, bad URLs, a missing textfile directory,
+# and lint refusing <(crontab -l).
 #
 # Each case runs in a private mount namespace of its own, with tmpfs over /run (0755, as
 # the real one), /run/lock and /tmp (1777) and /home, and a passwd file with one extra user
@@ -17,7 +21,8 @@ if [ "${1:-}" != --inside ]; then
 	done
 	unshare -m --propagation private true 2>/dev/null || skip_all "cannot make a mount namespace"
 	for c in hold_lock lock_dir state_fallback state_world_writable spool_target user_lock \
-		preflight; do
+		preflight state_lock sticky_data trailing_slash parents lock_symlink config_group \
+		bad_urls textfile_missing lint_descriptor; do
 		echo "# case $c"
 		out=$(unshare -m --propagation private -- "$BASH" "$0" --inside "$c" 2>&1)
 		rc=$?
@@ -306,6 +311,179 @@ case_preflight() {
 		--influx-token-file "$T_TMP/token" --report-timeout 1s -- true
 	that "#9: a world-readable secret file: one warning line naming it, the run goes on" \
 		'[ "$RC" -eq 0 ] && stderr_has "$T_TMP/token is readable by every user"'
+}
+
+# A job with a splay of 30 s that is at least 20 s on host h, so a run that sleeps it is seen.
+long_splay_job() {
+	local i
+	for i in $(seq 0 40); do
+		[ "$("$BIN" -n "pre$i" --host h --splay 30s --dry-run -- true | sed -n 's/^splay_ms=//p')" -ge 20000 ] &&
+			echo "pre$i" && return 0
+	done
+	return 1
+}
+
+# R1: the state directory is 0755 (monitoring users read it); nobody flocks the directory.
+case_state_lock() {
+	local D=/run/cgstate
+	mkdir -m 0755 "$D"
+	hold "$D" "$PUB/held" || bail_out "nobody opens and flocks a 0755 directory"
+	cg -n bk --state-dir "$D" -- false
+	that "R1: nobody's flock on the state directory: root's run keeps its state, at once, silently" \
+		'[ "$RC" -eq 1 ] && [ "$MS" -lt 4000 ] && [ -s "$D/bk.json" ] && [ "$(lines)" -eq 0 ]'
+	that "R1: the state lock is a 0600 file of root's" '[ "$(stat -c %a:%U "$D/.lock")" = 600:root ]'
+	that "R1: ... which nobody cannot open to hold" '! hold "$D/.lock" "$PUB/held2"'
+	that "R1: nobody can still read the state" 'as_nobody cat "$D/bk.json" >/dev/null'
+}
+
+# R2: a sticky directory every user can write to (/tmp, /run/lock, mkdir -m 1777) as root's
+# state or textfile directory: nobody plants the files root would read and write through.
+case_sticky_data() {
+	local D=/tmp/shared T=/tmp/tf now
+	mkdir -m 1777 "$D" "$T"
+	now=$(date +%s)
+	as_nobody sh -c "echo x >$D/.bk.json.prev; printf '{\"version\":1,\"job\":\"bk\",\"last_run\":{\"state\":\"success\",\"start\":$now,\"exit_code\":0,\"duration\":1},\"last_success\":{\"start\":$now,\"duration\":1},\"consecutive_failures\":0,\"runs\":9}\n' >$D/bk.json"
+	cg -n bk --state-dir "$D" -- false
+	that "R2: a sticky shared state dir is refused: one line, exit 1 unchanged" \
+		'[ "$RC" -eq 1 ] && one_line && stderr_has "state dir $D"'
+	that "R2: root wrote nothing there, and nobody's files are still nobody's" \
+		'[ -z "$(find "$D" -uid 0 -mindepth 1)" ] && [ "$(stat -c %U "$D/bk.json")" = nobody ] &&
+		 grep -q "\"runs\":9" "$D/bk.json"'
+	cg --status --state-dir "$D"
+	that "R2: --status does not show nobody's planted success as root's job: 125, one line" \
+		'[ "$RC" -eq 125 ] && ! grep -q success "$OUT_FILE" && one_line'
+	as_nobody sh -c "printf 'cronguard_fake_metric{job=\"bk\"} 42\n' >$T/cronguard_bk.prom"
+	cg -n bk --textfile-dir "$T" -- true
+	that "R2: a sticky shared textfile dir is refused: one line, exit 0" \
+		'[ "$RC" -eq 0 ] && one_line && stderr_has "textfile dir $T"'
+	that "R2: nobody's .prom is not merged into root's" \
+		'[ "$(stat -c %U "$T/cronguard_bk.prom")" = nobody ] && [ -z "$(find "$T" -uid 0 -mindepth 1)" ]'
+}
+
+# R3: "DIR/" makes the kernel follow the symlink DIR that O_NOFOLLOW refuses.
+case_trailing_slash() {
+	as_nobody ln -s /run/lock /tmp/cgstate
+	cg -n s --state-dir /tmp/cgstate/ -- true
+	that "R3: --state-dir through nobody's symlink with a trailing slash: refused, one line" \
+		'[ "$RC" -eq 0 ] && one_line && stderr_has "/tmp/cgstate" && [ ! -e /run/lock/s.json ]'
+	cg --status --state-dir /tmp/cgstate/
+	that "R3: --status does not follow it either" '[ "$RC" -eq 125 ] && one_line'
+	for opt in --state-dir --textfile-dir --lock-file --config; do
+		(cd /tmp && "$BIN" -n s "$opt" rel/x -- touch "$T_TMP/ran" 2>"$T_TMP/rel.err")
+		RC=$?
+		ERR_FILE=$T_TMP/rel.err
+		that "R3: a relative $opt: 125, one line, not run" \
+			'[ "$RC" -eq 125 ] && one_line && stderr_has "absolute" && [ ! -e "$T_TMP/ran" ]'
+	done
+}
+
+# R4: the state and textfile directories' parents: nobody's /tmp/cg, where root's dirs live.
+case_parents() {
+	as_nobody mkdir -m 0755 /tmp/cg
+	cg -n fa --state-dir /tmp/cg/state -- false
+	that "R4: a state dir under nobody's directory is refused: one line naming it, exit 1" \
+		'[ "$RC" -eq 1 ] && one_line && stderr_has "/tmp/cg is owned by uid 65534" && [ ! -e /tmp/cg/state ]'
+	mkdir -m 0755 /tmp/cg/tf
+	cg -n fa --textfile-dir /tmp/cg/tf -- true
+	that "R4: a textfile dir under nobody's directory is refused: one line, no .prom" \
+		'[ "$RC" -eq 0 ] && one_line && stderr_has "textfile dir" && [ ! -e /tmp/cg/tf/cronguard_fa.prom ]'
+	# Above a textfile dir, a directory of the collector's own (Debian's /var/lib/prometheus
+	# is prometheus's) in root's tree: its owner can only make the sink fail, so it is used.
+	mkdir -m 0755 /run/prom
+	mkdir -m 0755 /run/prom/node-exporter
+	chown 65534:65534 /run/prom
+	cg -n fa --textfile-dir /run/prom/node-exporter -- true
+	that "R4: a textfile dir below the collector's own directory in root's tree: written" \
+		'[ "$RC" -eq 0 ] && [ "$(lines)" -eq 0 ] && [ -s /run/prom/node-exporter/cronguard_fa.prom ]'
+	# Root's own tree, made by the run: fine.
+	cg -n fa --state-dir /tmp/root-tree/a/state -- false
+	that "R4: a missing state dir in root's tree is made, 0755, and used" \
+		'[ "$RC" -eq 1 ] && [ -s /tmp/root-tree/a/state/fa.json ] && [ "$(lines)" -eq 0 ] &&
+		 [ "$(stat -c %a:%U /tmp/root-tree)" = 755:root ]'
+	# A symlink above it: root's in root's /run (as a /var/lib moved elsewhere) is followed;
+	# nobody's in /tmp is not.
+	mkdir -m 0755 /run/realvar
+	ln -s realvar /run/varlib
+	cg -n fa --state-dir /run/varlib/cg -- false
+	that "R4: a state dir below root's symlink in root's directory: used" \
+		'[ "$RC" -eq 1 ] && [ -s /run/realvar/cg/fa.json ] && [ "$(lines)" -eq 0 ]'
+	as_nobody ln -s /run/realvar /tmp/nl
+	cg -n fb --state-dir /tmp/nl/cg -- false
+	that "R4: a state dir below nobody's symlink: refused, one line, nothing written" \
+		'[ "$RC" -eq 1 ] && one_line && stderr_has "/tmp/nl is a symlink of another user" &&
+		 [ ! -e /run/realvar/cg/fb.json ]'
+}
+
+# R5: --lock-file's directory part through a symlink nobody can flip between two runs.
+case_lock_symlink() {
+	mkdir -m 0755 /run/A /run/B
+	as_nobody ln -s /run/A /tmp/lk
+	cg -n r --lock-file /tmp/lk/r.lock -- touch "$T_TMP/ran"
+	that "R5: a lock file through nobody's symlink: 125, one line, not run, nothing made" \
+		'[ "$RC" -eq 125 ] && one_line && stderr_has "/tmp/lk is a symlink" && [ ! -e "$T_TMP/ran" ] &&
+		 [ ! -e /run/A/r.lock ]'
+	ln -s /run/A /tmp/rootlink
+	cg -n r --lock-file /tmp/rootlink/r.lock -- touch "$T_TMP/ran"
+	that "R5: root's symlink, but in a directory anyone can write: refused too" \
+		'[ "$RC" -eq 125 ] && one_line && [ ! -e "$T_TMP/ran" ]'
+	ln -s lock /run/varlock
+	cg -n r --lock-file /run/varlock/r.lock -- touch "$T_TMP/ran"
+	that "R5: root's symlink in root's /run (as /var/lock): followed, the job runs" \
+		'[ "$RC" -eq 0 ] && [ -e "$T_TMP/ran" ] && [ -e /run/lock/r.lock ]'
+}
+
+# R6: a config file writable by a group other than root's.
+case_config_group() {
+	printf 'lock = yes\n' >/run/g.conf
+	chgrp 65534 /run/g.conf
+	chmod 0664 /run/g.conf
+	cg -c /run/g.conf -n a -- touch "$T_TMP/ran"
+	that "R6: a config writable by group nogroup: 125, one line naming it and chmod g-w" \
+		'[ "$RC" -eq 125 ] && one_line && stderr_has "/run/g.conf" && stderr_has "chmod g-w" &&
+		 [ ! -e "$T_TMP/ran" ]'
+	chgrp 0 /run/g.conf
+	cg -c /run/g.conf -n a -- touch "$T_TMP/ran"
+	that "R6: writable by root's group only: accepted, as sudo has it" '[ "$RC" -eq 0 ] && [ -e "$T_TMP/ran" ]'
+}
+
+# R7: URLs that would fail in two stderr lines on every run are refused when loaded.
+case_bad_urls() {
+	local u
+	for u in 'http://127.0.0.1:99999/x' 'http://[::1/x' 'http://:80/x' 'http://h:0/x'; do
+		rm -f "$T_TMP/ran"
+		cg -n a --ping "$u" -- touch "$T_TMP/ran"
+		that "R7: --ping $u: 125, one line, not run" \
+			'[ "$RC" -eq 125 ] && one_line && stderr_has "bad URL" && [ ! -e "$T_TMP/ran" ]'
+	done
+	printf '0 * * * * root cronguard -n a --ping http://[::1/x -- true\n' >/run/ct
+	cg --lint-crontab /run/ct
+	that "R7: lint says so too" '[ "$RC" -ne 0 ] && grep -q "bad URL" "$OUT_FILE" "$ERR_FILE"'
+}
+
+# R8: a missing textfile directory is found before the splay.
+case_textfile_missing() {
+	local job
+	job=$(long_splay_job) || bail_out "a job name with a long splay"
+	cg -n "$job" --host h --splay 30s --textfile-dir /nonexistent -- touch "$T_TMP/ran"
+	that "R8: --textfile-dir /nonexistent: 125 at once (no splay slept), one line, not run" \
+		'[ "$RC" -eq 125 ] && [ "$MS" -lt 20000 ] && one_line && stderr_has /nonexistent && [ ! -e "$T_TMP/ran" ]'
+}
+
+# R9: lint's crontab handed over as a descriptor: <(crontab -l), a pipe on /dev/stdin.
+case_lint_descriptor() {
+	local line='0 3 * * * root cronguard -n nightly -- true'
+	T_RUNS=$((T_RUNS + 1))
+	ERR_FILE=$T_TMP/lint$T_RUNS.err
+	"$BIN" --lint-crontab <(printf '%s\n' "$line") >/dev/null 2>"$ERR_FILE"
+	RC=$?
+	that "R9: --lint-crontab <(...) (/dev/fd/N) is read, not refused as a symlink" \
+		'[ "$RC" -le 1 ] && ! grep -q "symbolic link" "$ERR_FILE"'
+	printf '%s\n' "$line" | "$BIN" --lint-crontab /dev/stdin >/dev/null 2>"$ERR_FILE"
+	RC=$?
+	that "R9: --lint-crontab /dev/stdin from a pipe is read" '[ "$RC" -le 1 ] && [ "$(lines)" -eq 0 ]'
+	ln -s /run/ct-target /run/ctlink
+	cg -c /run/ctlink -n a -- true
+	that "R9: a config through a symlink stays refused" '[ "$RC" -eq 125 ] && one_line'
 }
 
 "case_$case_name"

@@ -152,6 +152,44 @@ START_TEST(dash_is_standard_input)
 }
 END_TEST
 
+/* Lint's input handed over as a descriptor (<(crontab -l) is /dev/fd/N, a symlink to a
+ * pipe): read as that descriptor. The path reader, for config and secrets, stays strict. */
+START_TEST(descriptors_are_input)
+{
+	char name[32];
+	int p[2];
+	size_t len;
+	char *text;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "0 * * * * true\n", 15), 15);
+	close(p[1]);
+	snprintf(name, sizeof name, "/dev/fd/%d", p[0]);
+	ck_assert_ptr_null(fileio_read_path(name, 100, &len, NULL));
+	text = fileio_read_input(name, 100, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "0 * * * * true\n");
+	free(text);
+	close(p[0]);
+	/* /dev/stdin is descriptor 0. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "x\n", 2), 2);
+	close(p[1]);
+	ck_assert_int_eq(dup2(p[0], 0), 0);
+	close(p[0]);
+	text = fileio_read_input("/dev/stdin", 100, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "x\n");
+	free(text);
+	/* A descriptor that is not open, and names that only look like one. */
+	ck_assert_ptr_null(fileio_read_input("/dev/fd/999", 100, &len, NULL));
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_ptr_null(fileio_read_input("/dev/fd/0x", 100, &len, NULL));
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_ptr_null(fileio_read_input("/dev/fd/", 100, &len, NULL));
+}
+END_TEST
+
 START_TEST(secrets_through_the_reader)
 {
 	char path[128], err[256], *s;
@@ -266,6 +304,7 @@ Suite *fileio_suite(void)
 	tcase_add_test(tc, the_size_bound_holds);
 	tcase_add_test(tc, fifos_symlinks_and_directories_are_refused);
 	tcase_add_test(tc, dash_is_standard_input);
+	tcase_add_test(tc, descriptors_are_input);
 	tcase_add_test(tc, secrets_through_the_reader);
 	tcase_add_test(tc, overwrite_targets_are_checked);
 	tcase_add_test(tc, swap_refuses_a_planted_spare);

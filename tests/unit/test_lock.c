@@ -284,6 +284,47 @@ START_TEST(directory_others_can_write)
 }
 END_TEST
 
+/* A symlink in the directory part is followed only when nobody else can have made it or
+ * can flip it: ours or root's, in a directory no other user can write (as /var/lock). */
+START_TEST(symlinks_in_the_directory_part)
+{
+	char real[80], link[80], err[512], holder[256], file[100];
+	int fd = -1, sig = 0;
+
+	snprintf(real, sizeof real, "%s/real", dir);
+	snprintf(link, sizeof link, "%s/link", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	ck_assert_int_eq(symlink("real", link), 0);
+	snprintf(path, sizeof path, "%s/job.lock", link);
+	ck_assert_int_eq(lock_acquire(path, 0, &stop, "h", &fd, &sig, holder, sizeof holder, err,
+				      sizeof err), LOCK_ACQUIRED);
+	lock_release(fd);
+	snprintf(file, sizeof file, "%s/job.lock", real);
+	ck_assert_int_eq(access(file, F_OK), 0);
+	/* The same symlink where others can write (sticky or not): refused, nothing made. */
+	unlink(file);
+	chmod(dir, 01777);
+	ck_assert_int_eq(lock_acquire(path, 0, &stop, "h", &fd, &sig, holder, sizeof holder, err,
+				      sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, "is a symlink in a directory other users can write"), "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_int_eq(access(file, F_OK), -1);
+	chmod(dir, 0700);
+	/* Another user's symlink. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(lchown(link, 65534, 65534), 0);
+		ck_assert_int_eq(lock_acquire(path, 0, &stop, "h", &fd, &sig, holder, sizeof holder,
+					      err, sizeof err), -1);
+		ck_assert_msg(strstr(err, "is a symlink of another user"), "%s", err);
+	}
+	/* A relative path would differ between cron and a login shell. */
+	ck_assert_int_eq(lock_acquire("job.lock", 0, &stop, "h", &fd, &sig, holder, sizeof holder,
+				      err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not an absolute path"));
+}
+END_TEST
+
 Suite *lock_suite(void)
 {
 	Suite *s = suite_create("lock");
@@ -303,6 +344,7 @@ Suite *lock_suite(void)
 	tcase_add_test(tc, hard_link_refused);
 	tcase_add_test(tc, another_users_file_refused);
 	tcase_add_test(tc, directory_others_can_write);
+	tcase_add_test(tc, symlinks_in_the_directory_part);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -615,6 +615,83 @@ START_TEST(valid_names)
 }
 END_TEST
 
+/* URLs as libcurl will take them: each is accepted or refused at loading, never per run. */
+static const struct {
+	const char *url;
+	int ok;
+} urls[] = {
+	{ "http://127.0.0.1:8080/x", 1 }, { "https://example.com/a?b#c", 1 },
+	{ "http://[::1]/x", 1 }, { "http://[::1]:65535/x", 1 }, { "http://h:1", 1 },
+	{ "http://[fe80::1%25eth0]/x", 1 }, { "http://[fe80::1%eth0]/x", 0 }, { "http://[fe80::1%25]/x", 0 },
+	{ "http://127.0.0.1:99999/x", 0 }, { "http://127.0.0.1:65536/x", 0 },
+	{ "http://h:0/x", 0 }, { "http://h:/x", 0 }, { "http://h:8o/x", 0 },
+	{ "http://:80/x", 0 }, { "http://[::1/x", 0 }, { "http://[::1]x/", 0 },
+	{ "http://[zz]/x", 0 }, { "http://[]/x", 0 }, { "http://h]/x", 0 }, { "http://h[/x", 0 },
+};
+
+START_TEST(url_authority)
+{
+	struct options o;
+	char err[512];
+	int rc = LOAD(&o, err, "-n", "job", "--ping", urls[_i].url, "true");
+
+	ck_assert_msg(rc == (urls[_i].ok ? 0 : -1), "%s: rc %d (%s)", urls[_i].url, rc, err);
+	if (rc < 0)
+		ck_assert_ptr_nonnull(strstr(err, "--ping: bad URL"));
+	options_free(&o);
+}
+END_TEST
+
+/* The paths every run must agree on are absolute, and lose their trailing slashes (a
+ * "DIR/" would follow a symlink that "DIR" refuses). */
+START_TEST(paths_absolute_and_normalised)
+{
+	static const char *const opts[] = { "--state-dir", "--textfile-dir", "--lock-file", "-c" };
+	struct options o;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+		ck_assert_int_eq(LOAD(&o, err, "-n", "job", opts[i], "rel/dir", "true"), -1);
+		ck_assert_msg(strstr(err, "want an absolute path") != NULL, "%s: %s", opts[i], err);
+		options_free(&o);
+	}
+	setenv("CRONGUARD_STATE_DIR", "state", 1);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--state-dir: bad path 'state'"));
+	options_free(&o);
+	unsetenv("CRONGUARD_STATE_DIR");
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "--state-dir", "/srv/st//", "--textfile-dir", "/",
+			      "true"), 0);
+	ck_assert_str_eq(o.state_dir, "/srv/st");
+	ck_assert_str_eq(o.textfile_dir, "/");
+	options_free(&o);
+}
+END_TEST
+
+/* Group-writable: only root's group may be trusted with it, as sudo has it. */
+START_TEST(group_writable_config_refused)
+{
+	struct options o;
+	char err[512];
+
+	write_conf("splay = 1m\n", 0664);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(conf_path, 0, 65534), 0);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), getgid() == 0 && geteuid() != 0 ? 0 : -1);
+	if (geteuid() == 0 || getgid() != 0) {
+		ck_assert_msg(strstr(err, "writable by group") && strstr(err, "chmod g-w"), "%s", err);
+		ck_assert_ptr_null(strchr(err, '\n'));
+	}
+	options_free(&o);
+	/* Root's group: accepted. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(conf_path, 0, 0), 0);
+		ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), 0);
+		options_free(&o);
+	}
+}
+END_TEST
+
 Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -637,6 +714,9 @@ Suite *options_suite(void)
 	tcase_add_test(tc, labels_merge);
 	tcase_add_test(tc, every_row);
 	tcase_add_test(tc, cross_option_rules);
+	tcase_add_loop_test(tc, url_authority, 0, sizeof urls / sizeof *urls);
+	tcase_add_test(tc, paths_absolute_and_normalised);
+	tcase_add_test(tc, group_writable_config_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

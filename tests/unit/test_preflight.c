@@ -53,9 +53,19 @@ static void teardown(void)
 
 START_TEST(nothing_to_check)
 {
+	struct stat st;
+
+	/* A dry run makes nothing. */
+	o.dry_run = 1;
 	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 0);
-	/* Nothing was made: the state dir is made, and checked, by the first state write. */
 	ck_assert_int_eq(access(state, F_OK), -1);
+	/* A run makes the state dir, through the walk that checks every directory above it,
+	 * before the splay: nobody can make it first while the run sleeps. */
+	o.dry_run = 0;
+	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 0);
+	ck_assert_int_eq(stat(state, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, geteuid() == 0 ? 0755 : 0700);
 }
 END_TEST
 
@@ -122,8 +132,9 @@ START_TEST(unsafe_state_dir_is_refused_not_fatal)
 	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 0);
 	chmod(state, 0777);
 	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 1);
+	/* Sticky: others could still plant the files a run reads and writes. */
 	chmod(state, 01777);
-	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 0);
+	ck_assert_int_eq(preflight_check(&o, err, sizeof err), 1);
 	chmod(state, 0700);
 	/* An unsafe spool is said, but the state itself is kept. */
 	snprintf(spool, sizeof spool, "%s/spool", state);

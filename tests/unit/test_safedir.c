@@ -74,7 +74,7 @@ static const struct {
 	int data, priv, parent;
 } writable[] = {
 	{ 0770, -1, -1, -1 }, { 0777, -1, -1, -1 }, { 0722, -1, -1, -1 },
-	{ 01777, 0, -1, 0 }, { 01770, 0, -1, 0 },
+	{ 01777, -1, -1, 0 }, { 01770, -1, -1, 0 },
 };
 
 START_TEST(writable_by_others)
@@ -111,7 +111,9 @@ START_TEST(another_users_directory)
 	/* Sticky and world-writable like /tmp, but someone else's: no place for our data. */
 	ck_assert_int_eq(chown(sub, 0, 0), 0);
 	ck_assert_int_eq(chmod(sub, 01777), 0);
-	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), 0); /* root's own: root may use it */
+	/* Even root's own (as /tmp): others could plant the files we would read and write. */
+	ck_assert_int_eq(check_dir(sub, SAFEDIR_DATA), -1);
+	ck_assert_ptr_nonnull(strstr(err, "sticky"));
 }
 END_TEST
 
@@ -164,6 +166,7 @@ END_TEST
 START_TEST(walk_refuses_what_others_could_change)
 {
 	char path[160], link[160];
+	int fd;
 
 	/* A component writable by others and not sticky: they could swap what follows. */
 	snprintf(path, sizeof path, "%s/open", dir);
@@ -173,19 +176,73 @@ START_TEST(walk_refuses_what_others_could_change)
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_int_eq(errno, EPERM);
 	ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
-	/* A symlink on the way is not followed. */
+	/* A symlink on the way is followed only when nobody else can have made or changed it:
+	 * ours (or root's) in a directory only we can write, as /var/lib might be. */
 	snprintf(path, sizeof path, "%s/real", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	snprintf(link, sizeof link, "%s/link", dir);
 	ck_assert_int_eq(symlink(path, link), 0);
 	snprintf(path, sizeof path, "%s/link/x", dir);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* The same symlink in a directory others can write, sticky or not: refused. */
+	chmod(dir, 01777);
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, "is a symlink in a directory other users can write"), "%s", err);
+	chmod(dir, 0700);
+	/* Another user's: refused. */
+	if (geteuid() == 0) {
+		ck_assert_int_eq(lchown(link, 65534, 65534), 0);
+		ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, "is a symlink of another user"), "%s", err);
+	}
+	/* The last component is never followed. */
+	ck_assert_int_eq(safedir_walk(link, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "symlink"));
+	/* ".." above the last component is resolved on the symlink-free path; as the last, refused. */
 	snprintf(path, sizeof path, "%s/real/../real", dir);
+	fd = safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof path, "%s/real/..", dir);
 	ck_assert_int_eq(safedir_walk(path, "lock directory", SAFEDIR_PRIVATE, 0700, err, sizeof err), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(safedir_walk("relative/x", "lock directory", SAFEDIR_PRIVATE, 0, err, sizeof err), -1);
 	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* Above a textfile dir, another user's directory that only it can write (the collector's
+ * /var/lib/prometheus) is accepted; above a state dir it is not (it could rename it away). */
+START_TEST(walk_below_a_collectors_directory)
+{
+	char path[160];
+	int fd;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(safedir_walk(path, "state dir", SAFEDIR_DATA, 0, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "owned by uid 65534"));
+	fd = safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	close(fd);
+	/* ... but not when others can write it too, nor for the directory itself. */
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	snprintf(path, sizeof path, "%s/prom/ne", dir);
+	ck_assert_int_eq(safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err), -1);
+	snprintf(path, sizeof path, "%s/prom", dir);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	ck_assert_int_eq(safedir_walk(path, "textfile dir", SAFEDIR_COLLECTED, 0, err, sizeof err), -1);
 }
 END_TEST
 
@@ -232,6 +289,7 @@ Suite *safedir_suite(void)
 	tcase_add_test(walk, walk_creates_what_is_missing);
 	tcase_add_test(walk, walk_refuses_what_others_could_change);
 	tcase_add_test(walk, walk_through_a_sticky_directory);
+	tcase_add_test(walk, walk_below_a_collectors_directory);
 	suite_add_tcase(s, walk);
 	return s;
 }

@@ -415,14 +415,44 @@ START_TEST(a_hard_linked_spare_is_never_written_through)
 }
 END_TEST
 
+/* Anyone who can open the state directory (0755, for monitoring users) can flock it: that
+ * must not hold up a run's state. Its lock is a 0600 file of ours. */
+START_TEST(a_flock_on_the_directory_holds_nothing)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	sigset_t stop;
+	char err[256], lockpath[256];
+	int sig = 0, holder = open(dir, O_RDONLY | O_DIRECTORY);
+	struct timespec a, b;
+	struct stat st;
+
+	ck_assert_int_ge(holder, 0);
+	ck_assert_int_eq(flock(holder, LOCK_EX), 0);
+	sigemptyset(&stop);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(state_save(dir, &r, &stop, &hist, &sig, err, sizeof err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ck_assert_int_lt(b.tv_sec - a.tv_sec, 2);
+	snprintf(lockpath, sizeof lockpath, "%s/.lock", dir);
+	ck_assert_int_eq(lstat(lockpath, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	close(holder);
+}
+END_TEST
+
 /* Someone else holds the state directory's lock: a stop signal ends the wait at once. */
 START_TEST(a_stop_signal_ends_the_lock_wait)
 {
 	struct run_record r = rec(RUN_SUCCESS, 1000000);
 	sigset_t stop, old;
 	char err[256];
-	int sig = 0, holder = open(dir, O_RDONLY | O_DIRECTORY);
 	struct timespec a, b;
+	char lockpath[256];
+	int sig = 0, holder;
+
+	snprintf(lockpath, sizeof lockpath, "%s/.lock", dir);
+	holder = open(lockpath, O_RDWR | O_CREAT, 0600);
 
 	ck_assert_int_ge(holder, 0);
 	ck_assert_int_eq(flock(holder, LOCK_EX), 0);
@@ -464,6 +494,7 @@ Suite *state_suite(void)
 	tcase_add_test(tc, planted_fifos_never_block_a_save);
 	tcase_add_test(tc, a_hard_linked_spare_is_never_written_through);
 	tcase_add_test(tc, a_stop_signal_ends_the_lock_wait);
+	tcase_add_test(tc, a_flock_on_the_directory_holds_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
