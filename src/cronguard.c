@@ -68,15 +68,26 @@ static int64_t clock_us(clockid_t clk)
 static void block_signals(struct job *j)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	/* Whatever else would end cronguard by default, and is not a fault of its own, is
+	 * blocked (and dropped while the command runs): cronguard never ends without its record.
+	 * SIGTTIN and SIGTTOU: run by hand, the command's group may hold the terminal. */
+	static const int drop[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
+				    SIGXCPU, SIGTTIN, SIGTTOU };
 
 	sigemptyset(&j->forward);
 	for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
 		sigaddset(&j->forward, fwd[i]);
 	j->blocked = j->forward;
 	sigaddset(&j->blocked, SIGCHLD);
+	for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+		sigaddset(&j->blocked, drop[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(&j->blocked, s);
 	sigprocmask(SIG_BLOCK, &j->blocked, NULL);
-	/* A closed stdout must give us EPIPE, not kill us before the run is recorded. */
+	/* A closed stdout must give us EPIPE, not kill us before the run is recorded; a file
+	 * size limit (ulimit -f) must give us EFBIG on the held output, not SIGXFSZ. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Step 1b: decisions that need no waiting, made before anything sleeps. */
@@ -347,10 +358,14 @@ static enum run_state run(struct job *j)
 				   : (o->ping || o->webhook) ? RUN_OUTPUT_TEE : RUN_OUTPUT_PASS,
 		.forward = &j->forward,
 		.blocked = &j->blocked,
+		/* A keeper only where there is a lock for the job to outlive: its fork is the
+		 * dearest part of a short run. */
+		.keeper = j->lock_fd >= 0 || j->gate != NULL,
+		.keeper_hold_fd = j->lock_fd,
 	};
 	struct run_watch watches[2];
 	struct run_result *r = &j->res;
-	int st;
+	int st, rc;
 
 	spec.watches = watches;
 	if (j->vip_watch_fd >= 0)
@@ -361,12 +376,28 @@ static enum run_state run(struct job *j)
 		if (watches[spec.nwatches].interval_ms)
 			spec.nwatches++;
 	}
-	if (run_command(&spec, r) < 0) {
+	/* No CRONGUARD_* for the command (a nested cronguard would take our settings); its
+	 * run's identity under the CG_ prefix instead, which cronguard never reads. */
+	spec.envp = run_env_new(environ, j->rec.run_id, o->name, NULL);
+	rc = spec.envp ? run_command(&spec, r) : -1;
+	free(spec.envp);
+	if (rc < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
 		j->rec.exit_code = EXIT_CANCELED;
 		return RUN_ERROR;
 	}
-	j->rec.maxrss_kb = r->ru.ru_maxrss;
+	if (r->unstarted_signal) {
+		snprintf(j->reason, sizeof j->reason, "%s before the command started; command not run",
+			 strsignal(r->unstarted_signal));
+		j->rec.signal = r->unstarted_signal;
+		j->rec.exit_code = 128 + r->unstarted_signal;
+		return RUN_ERROR;
+	}
+	j->rec.maxrss_kb = r->maxrss_kb;
+	for (int i = 0; i < 2; i++)
+		if (r->dropped[i] && !r->dropped[1])
+			diag_error("%s was not read: %llu bytes of the command's output dropped",
+				   i ? "stderr" : "stdout", (unsigned long long)r->dropped[i]);
 	st = r->status;
 	if (r->exec_errno) {
 		snprintf(j->reason, sizeof j->reason, "cannot execute %s: %s", o->argv[0],
@@ -398,24 +429,30 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
-/* Step 8: the record goes to the local reports, always (the state file, which also counts
- * consecutive failures for --fail-after, then syslog), then to every remote sink at once.
- * Never changes the exit status. */
-static void record(struct job *j, enum run_state state)
+/* Step 8a: the record goes to the local reports, always: the state file (which also counts
+ * consecutive failures for --fail-after), then syslog. Done while the lock is still held,
+ * so a slow run's record can never land after the record of a run that started later. */
+static void record_local(struct job *j, enum run_state state)
 {
 	struct run_record *r = &j->rec;
-	char *tail = NULL;
-	int rc;
 
 	r->state = state;
 	r->end_us = clock_us(CLOCK_REALTIME);
 	r->duration_us = clock_us(CLOCK_MONOTONIC) - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
-	if (rc != 0)
+	if (state_save(j->opts.state_dir, r, j->err, sizeof j->err) != 0)
 		diag_error("%s", j->err);
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
+}
+
+/* Step 8b: then to every remote sink at once, after the lock is released, so the next run is
+ * not held up by our reporting. Never changes the exit status. */
+static void record_remote(struct job *j)
+{
+	struct run_record *r = &j->rec;
+	char *tail = NULL;
+
 	if (!report_wanted(&j->opts))
 		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
@@ -538,18 +575,23 @@ int main(int argc, char **argv)
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 
-	/* 8. Release the locks first, so the next run is not held up by our reporting. */
+	/* 8. Record locally under the lock, release the locks, then report remotely, so the
+	 * next run is not held up by our reporting. */
 release:
+	record_local(&j, state);
 	etcd_gate_leave(j.gate);
 	j.gate = NULL;
 	lock_release(j.lock_fd);
 	j.lock_fd = -1;
 	if (j.opts.quiet && state != RUN_SUCCESS)
 		run_replay_held(&j.res);
+	goto remote;
 done:
+	record_local(&j, state);
+remote:
 	if (j.vip_watch_fd >= 0)
 		close(j.vip_watch_fd);
-	record(&j, state);
+	record_remote(&j);
 	code = exit_status(&j);
 	run_result_free(&j.res);
 	options_free(&j.opts);
