@@ -697,6 +697,8 @@ int run_command(const struct run_spec *spec, struct run_result *res)
 	}
 
 	loop(&r);
+	/* The group's last members may be zombies of ours (we are their subreaper). */
+	reap(&r);
 	drain(&r);
 
 	for (int i = 0; i < 2; i++) {
