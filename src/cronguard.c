@@ -365,6 +365,7 @@ static enum run_state run(struct job *j)
 	};
 	struct run_watch watches[2];
 	struct run_result *r = &j->res;
+	char token[24] = "";
 	int st, rc;
 
 	spec.watches = watches;
@@ -377,8 +378,11 @@ static enum run_state run(struct job *j)
 			spec.nwatches++;
 	}
 	/* No CRONGUARD_* for the command (a nested cronguard would take our settings); its
-	 * run's identity under the CG_ prefix instead, which cronguard never reads. */
-	spec.envp = run_env_new(environ, j->rec.run_id, o->name, NULL);
+	 * run's identity under the CG_ prefix instead, which cronguard never reads, and under
+	 * a cluster gate the revision that created the lock or claim, a fencing token. */
+	if (etcd_gate_revision(j->gate) > 0)
+		snprintf(token, sizeof token, "%lld", (long long)etcd_gate_revision(j->gate));
+	spec.envp = run_env_new(environ, j->rec.run_id, o->name, token[0] ? token : NULL);
 	rc = spec.envp ? run_command(&spec, r) : -1;
 	free(spec.envp);
 	if (rc < 0) {

@@ -68,6 +68,7 @@ struct etcd_gate {
 	int64_t deadline_ms;       /* for the whole gate: GATE_MS plus the lock wait */
 	char lock_key[KEY_MAX];
 	int locked;
+	int64_t revision;          /* where the lock (else the claim) was created: CG_FENCING_TOKEN */
 };
 
 static int64_t mono_ms(void)
@@ -447,6 +448,7 @@ static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 		}
 		if (claim_won(&ans, g->run_id, g->lease)) {
 			g->locked = 1;
+			g->revision = ans.revision;
 			rc = ETCD_GO;
 			break;
 		}
@@ -529,8 +531,11 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 	free(body);
 	if (st != CALL_OK)
 		return call_outcome(g, st, signo, reason, len);
-	if (claim_won(&ans, g->run_id, 0))
+	if (claim_won(&ans, g->run_id, 0)) {
+		if (!g->revision)
+			g->revision = ans.revision;
 		return ETCD_GO;
+	}
 	if (ans.holder.host[0] && strcmp(ans.holder.host, o->host) == 0) {
 		snprintf(reason, len, "slot %.200s already claimed by this host (run %s at %s): "
 			 "a rerun within the period", key, ans.holder.run_id, ans.holder.time);
@@ -659,6 +664,11 @@ void etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w)
 	*w = (struct run_watch){ .fd = -1, .check = keep_lease, .ctx = gate };
 	if (gate && gate->lease)
 		w->interval_ms = gate->ttl_ms / 3;
+}
+
+int64_t etcd_gate_revision(const struct etcd_gate *gate)
+{
+	return gate ? gate->revision : 0;
 }
 
 void etcd_gate_leave(struct etcd_gate *gate)

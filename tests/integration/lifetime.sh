@@ -199,6 +199,19 @@ etcd_cluster 1 || bail_out "etcd starts"
 at_exit etcd_stop_all
 cg -n fds --etcd "${ETCD_EP[1]}" --cluster-lock --lock-file "$T_TMP/h.lock" -- sh -c 'ls /proc/$$/fd' 7>"$T_TMP/seven"
 check "the command gets descriptors 0, 1 and 2 only (etcd, lock, inherited 7: closed)" eval '[ "$RC" -eq 0 ] && [ "$(echo $OUT)" = "0 1 2" ]'
+# Under a cluster gate, CG_FENCING_TOKEN is the revision that created the lock key, and grows.
+fence_cmd="echo \$CG_FENCING_TOKEN > \"$T_TMP/fence.\$1\"; ETCDCTL_API=3 etcdctl --endpoints=${ETCD_EP[1]} get /cronguard/lock/fence -w json > \"$T_TMP/fence.\$1.json\""
+cg -n fence --etcd "${ETCD_EP[1]}" --cluster-lock -- sh -c "$fence_cmd" sh 1
+cg -n fence --etcd "${ETCD_EP[1]}" --cluster-lock -- sh -c "$fence_cmd" sh 2
+tok1=$(cat "$T_TMP/fence.1" 2>/dev/null)
+tok2=$(cat "$T_TMP/fence.2" 2>/dev/null)
+check "CG_FENCING_TOKEN is the lock key's create_revision ($tok1), and the next holder's is higher ($tok2)" eval '
+	[ -n "$tok1" ] && [ "$tok1" = "$(json_get "$T_TMP/fence.1.json" '\''d["kvs"][0]["create_revision"]'\'')" ] &&
+	[ "$tok2" = "$(json_get "$T_TMP/fence.2.json" '\''d["kvs"][0]["create_revision"]'\'')" ] && [ "$tok2" -gt "$tok1" ]'
+cg -n fenceonce --etcd "${ETCD_EP[1]}" --once-per 1h -- sh -c 'echo "$CG_FENCING_TOKEN"'
+check "under --once-per alone, CG_FENCING_TOKEN is the claim's revision ($OUT)" eval '[ "$RC" -eq 0 ] && [ "$OUT" -gt "$tok2" ]'
+cg -n nofence -- sh -c 'echo "${CG_FENCING_TOKEN-unset}"'
+check "without a cluster gate, no CG_FENCING_TOKEN" [ "$OUT" = unset ]
 CRONGUARD_LOCK_FILE=$T_TMP/h2.lock CRONGUARD_TIMEOUT=1h cg -n outer -- sh -c "env > '$T_TMP/env.out'"
 check "the command's environment has no CRONGUARD_* variables" eval '[ "$RC" -eq 0 ] && ! grep -q '\''^CRONGUARD_'\'' "$T_TMP/env.out"'
 check "the command gets CG_JOB and CG_RUN_ID (the record's run id)" eval 'grep -qx '\''CG_JOB=outer'\'' "$T_TMP/env.out" &&
