@@ -70,10 +70,10 @@ cgp=$!
 wait_for 5 sh -c "[ \$(pgrep -g \$(pgrep -P $cgp -x sh | head -n 1) 2>/dev/null | wc -l) -ge 2 ]"
 leader=$(child_of "$cgp" sh)
 members=$(group_of "$leader")
-keeper=$(pgrep -P "$cgp" -x cronguard | head -n 1)
+keeper=$(pgrep -P "$cgp" | grep -vx "$leader" | head -n 1)
 check "with a lock, a keeper runs beside the command" [ -n "$keeper" ]
 [ -n "$keeper" ] && kill -KILL "$keeper"
-wait_for 5 sh -c "k=\$(pgrep -P $cgp -x cronguard | head -n 1); [ -n \"\$k\" ] && [ \"\$k\" != '$keeper' ]"
+wait_for 5 sh -c "k=\$(pgrep -P $cgp | grep -vx '$leader' | head -n 1); [ -n \"\$k\" ] && [ \"\$k\" != '$keeper' ]"
 kill -KILL "$cgp"
 wait "$cgp" 2>/dev/null
 check "keeper killed, then cronguard: the group still dies" wait_for 5 none_live $members
@@ -190,13 +190,24 @@ check "on a terminal: the shell gets it back afterwards" grep -q 'after:world' "
 cg -n rss --ping "$FAKE/200" --report-timeout 2s -- /bin/true
 rss=$(json_get "$ST/rss.json" 'd["last_run"].get("maxrss_kb", 0)')
 check "maxrss of /bin/true with a ping configured is small or absent ($rss kB < 4000)" [ "$rss" -lt 4000 ]
-cg -n bigrss --ping "$FAKE/200" --report-timeout 2s -- python3 -c 'x = bytearray(64 << 20); x[::4096] = b"x" * len(x[::4096])'
+cg -n bigrss --ping "$FAKE/200" --report-timeout 2s -- python3 -c 'import time; x = bytearray(64 << 20); x[::4096] = b"x" * len(x[::4096]); time.sleep(1.5)'
 rss=$(json_get "$ST/bigrss.json" 'd["last_run"].get("maxrss_kb", 0)')
 check "maxrss of a command touching 64 MiB is its own ($rss kB in [65536, 100000])" [ "$rss" -ge 65536 -a "$rss" -lt 100000 ]
 
 # --- H. Descriptors and environment -------------------------------------------------------------
 etcd_cluster 1 || bail_out "etcd starts"
 at_exit etcd_stop_all
+# SIGKILL of cronguard holding the cluster lock: the group is dead at once, long before the
+# lease (30 s) could expire and let another host in.
+"$CRONGUARD" -n ckill --etcd "${ETCD_EP[1]}" --cluster-lock -- sh -c 'sleep 100 & sleep 100 & wait' &
+cgp=$!
+wait_for 10 sh -c "[ \$(pgrep -g \$(pgrep -P $cgp -x sh | head -n 1) 2>/dev/null | wc -l) -ge 3 ]"
+members=$(group_of "$(child_of "$cgp" sh)")
+kill -KILL "$cgp"
+wait "$cgp" 2>/dev/null
+check "SIGKILL of cronguard under --cluster-lock: the three processes die within a second" \
+	wait_for 1 none_live $members
+kill_all $members
 cg -n fds --etcd "${ETCD_EP[1]}" --cluster-lock --lock-file "$T_TMP/h.lock" -- sh -c 'ls /proc/$$/fd' 7>"$T_TMP/seven"
 check "the command gets descriptors 0, 1 and 2 only (etcd, lock, inherited 7: closed)" eval '[ "$RC" -eq 0 ] && [ "$(echo $OUT)" = "0 1 2" ]'
 # Under a cluster gate, CG_FENCING_TOKEN is the revision that created the lock key, and grows.
