@@ -562,6 +562,11 @@ static void loop(struct runner *r)
 			if (w->check(w->ctx, res->reason, sizeof res->reason) == 1) {
 				res->stopped = 1;
 				end_group(r, now);
+				if (w->kill_within) {
+					uint64_t by = now + w->kill_within(w->ctx);
+					if (!r->kill_at || by < r->kill_at)
+						r->kill_at = by;
+				}
 			}
 		}
 	}

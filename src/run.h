@@ -17,11 +17,14 @@ enum run_output {
 
 /* A watch is asked while the command runs whether it may go on: when FD (if >= 0) is
  * readable, and every INTERVAL_MS (if > 0). CHECK returns 0 to go on, or 1 to stop the
- * command (TERM to its group, KILL after the grace) with REASON filled in. */
+ * command (TERM to its group, KILL after the grace) with REASON filled in. When it stopped
+ * the command, KILL_WITHIN (if not NULL) says how long the KILL may wait at most, in ms,
+ * whatever the grace (even none): a lease must not expire on a live command. */
 struct run_watch {
 	int fd;
 	uint64_t interval_ms;
 	int (*check)(void *ctx, char *reason, size_t len);
+	uint64_t (*kill_within)(void *ctx);
 	void *ctx;
 };
 

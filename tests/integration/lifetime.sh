@@ -231,4 +231,24 @@ CRONGUARD_LOCK_FILE=$T_TMP/h2.lock cg -n outer -- "$CRONGUARD" -n inner --state-
 	-c "$T_TMP/empty.conf" -- touch "$T_TMP/inner.ran"
 check "a nested cronguard inside a --lock-file job is not skipped" [ "$RC" -eq 0 -a -e "$T_TMP/inner.ran" ]
 
+# --- I. etcd frozen while a TERM-ignoring command holds the cluster lock: it is KILLed before
+# the lease can expire (TTL 3 s from the last renewal, which came before the freeze), however
+# long --kill-after is.
+"$CRONGUARD" -n frozen --etcd "${ETCD_EP[1]}" --cluster-lock --etcd-ttl 3s --kill-after 60s -- \
+	sh -c "trap '' TERM; echo \$\$ > '$T_TMP/frozen.pid'; while :; do sleep 0.1; done" 2>"$T_TMP/frozen.err" &
+cgp=$!
+wait_for 10 test -s "$T_TMP/frozen.pid"
+frozen=$(cat "$T_TMP/frozen.pid")
+sleep 1.2   # a keepalive or two go through first
+kill -STOP "${ETCD_PID[1]}"
+t_freeze=$(now_ms)
+wait_for 10 sh -c "! kill -0 $frozen 2>/dev/null || awk '{ exit !(\$3 == \"Z\") }' /proc/$frozen/stat"
+t_dead=$(($(now_ms) - t_freeze))
+kill -CONT "${ETCD_PID[1]}"
+reap_bg "$cgp" 20
+check "etcd frozen: the TERM-ignoring command was KILLed before the lease could expire ($t_dead ms < 3000)" \
+	[ "$t_dead" -lt 3000 ]
+check "etcd frozen: the run is a failure that names the lost lock" eval '[ "$RC" -eq 137 ] && grep -q "lost the cluster lock" "$ST/frozen.json"'
+kill_all "$frozen"
+
 done_testing
