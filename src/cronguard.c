@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,10 @@ struct job {
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
+	struct options start_opts; /* the start report's copy, with half the report deadline */
+	pthread_t start_thread;
+	int start_running;
+	int64_t ended_mono_us;     /* when the command's group was gone */
 	char reason[512];
 	char err[1024];
 };
@@ -344,6 +349,45 @@ static int enter_cluster(struct job *j, enum run_state *ended)
 	}
 }
 
+/* Step 6: the start report (a healthchecks /start ping) goes out beside the command, in a
+ * thread of its own started once the command runs: a slow or dead endpoint must never hold
+ * the command (and the lock, and the lease) up. It gets half of --report-timeout, the end
+ * report what is left of the whole after waiting for it, so that all the reporting of a run
+ * stays within one --report-timeout. */
+static void *start_report_thread(void *arg)
+{
+	struct job *j = arg;
+
+	report_start(&j->start_opts, &j->rec);
+	return NULL;
+}
+
+static void start_report_begin(void *ctx)
+{
+	struct job *j = ctx;
+
+	j->start_opts = j->opts;
+	j->start_opts.report_timeout_ms = j->opts.report_timeout_ms / 2;
+	if (pthread_create(&j->start_thread, NULL, start_report_thread, j) == 0)
+		j->start_running = 1;
+	else
+		report_start(&j->start_opts, &j->rec);
+}
+
+/* Waits for the start report, which must be out before the end report; returns the end
+ * report's share of the deadline. */
+static uint64_t start_report_end(struct job *j)
+{
+	uint64_t waited_ms;
+
+	if (!j->start_running)
+		return j->opts.report_timeout_ms;
+	pthread_join(j->start_thread, NULL);
+	j->start_running = 0;
+	waited_ms = (uint64_t)(clock_us(CLOCK_MONOTONIC) - j->ended_mono_us) / 1000;
+	return waited_ms < j->opts.report_timeout_ms ? j->opts.report_timeout_ms - waited_ms : 0;
+}
+
 /* Step 7: run the command and read its outcome as a run state and an exit status. */
 static enum run_state run(struct job *j)
 {
@@ -360,6 +404,8 @@ static enum run_state run(struct job *j)
 		.blocked = &j->blocked,
 		/* A keeper only where there is a lock for the job to outlive: its fork is the
 		 * dearest part of a short run. */
+		.started = j->opts.ping ? start_report_begin : NULL,
+		.started_ctx = j,
 		.keeper = j->lock_fd >= 0 || j->gate != NULL,
 		.keeper_hold_fd = j->lock_fd,
 	};
@@ -384,6 +430,7 @@ static enum run_state run(struct job *j)
 		snprintf(token, sizeof token, "%lld", (long long)etcd_gate_revision(j->gate));
 	spec.envp = run_env_new(environ, j->rec.run_id, o->name, token[0] ? token : NULL);
 	rc = spec.envp ? run_command(&spec, r) : -1;
+	j->ended_mono_us = clock_us(CLOCK_MONOTONIC);
 	free(spec.envp);
 	if (rc < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
@@ -455,15 +502,17 @@ static void record_local(struct job *j, enum run_state state)
 static void record_remote(struct job *j)
 {
 	struct run_record *r = &j->rec;
+	struct options o = j->opts;
 	char *tail = NULL;
 
+	o.report_timeout_ms = start_report_end(j);
 	if (!report_wanted(&j->opts))
 		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&j->opts, r);
+	report_send(&o, r);
 	free(tail);
 	r->output = NULL;
 }
@@ -570,11 +619,8 @@ int main(int argc, char **argv)
 		goto release;
 	}
 
-	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
-	if (j.opts.ping)
-		report_start(&j.opts, &j.rec);
-
-	/* 7. Run the command. */
+	/* 6 and 7. Run the command; the start report (a healthchecks /start ping, so a run that
+	 * never ends is seen) goes out beside it, once it runs. */
 	state = run(&j);
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);

@@ -700,6 +700,8 @@ int run_command(const struct run_spec *spec, struct run_result *res)
 		if (r.q[i])
 			outq_open(r.q[i], 1 + i);
 	}
+	if (spec->started && !res->exec_errno)
+		spec->started(spec->started_ctx);
 
 	loop(&r);
 	/* The group's last members may be zombies of ours (we are their subreaper). */

@@ -38,6 +38,8 @@ struct run_spec {
 	const sigset_t *blocked;    /* every signal the caller blocked; all are handled here */
 	struct run_watch *watches;
 	size_t nwatches;
+	void (*started)(void *ctx); /* if not NULL, called once the command has been exec'd */
+	void *started_ctx;
 	int keeper;                 /* non-zero: a keeper kills the group if we die (keeper.h) */
 	int keeper_hold_fd;         /* with KEEPER: the lock it holds open until then, or -1 */
 };

@@ -122,17 +122,9 @@ check "slow failure, then a later success: the success is the last run recorded"
 	[ "$(json_get "$ST/order.json" '\''d["consecutive_failures"]'\'')" -eq 0 ]'
 
 # --- D. Signals -------------------------------------------------------------------------------
-# A TERM that arrives while a gate is busy (here the /start ping to an endpoint that never
-# answers): the command is not run, state error, 128+15.
 start_bg "$T_TMP/fake.out" python3 "$HTTPFAKE" serve --port-file "$T_TMP/fake.port" --log "$T_TMP/fake.log"
 wait_for 10 test -s "$T_TMP/fake.port"
 FAKE=http://127.0.0.1:$(cat "$T_TMP/fake.port")
-"$CRONGUARD" -n pending --ping "$FAKE/hang" --report-timeout 2s -- sh -c "touch '$T_TMP/pending.ran'; sleep 1" 2>"$T_TMP/pending.err" &
-cgp=$!
-wait_for 10 grep -q '"recv"' "$T_TMP/fake.log"
-kill -TERM "$cgp"
-reap_bg "$cgp" 15
-check "TERM pending before the command starts: not run, exit 143, state error" eval '[ "$RC" -eq 143 -a ! -e "$T_TMP/pending.ran" ] && [ "$(state_of pending)" = error ]'
 
 # TERM to a stopped command: TERM and CONT, so it ends.
 "$CRONGUARD" -n stopped -- sh -c 'kill -STOP $$; sleep 100' &
@@ -210,6 +202,28 @@ check "SIGKILL of cronguard under --cluster-lock: the three processes die within
 kill_all $members
 cg -n fds --etcd "${ETCD_EP[1]}" --cluster-lock --lock-file "$T_TMP/h.lock" -- sh -c 'ls /proc/$$/fd' 7>"$T_TMP/seven"
 check "the command gets descriptors 0, 1 and 2 only (etcd, lock, inherited 7: closed)" eval '[ "$RC" -eq 0 ] && [ "$(echo $OUT)" = "0 1 2" ]'
+# A TERM that arrives while a gate's request is on its way and then succeeds (here etcd's
+# --once-per claim, etcd frozen meanwhile): the command is not run, state error, 128+15.
+kill -STOP "${ETCD_PID[1]}"
+"$CRONGUARD" -n pending --etcd "${ETCD_EP[1]}" --once-per 1h -- sh -c "touch '$T_TMP/pending.ran'; sleep 1" 2>"$T_TMP/pending.err" &
+cgp=$!
+etcd_port=${ETCD_EP[1]##*:}
+wait_for 5 sh -c "ss -tnpH state established '( dport = :$etcd_port )' | grep -q 'pid=$cgp,'"
+kill -TERM "$cgp"
+sleep 0.2
+kill -CONT "${ETCD_PID[1]}"
+reap_bg "$cgp" 15
+check "TERM pending before the command starts: not run, exit 143, state error" eval '[ "$RC" -eq 143 -a ! -e "$T_TMP/pending.ran" ] && [ "$(state_of pending)" = error ]'
+
+# The /start ping goes out beside the command: a black-holed endpoint (a listening socket that
+# never answers) does not delay the start, and all the reporting stays within one deadline.
+t0=$(now_ms)
+cg -n blackhole --ping "$FAKE/hang" --report-timeout 4s -- sh -c "echo \$((\$(date +%s%N) / 1000000)) > '$T_TMP/bh.start'"
+started=$(($(cat "$T_TMP/bh.start") - t0))
+check "black-holed /start ping: the command started within $started ms (< 1000)" [ "$started" -lt "$(t_slow 1000)" ]
+check "black-holed /start ping: the whole run took $MS ms, within one --report-timeout (< 5000)" \
+	[ "$MS" -lt "$(t_slow 5000)" ]
+
 # Under a cluster gate, CG_FENCING_TOKEN is the revision that created the lock key, and grows.
 fence_cmd="echo \$CG_FENCING_TOKEN > \"$T_TMP/fence.\$1\"; ETCDCTL_API=3 etcdctl --endpoints=${ETCD_EP[1]} get /cronguard/lock/fence -w json > \"$T_TMP/fence.\$1.json\""
 cg -n fence --etcd "${ETCD_EP[1]}" --cluster-lock -- sh -c "$fence_cmd" sh 1
