@@ -295,8 +295,9 @@ static void outq_push(struct outq *q, const char *data, size_t n)
 }
 
 /* Reads what is there from FD into the tail buffer and on to DEST (a file, or the queue Q);
- * returns -1 at EOF. With a queue, reads no more than it can hold. */
-static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb)
+ * returns -1 at EOF, or when *BUDGET (if not NULL) bytes have been read. With a queue, reads
+ * no more than it can hold. */
+static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb, size_t *budget)
 {
 	char buf[16384];
 
@@ -311,6 +312,12 @@ static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb)
 			if (want > sizeof buf)
 				want = sizeof buf;
 		}
+		if (budget) {
+			if (*budget == 0)
+				return -1;
+			if (want > *budget)
+				want = *budget;
+		}
 		n = read(fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -318,6 +325,8 @@ static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb)
 			return errno == EAGAIN ? 0 : -1;
 		if (n == 0)
 			return -1;
+		if (budget)
+			*budget -= (size_t)n;
 		tailbuf_append(tb, buf, (size_t)n);
 		if (q)
 			outq_push(q, buf, (size_t)n);
@@ -524,7 +533,7 @@ static void loop(struct runner *r)
 				outq_flush(r->q[i]);
 			if (r->out[i][0] >= 0 && (pfd[1 + i].revents & (POLLIN | POLLHUP | POLLERR))) {
 				int dest = spec->output == RUN_OUTPUT_HOLD ? res->held[i] : 1 + i;
-				if (pump(r->out[i][0], dest, r->q[i], res->output) < 0)
+				if (pump(r->out[i][0], dest, r->q[i], res->output, NULL) < 0)
 					close_fd(&r->out[i][0]);
 			}
 		}
@@ -578,6 +587,14 @@ static void loop(struct runner *r)
 static void drain(struct runner *r)
 {
 	uint64_t last = now_ms();
+	/* What the group left in a pipe is at most its capacity; more can only come from a
+	 * process that escaped the group and still writes: not waited for. */
+	size_t budget[2];
+
+	for (int i = 0; i < 2; i++) {
+		int cap = r->out[i][0] >= 0 ? fcntl(r->out[i][0], F_GETPIPE_SZ) : -1;
+		budget[i] = cap > 0 ? (size_t)cap : 1 << 20;
+	}
 
 	for (;;) {
 		int pending = 0;
@@ -585,7 +602,8 @@ static void drain(struct runner *r)
 		for (int i = 0; i < 2; i++) {
 			if (r->out[i][0] >= 0) {
 				int dest = r->spec->output == RUN_OUTPUT_HOLD ? r->res->held[i] : 1 + i;
-				if (pump(r->out[i][0], dest, r->q[i], r->res->output) < 0 || !r->q[i])
+				if (pump(r->out[i][0], dest, r->q[i], r->res->output, &budget[i]) < 0 ||
+				    !r->q[i])
 					close_fd(&r->out[i][0]);
 				else if (outq_room(r->q[i]) > 0)
 					close_fd(&r->out[i][0]);  /* took all there was */
