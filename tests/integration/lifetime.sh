@@ -178,6 +178,34 @@ printf 'hello\nworld\n' | timeout 10 script -qec \
 check "on a terminal: the command reads it (no SIGTTIN stop)" grep -q 'got:hello' "$T_TMP/tty.out"
 check "on a terminal: the shell gets it back afterwards" grep -q 'after:world' "$T_TMP/tty.out"
 
+# A stop from the terminal is noticed and passed up: cronguard stops too (a shell would show
+# the job stopped) and, continued as by `fg`, continues the command.
+# (A shell in between: script(1) itself reacts when its own child stops.)
+cat >"$T_TMP/tstp.sh" <<EOF
+"$CRONGUARD" -n tstp -- sh -c 'echo \$PPID > "$T_TMP/tstp.cg"; kill -TSTP \$\$; echo resumed'
+echo after
+EOF
+timeout 20 script -qec "sh '$T_TMP/tstp.sh'" /dev/null >"$T_TMP/tstp.out" 2>&1 &
+scr=$!
+wait_for 5 test -s "$T_TMP/tstp.cg"
+tstp_cg=$(cat "$T_TMP/tstp.cg")
+check "a command stopped from the terminal is noticed: cronguard stops with it" \
+	wait_for 5 sh -c "awk '{ exit \$3 != \"T\" }' /proc/$tstp_cg/stat"
+kill -CONT "$tstp_cg"
+wait_for 5 grep -q resumed "$T_TMP/tstp.out"
+check "continued, cronguard gives the terminal back to the command and continues it" grep -q resumed "$T_TMP/tstp.out"
+wait_for 5 grep -q after "$T_TMP/tstp.out"
+check "and the shell has the terminal again afterwards" grep -q after "$T_TMP/tstp.out"
+wait "$scr" 2>/dev/null
+kill_all "$tstp_cg"
+
+# A process that escaped the group and keeps writing to the copied output does not hold the
+# run open.
+cg -n escwriter --webhook http://127.0.0.1:1/ --report-timeout 1s -- \
+	sh -c "setsid sh -c 'echo \$\$ > \"$T_TMP/escw.pid\"; exec yes' & sleep 0.3"
+check "an escaped process writing on does not hold cronguard ($MS ms < 5000)" [ "$MS" -lt "$(t_slow 5000)" ]
+kill_all "$(cat "$T_TMP/escw.pid")"
+
 # --- G. maxrss_kb is the command's own -----------------------------------------------------------
 cg -n rss --ping "$FAKE/200" --report-timeout 2s -- /bin/true
 rss=$(json_get "$ST/rss.json" 'd["last_run"].get("maxrss_kb", 0)')
