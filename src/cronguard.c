@@ -402,10 +402,10 @@ static enum run_state run(struct job *j)
 				   : (o->ping || o->webhook) ? RUN_OUTPUT_TEE : RUN_OUTPUT_PASS,
 		.forward = &j->forward,
 		.blocked = &j->blocked,
-		/* A keeper only where there is a lock for the job to outlive: its fork is the
-		 * dearest part of a short run. */
 		.started = j->opts.ping ? start_report_begin : NULL,
 		.started_ctx = j,
+		/* A keeper only where there is a lock for the job to outlive: its fork is the
+		 * dearest part of a short run. */
 		.keeper = j->lock_fd >= 0 || j->gate != NULL,
 		.keeper_hold_fd = j->lock_fd,
 	};
@@ -445,10 +445,10 @@ static enum run_state run(struct job *j)
 		return RUN_ERROR;
 	}
 	j->rec.maxrss_kb = r->maxrss_kb;
-	for (int i = 0; i < 2; i++)
-		if (r->dropped[i] && !r->dropped[1])
-			diag_error("%s was not read: %llu bytes of the command's output dropped",
-				   i ? "stderr" : "stdout", (unsigned long long)r->dropped[i]);
+	/* Said on stderr, unless stderr is what stalled (the report keeps the tail anyway). */
+	if (r->dropped[0] && !r->dropped[1])
+		diag_error("stdout was not read: %llu bytes of the command's output dropped",
+			   (unsigned long long)r->dropped[0]);
 	st = r->status;
 	if (r->exec_errno) {
 		snprintf(j->reason, sizeof j->reason, "cannot execute %s: %s", o->argv[0],
