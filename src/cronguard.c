@@ -73,11 +73,13 @@ static int64_t clock_us(clockid_t clk)
 static void block_signals(struct job *j)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	/* Whatever else would end cronguard by default, and is not a fault of its own, is
-	 * blocked (and dropped while the command runs): cronguard never ends without its record.
-	 * SIGTTIN and SIGTTOU: run by hand, the command's group may hold the terminal. */
+	/* Whatever else would end cronguard by default is blocked (and dropped while the
+	 * command runs): cronguard never ends without its record. The fault signals too, as
+	 * sent by kill(1): a real fault of ours is delivered whatever the mask. SIGTTIN and
+	 * SIGTTOU: run by hand, the command's group may hold the terminal. */
 	static const int drop[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
-				    SIGXCPU, SIGTTIN, SIGTTOU };
+				    SIGXCPU, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+				    SIGABRT, SIGTTIN, SIGTTOU };
 
 	sigemptyset(&j->forward);
 	for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
