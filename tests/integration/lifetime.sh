@@ -3,6 +3,9 @@
 # and leftovers of the process group, the state written under the lock, signals (pending before
 # the start, to a stopped command, SIGXFSZ, SIGALRM and kin), a stalled stdout reader, a
 # terminal, the command's own maxrss, and what the command inherits (descriptors, environment).
+# Compound checks run through eval in single quotes, group members are word-split lists of
+# pids, and a pipe into sleep is the stalled reader:
+# shellcheck disable=SC2016,SC2086,SC2034,SC2216
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/etcd_lib.sh"
 
