@@ -10,7 +10,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/etcd_lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "the lifetime tests look at every process of a group: run as root"
-for tool in python3 script etcd curl; do
+for tool in python3 script etcd etcdctl ss curl; do
 	command -v "$tool" >/dev/null || skip_all "$tool is not installed"
 done
 HTTPFAKE=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/httpfake.py
