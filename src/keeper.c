@@ -164,7 +164,9 @@ int keeper_start(struct keeper *k, int hold_fd, pid_t pgid)
 	 * and SEQPACKET keeps each group id whole. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
-	pid = fork();
+	/* _Fork, not fork: no atfork handlers (the keeper touches neither malloc nor stdio),
+	 * which also makes it safe while the start report's thread runs (keeper_reaped). */
+	pid = _Fork();
 	if (pid < 0) {
 		e = errno;
 		close(sv[0]);
