@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,10 @@ struct job {
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
+	struct options start_opts; /* the start report's copy, with half the report deadline */
+	pthread_t start_thread;
+	int start_running;
+	int64_t ended_mono_us;     /* when the command's group was gone */
 	char reason[512];
 	char err[1024];
 };
@@ -67,15 +72,28 @@ struct job {
 static void block_signals(struct job *j)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	/* Whatever else would end cronguard by default is blocked (and dropped while the
+	 * command runs): cronguard never ends without its record. The fault signals too, as
+	 * sent by kill(1): a real fault of ours is delivered whatever the mask. SIGTTIN and
+	 * SIGTTOU: run by hand, the command's group may hold the terminal. */
+	static const int drop[] = { SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT,
+				    SIGXCPU, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
+				    SIGABRT, SIGTTIN, SIGTTOU };
 
 	sigemptyset(&j->forward);
 	for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
 		sigaddset(&j->forward, fwd[i]);
 	j->blocked = j->forward;
 	sigaddset(&j->blocked, SIGCHLD);
+	for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+		sigaddset(&j->blocked, drop[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaddset(&j->blocked, s);
 	sigprocmask(SIG_BLOCK, &j->blocked, NULL);
-	/* A closed stdout must give us EPIPE, not kill us before the run is recorded. */
+	/* A closed stdout must give us EPIPE, not kill us before the run is recorded; a file
+	 * size limit (ulimit -f) must give us EFBIG on the held output, not SIGXFSZ. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /* Step 1c: decisions that need no waiting, made before anything sleeps. */
@@ -189,6 +207,45 @@ static int vip_still_held(void *ctx, char *reason, size_t len)
 	return 0;
 }
 
+/* Step 6: the start report (a healthchecks /start ping) goes out beside the command, in a
+ * thread of its own started once the command runs: a slow or dead endpoint must never hold
+ * the command (and the lock, and the lease) up. It gets half of --report-timeout, the end
+ * report what is left of the whole after waiting for it, so that all the reporting of a run
+ * stays within one --report-timeout. */
+static void *start_report_thread(void *arg)
+{
+	struct job *j = arg;
+
+	report_start(&j->start_opts, &j->rec);
+	return NULL;
+}
+
+static void start_report_begin(void *ctx)
+{
+	struct job *j = ctx;
+
+	j->start_opts = j->opts;
+	j->start_opts.report_timeout_ms = j->opts.report_timeout_ms / 2;
+	if (pthread_create(&j->start_thread, NULL, start_report_thread, j) == 0)
+		j->start_running = 1;
+	else
+		report_start(&j->start_opts, &j->rec);
+}
+
+/* Waits for the start report, which must be out before the end report; returns the end
+ * report's share of the deadline. */
+static uint64_t start_report_end(struct job *j)
+{
+	uint64_t waited_ms;
+
+	if (!j->start_running)
+		return j->opts.report_timeout_ms;
+	pthread_join(j->start_thread, NULL);
+	j->start_running = 0;
+	waited_ms = (uint64_t)(clock_mono_us() - j->ended_mono_us) / 1000;
+	return waited_ms < j->opts.report_timeout_ms ? j->opts.report_timeout_ms - waited_ms : 0;
+}
+
 /* Step 7: run the command and read its outcome as a run state and an exit status. */
 static enum run_state run(struct job *j)
 {
@@ -203,10 +260,17 @@ static enum run_state run(struct job *j)
 				   : (o->ping || o->webhook) ? RUN_OUTPUT_TEE : RUN_OUTPUT_PASS,
 		.forward = &j->forward,
 		.blocked = &j->blocked,
+		.started = j->opts.ping ? start_report_begin : NULL,
+		.started_ctx = j,
+		/* A keeper only where there is a lock for the job to outlive: its fork is the
+		 * dearest part of a short run. */
+		.keeper = j->lock_fd >= 0 || j->gate != NULL,
+		.keeper_hold_fd = j->lock_fd,
 	};
 	struct run_watch watches[2];
 	struct run_result *r = &j->res;
-	int st;
+	char token[24] = "";
+	int st, rc;
 
 	spec.watches = watches;
 	if (j->vip_watch_fd >= 0)
@@ -217,12 +281,32 @@ static enum run_state run(struct job *j)
 		if (watches[spec.nwatches].interval_ms)
 			spec.nwatches++;
 	}
-	if (run_command(&spec, r) < 0) {
+	/* No CRONGUARD_* for the command (a nested cronguard would take our settings); its
+	 * run's identity under the CG_ prefix instead, which cronguard never reads, and under
+	 * a cluster gate the revision that created the lock or claim, a fencing token. */
+	if (etcd_gate_revision(j->gate) > 0)
+		snprintf(token, sizeof token, "%lld", (long long)etcd_gate_revision(j->gate));
+	spec.envp = run_env_new(environ, j->rec.run_id, o->name, token[0] ? token : NULL);
+	rc = spec.envp ? run_command(&spec, r) : -1;
+	j->ended_mono_us = clock_mono_us();
+	free(spec.envp);
+	if (rc < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
 		j->rec.exit_code = EXIT_CANCELED;
 		return RUN_ERROR;
 	}
-	j->rec.maxrss_kb = r->ru.ru_maxrss;
+	if (r->unstarted_signal) {
+		snprintf(j->reason, sizeof j->reason, "%s before the command started; command not run",
+			 strsignal(r->unstarted_signal));
+		j->rec.signal = r->unstarted_signal;
+		j->rec.exit_code = 128 + r->unstarted_signal;
+		return RUN_ERROR;
+	}
+	j->rec.maxrss_kb = r->maxrss_kb;
+	/* Said on stderr, unless stderr is what stalled (the report keeps the tail anyway). */
+	if (r->dropped[0] && !r->dropped[1])
+		diag_error("stdout was not read: %llu bytes of the command's output dropped",
+			   (unsigned long long)r->dropped[0]);
 	st = r->status;
 	if (r->exec_errno) {
 		snprintf(j->reason, sizeof j->reason, "cannot execute %s: %s", o->argv[0],
@@ -254,14 +338,13 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
-/* Step 8: the record goes to the local reports, always (the state file, which also counts
- * consecutive failures for --fail-after, then syslog), then to every remote sink at once.
- * Never changes the exit status. */
-static void record(struct job *j, enum run_state state)
+/* Step 8a: the record goes to the local reports, always: the state file (which also counts
+ * consecutive failures for --fail-after), then syslog. Done while the lock is still held,
+ * so a slow run's record can never land after the record of a run that started later. */
+static void record_local(struct job *j, enum run_state state)
 {
 	struct run_record *r = &j->rec;
 	struct state_history hist;
-	char *tail = NULL;
 	int rc, sig;
 
 	r->state = state;
@@ -283,13 +366,24 @@ static void record(struct job *j, enum run_state state)
 	r->last_success_us = hist.last_success_us;
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
+}
+
+/* Step 8b: then to every remote sink at once, after the lock is released, so the next run is
+ * not held up by our reporting. Never changes the exit status. */
+static void record_remote(struct job *j)
+{
+	struct run_record *r = &j->rec;
+	struct options o = j->opts;
+	char *tail = NULL;
+
+	o.report_timeout_ms = start_report_end(j);
 	if (!report_wanted(&j->opts))
 		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&j->opts, r);
+	report_send(&o, r);
 	free(tail);
 	r->output = NULL;
 }
@@ -419,27 +513,29 @@ int main(int argc, char **argv)
 	if (gate_ended(&j, &gate, &state))
 		goto release;
 
-	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
-	if (j.opts.ping)
-		report_start(&j.opts, &j.rec);
-
-	/* 7. Run the command. */
+	/* 6 and 7. Run the command; the start report (a healthchecks /start ping, so a run that
+	 * never ends is seen) goes out beside it, once it runs. */
 	state = run(&j);
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 
-	/* 8. Release the locks first, so the next run is not held up by our reporting. */
+	/* 8. Record locally under the lock, release the locks, then report remotely, so the
+	 * next run is not held up by our reporting. */
 release:
+	record_local(&j, state);
 	etcd_gate_leave(j.gate);
 	j.gate = NULL;
 	lock_release(j.lock_fd);
 	j.lock_fd = -1;
 	if (j.opts.quiet && state != RUN_SUCCESS)
 		run_replay_held(&j.res);
+	goto remote;
 done:
+	record_local(&j, state);
+remote:
 	if (j.vip_watch_fd >= 0)
 		close(j.vip_watch_fd);
-	record(&j, state);
+	record_remote(&j);
 	code = exit_status(&j);
 	run_result_free(&j.res);
 	options_free(&j.opts);

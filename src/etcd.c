@@ -79,6 +79,7 @@ struct etcd_gate {
 	int64_t deadline_ms;       /* for the whole gate: GATE_MS plus the lock wait */
 	char lock_key[KEY_MAX];
 	int locked;
+	int64_t revision;          /* where the lock (else the claim) was created: CG_FENCING_TOKEN */
 };
 
 static int64_t mono_ms(void)
@@ -436,6 +437,7 @@ static int take_lock(struct etcd_gate *g, int *signo, char *reason, size_t len)
 		}
 		if (claim_won(&ans, g->run_id, g->lease)) {
 			g->locked = 1;
+			g->revision = ans.revision;
 			rc = ETCD_GO;
 			break;
 		}
@@ -518,8 +520,11 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 	free(body);
 	if (st != CALL_OK)
 		return call_outcome(g, st, signo, reason, len);
-	if (claim_won(&ans, g->run_id, 0))
+	if (claim_won(&ans, g->run_id, 0)) {
+		if (!g->revision)
+			g->revision = ans.revision;
 		return ETCD_GO;
+	}
 	if (ans.holder.host[0] && strcmp(ans.holder.host, o->host) == 0) {
 		snprintf(reason, len, "slot %.200s already claimed by this host (run %s at %s): "
 			 "a rerun within the period", key, ans.holder.run_id, ans.holder.time);
@@ -641,7 +646,28 @@ void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t i
 	}
 }
 
-/* The watch: renew the lease; stop the command while the lease may still be ours. */
+/* The last moment the command may still live: the lease lives TTL past the last keepalive
+ * sent, less a margin for the KILL to take effect and for the clocks' drift. */
+static int64_t kill_by_ms(const struct etcd_gate *g)
+{
+	int64_t ttl = (int64_t)g->ttl_ms, margin = ttl / 10 > 500 ? ttl / 10 : 500;
+
+	return g->renewed_ms + ttl - margin;
+}
+
+static uint64_t lease_kill_within(void *ctx)
+{
+	const struct etcd_gate *g = ctx;
+	int64_t left = kill_by_ms(g) - mono_ms();
+
+	/* Gone already (the server said so): now. */
+	return left > 0 && g->locked ? (uint64_t)left : 0;
+}
+
+/* The watch: renew the lease; stop the command while the lease may still be ours, early
+ * enough that its KILL (see lease_kill_within) comes before the lease can expire, whatever
+ * --kill-after says: no keepalive round is started that could end past that moment, and
+ * none is left for the next tick when that tick and its round could. */
 static int keep_lease(void *ctx, char *reason, size_t len)
 {
 	struct etcd_gate *g = ctx;
@@ -653,6 +679,12 @@ static int keep_lease(void *ctx, char *reason, size_t len)
 		return 0;
 	ttl = (int64_t)g->ttl_ms;
 	budget = ttl / 3 < KEEPALIVE_MS ? ttl / 3 : KEEPALIVE_MS;
+	if (mono_ms() + budget >= kill_by_ms(g)) {
+		snprintf(reason, len, "lost the cluster lock (etcd lease %" PRIx64 " not renewed "
+			 "for %" PRId64 " s of its %" PRId64 " s: %s)", (uint64_t)g->lease,
+			 (mono_ms() - g->renewed_ms) / 1000, ttl / 1000, g->c.error);
+		return 1;
+	}
 	r = lease_renew(g, mono_ms() + budget, &st);
 	if (r > 0)
 		return 0;
@@ -665,7 +697,7 @@ static int keep_lease(void *ctx, char *reason, size_t len)
 	/* The lease lives TTL past the last keepalive sent; a third of it is left for the
 	 * command to end on TERM before another host may take the lock. */
 	silent = mono_ms() - g->renewed_ms;
-	if (silent >= ttl - ttl / 3) {
+	if (silent >= ttl - ttl / 3 || mono_ms() + ttl / 3 + budget >= kill_by_ms(g)) {
 		snprintf(reason, len, "lost the cluster lock (etcd lease %" PRIx64 " not renewed "
 			 "for %" PRId64 " s of its %" PRId64 " s: %s)", (uint64_t)g->lease,
 			 silent / 1000, ttl / 1000, g->c.error);
@@ -678,9 +710,15 @@ static int keep_lease(void *ctx, char *reason, size_t len)
 
 void etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w)
 {
-	*w = (struct run_watch){ .fd = -1, .check = keep_lease, .ctx = gate };
+	*w = (struct run_watch){ .fd = -1, .check = keep_lease, .kill_within = lease_kill_within,
+				 .ctx = gate };
 	if (gate && gate->lease)
 		w->interval_ms = gate->ttl_ms / 3;
+}
+
+int64_t etcd_gate_revision(const struct etcd_gate *gate)
+{
+	return gate ? gate->revision : 0;
 }
 
 void etcd_gate_leave(struct etcd_gate *gate)

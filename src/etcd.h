@@ -49,6 +49,11 @@ void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t i
  * (no --cluster-lock, or GATE NULL), W's interval is 0: it never fires. */
 void etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w);
 
+/* etcd_gate_revision returns the etcd revision at which the cluster lock (else the
+ * --once-per claim) was created, the job's fencing token: it grows with every new holder.
+ * 0 when not known (GATE NULL, or no such key taken). */
+int64_t etcd_gate_revision(const struct etcd_gate *gate);
+
 /* etcd_gate_leave releases the lock (revoking its lease deletes the key), best effort,
  * with a diag_error line when that fails, and frees GATE. NULL is fine. */
 void etcd_gate_leave(struct etcd_gate *gate);

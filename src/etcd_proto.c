@@ -315,7 +315,8 @@ static int parse_kv(json_t *kv, struct etcd_answer *ans)
 	char buf[VALUE_MAX + 1];
 	long n;
 
-	if (!json_is_object(kv) || get_int64(kv, "lease", &ans->lease) < 0)
+	if (!json_is_object(kv) || get_int64(kv, "lease", &ans->lease) < 0 ||
+	    get_int64(kv, "create_revision", &ans->revision) < 0)
 		return -1;
 	ans->found = 1;
 	if (!value)
@@ -353,7 +354,9 @@ static int parse_claim(json_t *doc, struct etcd_answer *ans)
 		return -1;
 	if (json_is_true(ok)) {
 		ans->succeeded = 1;
-		return 0;
+		/* The transaction's revision is the one that created the key: a fencing token. */
+		resp = json_object_get(doc, "header");
+		return json_is_object(resp) ? get_int64(resp, "revision", &ans->revision) : 0;
 	}
 	/* A lost transaction: its failure branch read the key, which names the holder. */
 	resp = json_object_get(doc, "responses");

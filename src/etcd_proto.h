@@ -24,6 +24,8 @@ struct etcd_answer {
 	int found;                 /* RANGE, lost CLAIM: the key exists ... */
 	struct etcd_holder holder; /* ... and records this */
 	int64_t lease;             /* ... under this lease (0: none) */
+	int64_t revision;          /* CLAIM: the revision that created the key (the header's when
+				    * won, the key's create_revision when found), or 0 */
 	int64_t id;                /* GRANT: the lease */
 	int64_t ttl;               /* GRANT, KEEPALIVE: seconds; 0 when the lease is gone */
 	char token[2048];          /* AUTH: a secret */

@@ -18,25 +18,25 @@ dd if=/dev/zero of="$T_TMP/full/fill" bs=4k count=64 2>/dev/null
 cg -n diskfull --state-dir "$T_TMP/full/state" -- sh -c 'echo ran > "$0"; exit 3' "$T_TMP/diskfull.ran"
 check "disk full: the command ran and its exit status 3 is kept" [ "$RC" -eq 3 -a -s "$T_TMP/diskfull.ran" ]
 check "disk full: one stderr line names the state file problem" \
-	[ "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q "state" <<<"$ERR"
+	eval '[ "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q "state" <<<"$ERR"'
 rm -f "$T_TMP/full/fill"
 cg -n diskfull --state-dir "$T_TMP/full/state" -- true
 check "disk freed: the next run records again" [ "$RC" -eq 0 -a -s "$T_TMP/full/state/diskfull.json" ]
 
 # --- the state dir is read-only ---------------------------------------------------------------
 mkdir -p "$T_TMP/ro/state"
-mount -t tmpfs -o size=1m,ro tmpfs "$T_TMP/ro/state"
+mount -t tmpfs -o size=1m,ro,mode=0755 tmpfs "$T_TMP/ro/state"
 at_exit "umount -l '$T_TMP/ro/state'"
 cg -n ro --state-dir "$T_TMP/ro/state" -- sh -c 'exit 0'
 check "read-only state dir: the command ran, exit 0, one line says why" \
-	[ "$RC" -eq 0 -a "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q 'Read-only file system' <<<"$ERR"
+	eval '[ "$RC" -eq 0 -a "$(grep -c . <<<"$ERR")" -eq 1 ] && grep -q '\''Read-only file system'\'' <<<"$ERR"'
 
 # --- a corrupt state file is rebuilt, with a warning -----------------------------------------
 mkdir -p "$CRONGUARD_STATE_DIR"
 printf '{"truncated' >"$CRONGUARD_STATE_DIR/corrupt.json"
 cg -n corrupt -- true
 check "corrupt state file: run goes on, a warning, the file is whole again" \
-	[ "$RC" -eq 0 ] && grep -q unreadable <<<"$ERR" && json_get "$CRONGUARD_STATE_DIR/corrupt.json" 'd["last_run"]["state"]' | grep -qx success
+	eval '[ "$RC" -eq 0 ] && grep -q unreadable <<<"$ERR" && json_get "$CRONGUARD_STATE_DIR/corrupt.json" '\''d["last_run"]["state"]'\'' | grep -qx success'
 
 # --- the lock directory -----------------------------------------------------------------------
 # Root's default lock directory is /run/cronguard; tests use their own job names in it. (The
@@ -84,7 +84,7 @@ check "config owned by another user: refused, 125, not run" [ "$RC" -eq 125 -a !
 # --- the command is killed as the OOM killer would -------------------------------------------
 cg -n oom -- sh -c 'kill -KILL $$'
 check "OOM-style SIGKILL of the command: exit 137, state signaled" \
-	[ "$RC" -eq 137 ] && json_get "$CRONGUARD_STATE_DIR/oom.json" 'd["last_run"]["state"]' | grep -qx signaled
+	eval '[ "$RC" -eq 137 ] && json_get "$CRONGUARD_STATE_DIR/oom.json" '\''d["last_run"]["state"]'\'' | grep -qx signaled'
 
 # --- cronguard itself killed at each step -----------------------------------------------------
 L=$T_TMP/k.lock
@@ -161,7 +161,7 @@ for i in range(5000):
 PY
 cg --status --state-dir "$T_TMP/many"
 check "--status over 5000 jobs: every row, the failing one flagged, exit 1 ($MS ms)" \
-	[ "$RC" -eq 1 -a "$(grep -c '^job' <<<"$OUT")" -eq 5000 ] && grep -q '^job04321 .*failure' <<<"$OUT"
+	eval '[ "$RC" -eq 1 -a "$(grep -c '\''^job'\'' <<<"$OUT")" -eq 5000 ] && grep -q '\''^job04321 .*failure'\'' <<<"$OUT"'
 check "--status over 5000 jobs takes under $(t_slow 1000) ms" [ "$MS" -lt "$(t_slow 1000)" ]
 
 done_testing

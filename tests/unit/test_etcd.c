@@ -198,6 +198,8 @@ START_TEST(claim_answers)
 		   "{\"header\":{\"revision\":\"2\"}}}]}");
 	ck_assert_int_eq(a.succeeded, 1);
 	ck_assert_int_eq(a.found, 0);
+	/* The transaction's revision (the header's) created the key: the fencing token. */
+	ck_assert(a.revision == 2);
 
 	/* Lost: no "succeeded" at all, and the failure branch's range names the holder. */
 	a = parsed(ETCD_CLAIM, "{" HEADER ",\"responses\":[{\"response_range\":{\"header\":"
@@ -211,6 +213,7 @@ START_TEST(claim_answers)
 	ck_assert_str_eq(a.holder.time, "2023-11-14T22:13:20Z");
 	ck_assert(a.holder.pid == 42);
 	ck_assert(a.lease == 4111120158266337035);
+	ck_assert(a.revision == 2);
 
 	/* "succeeded":false, spelled out, is a loss too; a claim has no lease. */
 	a = parsed(ETCD_CLAIM, "{\"succeeded\":false,\"responses\":[{\"response_range\":{\"kvs\":"

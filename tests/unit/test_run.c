@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "run.h"
 #include "suites.h"
 
@@ -197,6 +199,116 @@ START_TEST(signal_mask_is_clean)
 }
 END_TEST
 
+
+START_TEST(env_is_cleaned)
+{
+	char *env[] = { "PATH=/bin", "CRONGUARD_LOCK_FILE=/x", "CG_JOB=parent", "CG_JOBS=keep",
+			"CRONGUARD_=y", "HOME=/root", "CG_RUN_ID=old", NULL };
+	char **out = run_env_new(env, "11111111-2222-4333-8444-555555555555", "backup", NULL);
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(out);
+	for (; out[n]; n++)
+		ck_assert_msg(strncmp(out[n], "CRONGUARD_", 10) != 0, "%s", out[n]);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(out[0], "PATH=/bin");
+	ck_assert_str_eq(out[1], "CG_JOBS=keep");
+	ck_assert_str_eq(out[2], "HOME=/root");
+	ck_assert_str_eq(out[3], "CG_RUN_ID=11111111-2222-4333-8444-555555555555");
+	ck_assert_str_eq(out[4], "CG_JOB=backup");
+	free(out);
+	out = run_env_new(NULL, "r", "j", "42");
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out[2], "CG_FENCING_TOKEN=42");
+	ck_assert_ptr_null(out[3]);
+	free(out);
+}
+END_TEST
+
+START_TEST(pending_signal_means_not_started)
+{
+	struct run_result r;
+
+	/* SIGUSR1 is blocked by the fixture: it stays pending until run_command looks. */
+	raise(SIGUSR1);
+	ck_assert_int_eq(run_argv(ARGV("sh", "-c", "exit 7"), 0, RUN_OUTPUT_PASS, &r), 0);
+	ck_assert_int_eq(r.unstarted_signal, SIGUSR1);
+	ck_assert_int_eq(r.status, 0);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(leftovers_are_ended)
+{
+	struct run_result r;
+	char buf[64];
+	ssize_t n;
+	pid_t left;
+
+	ck_assert_int_eq(run_argv(ARGV("sh", "-c", "sleep 100 & echo $!; exit 0"), 0, RUN_OUTPUT_HOLD,
+				  &r), 0);
+	ck_assert(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+	ck_assert_int_eq(r.leftovers, 1);
+	n = pread(r.held[0], buf, sizeof buf - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	left = (pid_t)atoi(buf);
+	ck_assert_int_gt(left, 0);
+	/* Reaped by us as a subreaper: no such process any more. */
+	ck_assert_int_eq(kill(left, 0), -1);
+	run_result_free(&r);
+}
+END_TEST
+
+START_TEST(zombies_are_not_alive)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		_exit(0);
+	}
+	setpgid(pid, pid);
+	/* Wait until it is a zombie without reaping it. */
+	for (int i = 0; i < 200; i++) {
+		siginfo_t si = { 0 };
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
+		usleep(10000);
+	}
+	ck_assert_int_eq(keeper_group_alive(pid), 0);
+	ck_assert_int_eq(keeper_group_alive(getpgrp()), 1);
+	waitpid(pid, &st, 0);
+}
+END_TEST
+
+START_TEST(keeper_kills_the_group)
+{
+	struct keeper k;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		execlp("sh", "sh", "-c", "sleep 100 & sleep 100", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	ck_assert_int_eq(keeper_start(&k, -1, pid), 0);
+	/* As if we died: the keeper sees its socket end without "done". */
+	close(k.fd);
+	waitpid(k.pid, &st, 0);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(keeper_group_alive(pid), 0);
+	waitpid(pid, &st, 0);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+END_TEST
+
 Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -213,6 +325,11 @@ Suite *run_suite(void)
 	tcase_add_test(tc, tee_keeps_tail_of_long_output);
 	tcase_add_test(tc, watch_stops_the_command);
 	tcase_add_test(tc, signal_mask_is_clean);
+	tcase_add_test(tc, env_is_cleaned);
+	tcase_add_test(tc, pending_signal_means_not_started);
+	tcase_add_test(tc, leftovers_are_ended);
+	tcase_add_test(tc, zombies_are_not_alive);
+	tcase_add_test(tc, keeper_kills_the_group);
 	suite_add_tcase(s, tc);
 	return s;
 }
