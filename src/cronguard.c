@@ -23,7 +23,6 @@
 #include "record.h"
 #include "report.h"
 #include "run.h"
-#include "sink_syslog.h"
 #include "splay.h"
 #include "state.h"
 #include "status.h"
@@ -51,6 +50,7 @@ struct job {
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
+	struct report_session report;   /* what the start report learnt, for the final one */
 	char reason[512];
 	char err[1024];
 };
@@ -414,15 +414,12 @@ static void record(struct job *j, enum run_state state)
 	rc = state_save(j->opts.state_dir, r, j->err, sizeof j->err);
 	if (rc != 0)
 		diag_error("%s", j->err);
-	if (!j->opts.no_syslog)
-		sink_syslog_send(r);
-	if (!report_wanted(&j->opts))
-		return;
-	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
+	if (report_wanted(&j->opts) && j->res.output &&
+	    (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&j->opts, r);
+	report_send(&j->opts, &j->report, r);
 	free(tail);
 	r->output = NULL;
 }
@@ -461,6 +458,7 @@ int main(int argc, char **argv)
 		return EXIT_CANCELED;
 	}
 	diag_set_verbose(j.opts.verbose);
+	diag_set_syslog(!j.opts.no_syslog);
 	switch (j.opts.action) {
 	case ACTION_HELP:
 		options_usage(stdout);
@@ -530,8 +528,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 6. Start report: a healthchecks /start ping, so a run that never ends is seen. */
-	if (j.opts.ping)
-		report_start(&j.opts, &j.rec);
+	report_start(&j.opts, &j.rec, &j.report);
 
 	/* 7. Run the command. */
 	state = run(&j);

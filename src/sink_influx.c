@@ -178,7 +178,17 @@ static int put_basic(FILE *f, const char *user, const char *secret)
 	return 0;
 }
 
-int influx_authorization(const struct options *o, char **value, char *err, size_t errlen)
+static const struct http_rule influx_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 413, 413, HTTP_DROP },
+	{ 422, 422, HTTP_DROP },
+	{ 429, 429, HTTP_RETRY },
+	{ 502, 504, HTTP_RETRY },
+};
+const struct http_rules influx_rules = { influx_rows, sizeof influx_rows / sizeof *influx_rows };
+
+int influx_authorization(const struct influx_spec *o, char **value, char *err, size_t errlen)
 {
 	char *secret, *text = NULL;
 	size_t len = 0;
@@ -186,18 +196,18 @@ int influx_authorization(const struct options *o, char **value, char *err, size_
 	FILE *f;
 
 	*value = NULL;
-	if (!o->influx_token_file && !o->influx_user)
+	if (!o->token_file && !o->user)
 		return 0;
-	secret = fileio_read_secret(o->influx_token_file ? o->influx_token_file
-							 : o->influx_password_file, err, errlen);
+	secret = fileio_read_secret(o->token_file ? o->token_file
+							 : o->password_file, err, errlen);
 	if (!secret)
 		return -1;
 	f = open_memstream(&text, &len);
 	if (f) {
-		if (o->influx_token_file)
+		if (o->token_file)
 			rc = fprintf(f, "Token %s", secret) < 0 ? -1 : 0;
 		else
-			rc = put_basic(f, o->influx_user, secret);
+			rc = put_basic(f, o->user, secret);
 		if (fclose(f) != 0)
 			rc = -1;
 	}

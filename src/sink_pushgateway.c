@@ -8,6 +8,15 @@
 #include "sink_pushgateway.h"
 #include "encode.h"
 
+static const struct http_rule pushgateway_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+const struct http_rules pushgateway_rules = { pushgateway_rows,
+					      sizeof pushgateway_rows / sizeof *pushgateway_rows };
+
 void pushgateway_escape_value(FILE *out, const char *v)
 {
 	size_t n = strlen(v);

@@ -10,6 +10,16 @@
 #include "encode.h"
 #include "sink_webhook.h"
 
+static const struct http_rule webhook_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 413, 413, HTTP_DROP },
+	{ 422, 422, HTTP_DROP },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+const struct http_rules webhook_rules = { webhook_rows, sizeof webhook_rows / sizeof *webhook_rows };
+
 /* JSON strings must be UTF-8, and a command's output need not be: bad bytes become U+FFFD. */
 static json_t *text(const char *s, size_t n)
 {
