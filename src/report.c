@@ -161,7 +161,7 @@ struct group {
 	char job[65];
 	char sink[16];
 	size_t *idx;               /* listed entries, oldest first */
-	size_t n, next;
+	size_t n, cap, next;
 	enum group_state state;
 	unsigned refused_row;      /* counted refusals since the last success */
 	int fresh;                 /* this run has its own record in the group */
@@ -259,9 +259,14 @@ static void group_spool(struct flush *f)
 		    (gi = group_get(f, job, sink)) < 0)
 			continue;
 		g = &f->groups[gi];
-		if (!(idx = realloc(g->idx, (g->n + 1) * sizeof *idx)))
-			continue;
-		g->idx = idx;
+		if (g->n == g->cap) {
+			size_t cap = g->cap ? g->cap * 2 : 16;
+
+			if (!(idx = realloc(g->idx, cap * sizeof *idx)))
+				continue;
+			g->idx = idx;
+			g->cap = cap;
+		}
 		g->idx[g->n++] = i;
 	}
 }
@@ -567,7 +572,7 @@ static int influx_credentials(const struct influx_spec *s, char **auth)
  * that can read them. */
 static void hold_influx(struct flush *f)
 {
-	struct item it = { .sink = "influx" };
+	struct item it = { .sink = "influx", .entry = { .fd = -1 } };
 	size_t ulen;
 
 	if (f->rm->spool_max == 0) {

@@ -460,6 +460,7 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 	}
 	free(text);
 	e->fd = fd;
+	sp->added++;
 	return 0;
 }
 
@@ -522,7 +523,10 @@ void spool_close(struct spool *sp, unsigned max)
 
 	/* Entries another run owns are passed over: the bound is kept by whichever run gets
 	 * there next, so the spool never grows past it for long. */
-	if (sp->fd >= 0 && (n = list_names(sp->fd, is_entry_name, &names)) > (ssize_t)max) {
+	/* Listed again only when the bound may be passed: a large spool waiting for a receiver
+	 * that is down costs one listing a run, not two. */
+	if (sp->fd >= 0 && sp->n + sp->added > max &&
+	    (n = list_names(sp->fd, is_entry_name, &names)) > (ssize_t)max) {
 		ssize_t over = n - (ssize_t)max;
 
 		for (ssize_t i = 0; i < n && over > 0; i++) {

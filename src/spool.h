@@ -33,6 +33,7 @@ struct spool {
 	int fd;                  /* the directory, or -1 while it does not exist */
 	char **names;
 	size_t n;
+	size_t added;            /* entries this run wrote */
 };
 
 /* spool_encode writes E as a spool file: "key value" header lines, a blank line, the body.
