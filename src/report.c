@@ -5,11 +5,12 @@
  * spools what must not be lost. The sinks get the few values they use, never the options.
  *
  * Delivery rules of the spool. Every spooled record is independent (each carries its own
- * timestamp and run id), owned by one run at a time (spool_claim locks it), and sent in
- * rounds: the first round carries this run's records and one spooled record of each job and
- * sink, a probe; a group whose probe (or this run's own record) was delivered is then sent
- * whole, a few hundred at a time, while one that got no answer, or only "busy", is left for
- * a later run after that single try. A record the server refuses in a way that counts
+ * timestamp and run id), owned by one run at a time (spool_claim locks it), resent only by
+ * runs of its own job, and sent in rounds: the first round carries this run's records and
+ * one spooled record of each of the job's sinks that has none of this run's, a probe; a
+ * group whose probe (or this run's own record) was delivered is then sent whole, a few
+ * hundred at a time, while one that got no answer, or only "busy", is left for a later run
+ * after that single try. A record the server refuses in a way that counts
  * (a 5xx that persists, 404, 401, 403, 3xx) goes back with its count raised, and at
  * SPOOL_MAX_REFUSALS it is set aside in the dead-letter directory; only an answer that
  * proves the record bad (the sink's HTTP_DROP rows) drops it. */
@@ -245,7 +246,8 @@ static int group_get(struct flush *f, const char *job, const char *sink)
 	return (int)f->ngroups++;
 }
 
-/* Sorts the listed names into groups, reading none of the files. */
+/* Sorts this job's listed names into groups, reading none of the files. A record is resent
+ * only by a later run of its own job: another job's run knows nothing of where it goes. */
 static void group_spool(struct flush *f)
 {
 	for (size_t i = 0; i < f->sp.n; i++) {
@@ -256,7 +258,7 @@ static void group_spool(struct flush *f)
 		size_t *idx;
 
 		if (spool_name_parse(f->sp.names[i], job, sink, &refusals) < 0 ||
-		    (gi = group_get(f, job, sink)) < 0)
+		    strcmp(job, f->rec->job) != 0 || (gi = group_get(f, job, sink)) < 0)
 			continue;
 		g = &f->groups[gi];
 		if (g->n == g->cap) {

@@ -221,8 +221,17 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names in directory FD that KEEP accepts, sorted. Returns how many, or -1. */
-static ssize_t list_names(int fd, int (*keep)(const char *), char ***names)
+/* A name that is an entry's but not a regular file (a directory, a link, a FIFO): known
+ * from the listing alone, so any run sets it aside without opening it. */
+static int odd_entry(const struct dirent *de)
+{
+	return de->d_type != DT_REG && de->d_type != DT_UNKNOWN && is_entry_name(de->d_name);
+}
+
+/* The names in directory FD that KEEP accepts, sorted; with ODD, the names odd_entry finds
+ * are left out and kept there (*NODD of them). Returns how many, or -1. */
+static ssize_t list_names(int fd, int (*keep)(const char *), char ***names, char ***odd,
+			  size_t *nodd)
 {
 	DIR *d;
 	struct dirent *de;
@@ -237,6 +246,15 @@ static ssize_t list_names(int fd, int (*keep)(const char *), char ***names)
 		return -1;
 	}
 	while ((de = readdir(d))) {
+		if (odd && odd_entry(de)) {
+			char **no = realloc(*odd, (*nodd + 1) * sizeof *no);
+
+			if (no && (no[*nodd] = strdup(de->d_name)))
+				(*nodd)++;
+			if (no)
+				*odd = no;
+			continue;
+		}
 		if (!keep(de->d_name))
 			continue;
 		if (n == cap) {
@@ -299,23 +317,6 @@ static int open_dir(struct spool *sp)
 	return sp->fd < 0 ? -1 : 0;
 }
 
-int spool_open(struct spool *sp, const char *state_dir)
-{
-	ssize_t n;
-
-	memset(sp, 0, sizeof *sp);
-	sp->fd = -1;
-	if ((size_t)snprintf(sp->dir, sizeof sp->dir, "%s/spool", state_dir) >= sizeof sp->dir)
-		return -1;
-	if (open_dir(sp) < 0)
-		return errno == ENOENT ? 0 : -1;
-	n = list_names(sp->fd, is_entry_name, &sp->names);
-	if (n < 0)
-		return -1;
-	sp->n = (size_t)n;
-	return 0;
-}
-
 /* The dead-letter directory, created on first use. Returns its fd or -1. */
 static int dead_dir(struct spool *sp)
 {
@@ -337,6 +338,42 @@ static int move_dead(struct spool *sp, const char *name, const char *as)
 	rc = renameat(sp->fd, name, dfd, as);
 	close(dfd);
 	return rc;
+}
+
+/* Kept in place, an unreadable entry would be tried and fail on every run; removed, a
+ * directory or a stranger's file would be lost. Out of the way, it waits for a person. */
+static void set_aside(struct spool *sp, const char *name)
+{
+	if (move_dead(sp, name, name) == 0)
+		diag_alert("spool %s: %s is not a readable record; moved to %s/dead", sp->dir, name,
+			   sp->dir);
+	else
+		diag_alert("spool %s: %s is not a readable record and cannot be moved: %s", sp->dir,
+			   name, strerror(errno));
+}
+
+int spool_open(struct spool *sp, const char *state_dir)
+{
+	char **odd = NULL;
+	size_t nodd = 0;
+	ssize_t n;
+
+	memset(sp, 0, sizeof *sp);
+	sp->fd = -1;
+	if ((size_t)snprintf(sp->dir, sizeof sp->dir, "%s/spool", state_dir) >= sizeof sp->dir)
+		return -1;
+	if (open_dir(sp) < 0)
+		return errno == ENOENT ? 0 : -1;
+	n = list_names(sp->fd, is_entry_name, &sp->names, &odd, &nodd);
+	for (size_t i = 0; i < nodd; i++) {
+		set_aside(sp, odd[i]);
+		free(odd[i]);
+	}
+	free(odd);
+	if (n < 0)
+		return -1;
+	sp->n = (size_t)n;
+	return 0;
 }
 
 /* Whether FD, locked, is still the file NAME: the run that owned it may have removed or
@@ -395,14 +432,7 @@ int spool_claim(struct spool *sp, size_t i, struct spool_entry *e)
 		return 1;
 	buf = fd >= 0 ? read_fd(fd, &len) : NULL;
 	if (!buf || spool_decode(buf, len, e) < 0) {
-		/* Kept in place, it would be tried and fail on every run; removed, a directory
-		 * or a stranger's file would be lost. Out of the way, it waits for a person. */
-		if (move_dead(sp, name, name) == 0)
-			diag_alert("spool %s: %s is not a readable record; moved to %s/dead", sp->dir,
-				   name, sp->dir);
-		else
-			diag_alert("spool %s: %s is not a readable record and cannot be moved: %s",
-				   sp->dir, name, strerror(errno));
+		set_aside(sp, name);
 		free(buf);
 		if (fd >= 0)
 			close(fd);
@@ -526,7 +556,7 @@ void spool_close(struct spool *sp, unsigned max)
 	/* Listed again only when the bound may be passed: a large spool waiting for a receiver
 	 * that is down costs one listing a run, not two. */
 	if (sp->fd >= 0 && sp->n + sp->added > max &&
-	    (n = list_names(sp->fd, is_entry_name, &names)) > (ssize_t)max) {
+	    (n = list_names(sp->fd, is_entry_name, &names, NULL, NULL)) > (ssize_t)max) {
 		ssize_t over = n - (ssize_t)max;
 
 		for (ssize_t i = 0; i < n && over > 0; i++) {
@@ -582,7 +612,7 @@ int spool_stats(const char *state_dir, const char *job, size_t *depth, size_t *d
 		return -1;
 	*depth = count_job(sp.names, sp.n, job);
 	if (sp.fd >= 0 && (dfd = openat(sp.fd, "dead", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-		n = list_names(dfd, any_name, &names);
+		n = list_names(dfd, any_name, &names, NULL, NULL);
 		if (n > 0)
 			*dead = count_job(names, (size_t)n, job);
 		free_names(names, n > 0 ? (size_t)n : 0);

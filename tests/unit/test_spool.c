@@ -289,10 +289,10 @@ START_TEST(unreadable_entries_set_aside)
 	ck_assert_ptr_nonnull(f);
 	fputs("half-written temporary", f);
 	fclose(f);
+	/* The directory is set aside from the listing alone; the damaged file when read. */
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
-	ck_assert_uint_eq(sp.n, 2);
+	ck_assert_uint_eq(sp.n, 1);
 	ck_assert_int_eq(spool_claim(&sp, 0, &e), -1);
-	ck_assert_int_eq(spool_claim(&sp, 1, &e), -1);
 	spool_close(&sp, 10);
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	ck_assert_uint_eq(sp.n, 0);
