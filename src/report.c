@@ -457,9 +457,12 @@ static void settle_current(struct flush *f, struct item *it, const struct http_r
 		return;
 	}
 	if (it->entry.fd < 0) {
-		log_failure(it->sink, it->url, r, f->rm->spool_max == 0
-			    ? "; not spooled (--spool-max 0): record dropped"
-			    : "; could not be spooled: record dropped");
+		char origin[256];
+
+		/* A record lost is said on stderr, whatever the answer was. */
+		diag_alert("report to %s (%s) failed: %s%s", it->sink, origin_of(it->url, origin),
+			   r->error, f->rm->spool_max == 0 ? "; not spooled (--spool-max 0): record dropped"
+							   : "; could not be spooled: record dropped");
 		return;
 	}
 	if (spool_defer(&f->sp, &it->entry, r->answered, &dead) < 0)
