@@ -91,12 +91,12 @@ check "(1) a killed sender's record is sent by the next run, and delivered once"
 
 S2=$T_TMP/s2
 setmode hol poison:POISON:500
-cg -n hol --state-dir "$S2" --report-timeout 3s --webhook "$H/hol/h" -- echo POISON
+cg -n hol --state-dir "$S2" --report-timeout "$(t_slow 3)s" --webhook "$H/hol/h" -- echo POISON
 RID_P=$(run_id_of hol "$S2")
 check "(2) the refused record is kept for later, quietly" eval 'rc_is 0 && stderr_empty && test "$(spooled "$S2")" = 1'
 DEAD_LINES=0
 for i in 1 2 3 4; do
-	cg -n hol --state-dir "$S2" --report-timeout 3s --webhook "$H/hol/h" -- echo "fine $i"
+	cg -n hol --state-dir "$S2" --report-timeout "$(t_slow 3)s" --webhook "$H/hol/h" -- echo "fine $i"
 	RID=$(run_id_of hol "$S2")
 	check "(2) run $i after it: its own record is delivered at once" eval \
 		'rc_is 0 && test "$(delivered hol "$RID")" = 1'
@@ -111,11 +111,11 @@ check "(2) the dead letter is tried no more" eval 'stderr_empty && test "$(recei
 
 S2B=$T_TMP/s2b
 setmode loop poison:LOOP:307
-cg -v -n loop --state-dir "$S2B" --report-timeout 3s --webhook "$H/loop/h" -- echo LOOP
+cg -v -n loop --state-dir "$S2B" --report-timeout "$(t_slow 3)s" --webhook "$H/loop/h" -- echo LOOP
 RID_L=$(run_id_of loop "$S2B")
 check "(2) a redirect loop: not followed, one request, kept" eval \
 	'stderr_has "HTTP 307 (redirects are not followed" && test "$(received loop "$RID_L")" = 1 && test "$(spooled "$S2B")" = 1'
-cg -n loop --state-dir "$S2B" --report-timeout 3s --webhook "$H/loop/h" -- echo next
+cg -n loop --state-dir "$S2B" --report-timeout "$(t_slow 3)s" --webhook "$H/loop/h" -- echo next
 RID=$(run_id_of loop "$S2B")
 check "(2) a redirect loop: the next record is delivered at once" eval 'rc_is 0 && stderr_empty && test "$(delivered loop "$RID")" = 1'
 
@@ -131,13 +131,13 @@ for i in 1 2 3; do
 done
 check "(3) three failures spooled while the receiver is down" test "$(spooled "$S3")" = 3
 setmode nf fail:3:404
-cg -n nf --state-dir "$S3" --report-timeout 3s --webhook "$H/nf/h" -- sh -c 'exit 1'
+cg -n nf --state-dir "$S3" --report-timeout "$(t_slow 3)s" --webhook "$H/nf/h" -- sh -c 'exit 1'
 RIDS3+=("$(run_id_of nf "$S3")")
 check "(3) a 404 drops nothing" eval 'test "$(spooled "$S3")" -ge 1 && test "$(( $(spooled "$S3") + $(q "$LOG" --key nf --ok --print count) ))" = 4'
 setmode nf fail:1:401
-cg -n nf --state-dir "$S3" --report-timeout 3s --webhook "$H/nf/h" -- sh -c 'exit 1'
+cg -n nf --state-dir "$S3" --report-timeout "$(t_slow 3)s" --webhook "$H/nf/h" -- sh -c 'exit 1'
 RIDS3+=("$(run_id_of nf "$S3")")
-cg -n nf --state-dir "$S3" --report-timeout 3s --webhook "$H/nf/h" -- true
+cg -n nf --state-dir "$S3" --report-timeout "$(t_slow 3)s" --webhook "$H/nf/h" -- true
 RIDS3+=("$(run_id_of nf "$S3")")
 ALL1=1
 for rid in "${RIDS3[@]}"; do [ "$(delivered nf "$rid")" = 1 ] || { ALL1=0; echo "# $rid delivered $(delivered nf "$rid") times"; }; done
@@ -210,22 +210,22 @@ check "(5) a record dropped is said on stderr, once" eval \
 
 S6=$T_TMP/s6
 setmode ix500 500
-cg -v -n ix --state-dir "$S6" --report-timeout 3s --influx "$H/ix500/write?db=x" -- true
+cg -v -n ix --state-dir "$S6" --report-timeout "$(t_slow 3)s" --influx "$H/ix500/write?db=x" -- true
 check "(6) influx 500 (a missing retention policy): not retried, kept, never dropped" eval \
 	'test "$(count ix500)" = 1 && stderr_has "HTTP 500" && test "$(spooled "$S6")" = 1'
 setmode wh500 fail:1:500
-cg -n wh --state-dir "$S6" --report-timeout 3s --webhook "$H/wh500/h" -- true
+cg -n wh --state-dir "$S6" --report-timeout "$(t_slow 3)s" --webhook "$H/wh500/h" -- true
 check "(6) webhook 500 then 200: retried inside the run, delivered" eval \
 	'rc_is 0 && stderr_empty && test "$(count wh500)" = 2 && test "$(q "$LOG" --key wh500 --ok --print count)" = 1'
 setmode ix400 400
-cg -n ix4 --state-dir "$S6" --report-timeout 3s --influx "$H/ix400/write?db=x" -- true
+cg -n ix4 --state-dir "$S6" --report-timeout "$(t_slow 3)s" --influx "$H/ix400/write?db=x" -- true
 check "(6) influx 400 (a bad line): dropped, said on stderr" eval \
 	'stderr_has "record of run .* dropped" && test -z "$(find "$S6/spool" -name "*-ix4-*")"'
 
 # ---- the runitor regressions: whole bodies on retries, Content-Length: 0 ----
 
 setmode retry fail:2:500
-cg -n retry --state-dir "$T_TMP/s7" --report-timeout 5s --webhook "$H/retry/h" -- echo some output
+cg -n retry --state-dir "$T_TMP/s7" --report-timeout "$(t_slow 5)s" --webhook "$H/retry/h" -- echo some output
 check "a retried request resends the whole body, Content-Length matching, never chunked" python3 - "$LOG" <<'EOF'
 import json, sys
 ev = [e for e in map(json.loads, open(sys.argv[1])) if e["key"] == "retry" and e["event"] == "recv"]
@@ -268,7 +268,7 @@ start_fake tls --tls "$T_TMP/cert.pem" "$T_TMP/key.pem"
 HS=https://127.0.0.1:$PORT
 curl -s -o /dev/null --cacert "$T_TMP/cert.pem" -X POST "$HS/_mode?key=down&mode=goto:$HPORT"
 S9=$T_TMP/s9
-cg -v -n tls --state-dir "$S9" --ca-file "$T_TMP/cert.pem" --report-timeout 3s \
+cg -v -n tls --state-dir "$S9" --ca-file "$T_TMP/cert.pem" --report-timeout "$(t_slow 3)s" \
 	--webhook "$HS/down/h" -- echo secret output
 check "https answering 307 to http://: nothing reaches the http server" test "$(count down)" = 0
 check "https answering 307 to http://: not counted delivered, the record kept" eval \
@@ -302,7 +302,7 @@ fi
 # ---- stress: 20 overlapping runs of one job against a slow receiver, 10 rounds ----
 
 ROUNDS=10
-in_memcheck && ROUNDS=2
+in_memcheck && ROUNDS=1   # 20 runs under valgrind already take a minute
 SS=$T_TMP/ss
 setmode stress delay:300
 T0=$(now_ms)
