@@ -27,7 +27,6 @@
 #include "record.h"
 #include "report.h"
 #include "run.h"
-#include "sink_syslog.h"
 #include "splay.h"
 #include "state.h"
 #include "status.h"
@@ -62,6 +61,7 @@ struct job {
 	pthread_t start_thread;
 	int start_running;
 	int64_t ended_mono_us;     /* when the command's group was gone */
+	struct report_session report;   /* what the start report learnt, for the final one */
 	char reason[512];
 	char err[1024];
 };
@@ -216,7 +216,7 @@ static void *start_report_thread(void *arg)
 {
 	struct job *j = arg;
 
-	report_start(&j->start_opts, &j->rec);
+	report_start(&j->start_opts, &j->rec, &j->report);
 	return NULL;
 }
 
@@ -229,7 +229,7 @@ static void start_report_begin(void *ctx)
 	if (pthread_create(&j->start_thread, NULL, start_report_thread, j) == 0)
 		j->start_running = 1;
 	else
-		report_start(&j->start_opts, &j->rec);
+		report_start(&j->start_opts, &j->rec, &j->report);
 }
 
 /* Waits for the start report, which must be out before the end report; returns the end
@@ -364,8 +364,7 @@ static void record_local(struct job *j, enum run_state state)
 		diag_error("%s", j->err);
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
-	if (!j->opts.no_syslog)
-		sink_syslog_send(r);
+	report_local(&j->opts, r);
 }
 
 /* Step 8b: then to every remote sink at once, after the lock is released, so the next run is
@@ -383,7 +382,7 @@ static void record_remote(struct job *j)
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&o, r);
+	report_send(&o, &j->report, r);
 	free(tail);
 	r->output = NULL;
 }
@@ -440,6 +439,7 @@ int main(int argc, char **argv)
 		return EXIT_CANCELED;
 	}
 	diag_set_verbose(j.opts.verbose);
+	diag_set_syslog(!j.opts.no_syslog);
 	switch (j.opts.action) {
 	case ACTION_HELP:
 		options_usage(stdout);

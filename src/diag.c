@@ -3,13 +3,17 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 
 #include "diag.h"
 
 static int verbose;
+static int use_syslog = 1;
 
-static void diag_vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
-static void diag_vline(const char *fmt, va_list ap)
+enum { TO_STDERR = 1, TO_SYSLOG = 2 };
+
+static void diag_vline(int to, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void diag_vline(int to, const char *fmt, va_list ap)
 {
 	/* One buffered write per line, so concurrent invocations never interleave halves. */
 	char line[1024];
@@ -21,7 +25,12 @@ static void diag_vline(const char *fmt, va_list ap)
 	for (char *c = line; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	fprintf(stderr, "cronguard: %s\n", line);
+	if (to & TO_STDERR)
+		fprintf(stderr, "cronguard: %s\n", line);
+	if ((to & TO_SYSLOG) && use_syslog) {
+		openlog("cronguard", LOG_PID, LOG_CRON);
+		syslog(LOG_WARNING, "%s", line);
+	}
 }
 
 void diag_error(const char *fmt, ...)
@@ -29,7 +38,7 @@ void diag_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_vline(fmt, ap);
+	diag_vline(TO_STDERR, fmt, ap);
 	va_end(ap);
 }
 
@@ -40,11 +49,34 @@ void diag_verbose(const char *fmt, ...)
 	if (!verbose)
 		return;
 	va_start(ap, fmt);
-	diag_vline(fmt, ap);
+	diag_vline(TO_STDERR, fmt, ap);
 	va_end(ap);
 }
 
 void diag_set_verbose(int on)
 {
 	verbose = on;
+}
+
+void diag_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vline(TO_SYSLOG | (verbose ? TO_STDERR : 0), fmt, ap);
+	va_end(ap);
+}
+
+void diag_alert(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_vline(TO_STDERR | TO_SYSLOG, fmt, ap);
+	va_end(ap);
+}
+
+void diag_set_syslog(int on)
+{
+	use_syslog = on;
 }

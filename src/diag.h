@@ -9,4 +9,14 @@ void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_set_verbose(int on);
 
+/* diag_log sends one line to syslog (facility cron, unless diag_set_syslog(0)) and prints it
+ * on stderr only when verbose: for what an operator may look up but cron must not mail (a
+ * monitoring outage would mail every job on every run). */
+void diag_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* diag_alert prints one line on stderr and sends it to syslog: for what someone must know
+ * once (a record dropped or set aside). */
+void diag_alert(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void diag_set_syslog(int on);
+
 #endif

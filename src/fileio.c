@@ -247,6 +247,19 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
 	return buf;
 }
 
+char *fileio_read_fd(int fd, size_t max, size_t *len)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return NULL;
+	if (!S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
+		errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+		return NULL;
+	}
+	return read_fd(fd, (size_t)sb.st_size, max, len);
+}
+
 char *fileio_read_path(const char *path, size_t max, size_t *len, struct stat *st)
 {
 	return fileio_read_at(AT_FDCWD, path, max, len, st);

@@ -15,6 +15,10 @@
  * EINVAL not a regular file; EFBIG more than MAX bytes; ENOMEM; or open's and read's own. */
 char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st);
 
+/* fileio_read_fd is the same reader over FD, already open (and, say, locked) by the caller:
+ * a regular file of at most MAX bytes, read from its current offset to its end. */
+char *fileio_read_fd(int fd, size_t max, size_t *len);
+
 /* fileio_read_path is fileio_read_at(AT_FDCWD, PATH, ...). fileio_read_input is the same,
  * except that "-" and /dev/stdin are standard input and /dev/fd/N is descriptor N, read to
  * its end as it comes, a pipe included (at most MAX bytes; ST untouched; EBADF when it is

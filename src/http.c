@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -109,6 +110,29 @@ int http_retryable(long status, int curl_code)
 		/* TLS verification, bad URLs, refused protocols: the same next time. */
 		return 0;
 	}
+}
+
+/* Retry what may pass if repeated: timeouts, rate limits and server errors. */
+static const struct http_rule default_rows[] = {
+	{ 408, 408, HTTP_RETRY },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+static const struct http_rules default_rules = { default_rows, sizeof default_rows / sizeof *default_rows };
+
+enum http_verdict http_judge(const struct http_rules *rules, long status)
+{
+	if (!rules)
+		rules = &default_rules;
+	for (size_t i = 0; i < rules->n; i++)
+		if (status >= rules->rows[i].lo && status <= rules->rows[i].hi)
+			return rules->rows[i].verdict;
+	return HTTP_KEEP;
+}
+
+int http_busy(long status)
+{
+	return status == 408 || status == 429 || (status >= 502 && status <= 504);
 }
 
 uint64_t http_backoff_ms(unsigned attempts)
@@ -253,6 +277,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	return len;
 }
 
+/* libcurl's sockets are opened close-on-exec, so a command forked while a request is in
+ * flight (the etcd gate keeps connections across the run) never inherits one. The
+ * callback's contract: a socket for ADDR, or CURL_SOCKET_BAD. */
+static curl_socket_t open_socket(void *ctx, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	int fd;
+
+	(void)ctx;
+	(void)purpose;
+	fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
 #define SETOPT(s, opt, val) \
 	do { \
 		if (rc == CURLE_OK) \
@@ -300,17 +337,22 @@ static CURLcode slot_setup(struct slot *s, const struct http_tls *tls)
 	/* Signals stay with cronguard: no SIGALRM-based DNS timeouts inside libcurl. */
 	SETOPT(s, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(s, CURLOPT_ERRORBUFFER, s->errbuf);
+	SETOPT(s, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	/* Every request is a POST whose body may hold a job's output: a redirect is never
+	 * followed, so the body never goes to another origin nor from https to http (a 307 to
+	 * http:// would re-send it in cleartext). A 3xx is an answer like any other refusal;
+	 * the user gives the final URL. The redirect protocols are narrowed all the same, in
+	 * case a later change follows one: never down from https. */
+	SETOPT(s, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(s, CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(s, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(s, CURLOPT_REDIR_PROTOCOLS_STR, strncasecmp(r->url, "https:", 6) == 0 ? "https" : "http,https");
 #else
 	SETOPT(s, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SETOPT(s, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(s, CURLOPT_REDIR_PROTOCOLS, strncasecmp(r->url, "https:", 6) == 0
+			? (long)CURLPROTO_HTTPS : (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	/* A few redirects are followed (http to https is common), still as a POST with its body. */
-	SETOPT(s, CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(s, CURLOPT_MAXREDIRS, 3L);
-	SETOPT(s, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
+	SETOPT(s, CURLOPT_PRIVATE, (void *)s);
 	SETOPT(s, CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(s, CURLOPT_HEADERDATA, s);
 	SETOPT(s, CURLOPT_WRITEFUNCTION, on_body);
@@ -391,8 +433,9 @@ static void describe(struct slot *s, CURLcode code)
 		snprintf(tries, sizeof tries, " (%u attempts)", r->attempts);
 	if (code == CURLE_OK) {
 		clean_snippet(s->snippet, detail, sizeof detail);
-		snprintf(r->error, sizeof r->error, "HTTP %ld%s%s%s", r->status, detail[0] ? ": " : "",
-			 detail, tries);
+		snprintf(r->error, sizeof r->error, "HTTP %ld%s%s%s%s", r->status,
+			 r->status >= 300 && r->status <= 399 ? " (redirects are not followed: give the final URL)" : "",
+			 detail[0] ? ": " : "", detail, tries);
 	} else {
 		snprintf(r->error, sizeof r->error, "%s%s",
 			 s->errbuf[0] ? s->errbuf : api.easy_strerror(code), tries);
@@ -412,6 +455,7 @@ static int was_sent(CURL *easy)
 static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now, int64_t deadline)
 {
 	struct http_request *r = s->req;
+	enum http_verdict verdict;
 	long status = 0;
 	int64_t pause;
 
@@ -426,8 +470,14 @@ static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now
 		return;
 	}
 	describe(s, code);
-	if (!http_retryable(status, code)) {
-		r->refused = code == CURLE_OK;
+	verdict = code == CURLE_OK ? http_judge(r->rules, status)
+				   : http_retryable(0, code) ? HTTP_RETRY : HTTP_KEEP;
+	r->refused = code == CURLE_OK && verdict == HTTP_DROP;
+	/* A transport failure that repeats the same way (a certificate refused, a protocol
+	 * not allowed) is as much an answer as a 4xx. */
+	r->answered = code == CURLE_OK ? verdict != HTTP_DROP && !http_busy(status)
+				       : verdict == HTTP_KEEP;
+	if (verdict != HTTP_RETRY) {
 		s->state = SLOT_DONE;
 		return;
 	}
@@ -442,78 +492,73 @@ static void slot_finish(struct slot *s, CURLM *multi, CURLcode code, int64_t now
 	s->next_ms = now + pause;
 }
 
-/* A queued request waits for the ones before it; if one of them was not delivered, the
- * later ones are not tried, so that a receiver never sees them out of order. */
-static int queue_gate(struct slot *slots, size_t i)
+/* A finished request gives its handle back at once: a flush of thousands of records keeps
+ * only HTTP_PARALLEL handles alive, and their connections stay in the multi's cache. */
+static void slot_release(struct slot *s)
 {
-	unsigned q = slots[i].req->queue;
-
-	if (q == 0)
-		return 1;
-	for (size_t j = 0; j < i; j++) {
-		if (slots[j].req->queue != q)
-			continue;
-		if (slots[j].state != SLOT_DONE)
-			return 0;
-		if (!slots[j].req->delivered && !slots[j].req->refused)
-			return -1;
-	}
-	return 1;
+	if (s->easy)
+		api.easy_cleanup(s->easy);
+	if (s->headers)
+		api.slist_free_all(s->headers);
+	s->easy = NULL;
+	s->headers = NULL;
 }
 
 static void run_loop(struct slot *slots, size_t n, CURLM *multi, int64_t deadline,
 		     const struct http_tls *tls)
 {
+	size_t first = 0;          /* slots before this one are all done */
+	size_t running = 0;
+
 	for (;;) {
 		int64_t now = now_ms(), wake = deadline;
-		size_t open = 0;
-		int running;
+		int still, finished = 0;
 		CURLMsg *msg;
 
-		for (size_t i = 0; i < n; i++) {
-			struct slot *s = &slots[i];
-			int gate;
-
-			if (s->state != SLOT_WAITING)
-				continue;
-			gate = queue_gate(slots, i);
-			if (gate < 0)
-				slot_fail(s, "not tried: an earlier record for the same URL was not delivered", "");
-			else if (gate > 0 && s->next_ms <= now && now < deadline)
-				slot_start(s, multi, deadline - now, tls);
-			else if (gate > 0 && s->next_ms < wake)
-				wake = s->next_ms;
-		}
-		for (size_t i = 0; i < n; i++)
-			open += slots[i].state != SLOT_DONE;
-		if (open == 0)
+		while (first < n && slots[first].state == SLOT_DONE)
+			first++;
+		if (first == n)
 			return;
 		if (now >= deadline)
 			break;
-		api.multi_perform(multi, &running);
-		while ((msg = api.multi_info_read(multi, &running))) {
+		for (size_t i = first; i < n && running < HTTP_PARALLEL; i++) {
+			struct slot *s = &slots[i];
+
+			if (s->state != SLOT_WAITING)
+				continue;
+			if (s->next_ms <= now) {
+				if (slot_start(s, multi, deadline - now, tls) == 0)
+					running++;
+				else
+					slot_release(s);
+			} else if (s->next_ms < wake) {
+				wake = s->next_ms;
+			}
+		}
+		api.multi_perform(multi, &still);
+		while ((msg = api.multi_info_read(multi, &still))) {
+			struct slot *s = NULL;
+
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			for (size_t i = 0; i < n; i++)
-				if (slots[i].easy == msg->easy_handle && slots[i].state == SLOT_RUNNING)
-					slot_finish(&slots[i], multi, msg->data.result, now_ms(), deadline);
+			api.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			if (!s || s->state != SLOT_RUNNING)
+				continue;
+			running--;
+			finished = 1;
+			slot_finish(s, multi, msg->data.result, now_ms(), deadline);
+			if (s->state == SLOT_DONE)
+				slot_release(s);
 		}
+		/* A request that ended frees a place, or became a retry: go round at once. */
+		if (finished)
+			continue;
 		now = now_ms();
-		open = 0;
-		/* Something may have become startable (a retry, a queue's next): go round at once. */
-		for (size_t i = 0; i < n; i++) {
-			open += slots[i].state != SLOT_DONE;
-			if (slots[i].state == SLOT_WAITING && queue_gate(slots, i) != 0 &&
-			    slots[i].next_ms < wake)
-				wake = slots[i].next_ms;
-		}
-		if (open == 0)
-			return;
 		if (wake > now)
 			api.multi_poll(multi, NULL, 0, (int)(wake - now > 1000 ? 1000 : wake - now), NULL);
 	}
 	/* The deadline: whatever is still open is abandoned, with the last reason it had. */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = first; i < n; i++) {
 		struct slot *s = &slots[i];
 
 		if (s->state == SLOT_RUNNING) {
@@ -526,6 +571,7 @@ static void run_loop(struct slot *slots, size_t n, CURLM *multi, int64_t deadlin
 				 "not tried before the report timeout");
 		}
 		s->state = SLOT_DONE;
+		slot_release(s);
 	}
 }
 
@@ -537,7 +583,7 @@ int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 	CURLM *multi;
 
 	for (size_t i = 0; i < n; i++) {
-		reqs[i].delivered = reqs[i].refused = 0;
+		reqs[i].delivered = reqs[i].refused = reqs[i].answered = 0;
 		reqs[i].status = 0;
 		reqs[i].attempts = 0;
 		reqs[i].body_limit = -1;
@@ -567,12 +613,8 @@ int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 		slots[i].state = SLOT_WAITING;
 	}
 	run_loop(slots, n, multi, deadline, tls);
-	for (size_t i = 0; i < n; i++) {
-		if (slots[i].easy)
-			api.easy_cleanup(slots[i].easy);
-		if (slots[i].headers)
-			api.slist_free_all(slots[i].headers);
-	}
+	for (size_t i = 0; i < n; i++)
+		slot_release(&slots[i]);
 	api.multi_cleanup(multi);
 	free(slots);
 	return 0;
@@ -609,7 +651,7 @@ int http_session_send(struct http_session *sess, struct http_request *req, uint6
 	CURLcode rc, code;
 	long status = 0;
 
-	req->delivered = req->refused = 0;
+	req->delivered = req->refused = req->answered = 0;
 	req->status = 0;
 	req->attempts = 0;
 	req->body_limit = -1;

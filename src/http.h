@@ -12,6 +12,25 @@ struct http_tls {
 	int insecure;              /* non-zero: skip certificate and host name checks */
 };
 
+/* What an HTTP answer means for the record it answered; each sink keeps its own table
+ * (sink_*.c), from its protocol's documentation and the servers' observed behaviour. */
+enum http_verdict {
+	HTTP_KEEP,     /* not delivered, and no retry now: the record waits for a later run */
+	HTTP_RETRY,    /* may pass if repeated: retried with backoff inside the deadline, then kept */
+	HTTP_DROP,     /* proves the record itself bad: no run could deliver it */
+};
+
+/* One row: statuses LO..HI get VERDICT. Statuses no row names are HTTP_KEEP. */
+struct http_rule {
+	short lo, hi;
+	enum http_verdict verdict;
+};
+
+struct http_rules {
+	const struct http_rule *rows;
+	size_t n;
+};
+
 /* One POST. The caller owns every pointer and keeps them alive during http_run_all. */
 struct http_request {
 	const char *url;
@@ -19,12 +38,15 @@ struct http_request {
 	const char *authorization; /* the Authorization header's value, a secret, or NULL */
 	const char *body;
 	size_t body_len;
-	unsigned queue;            /* non-zero: requests sharing it go one after another, in array
-				    * order, and stop at the first that is not delivered */
+	const struct http_rules *rules; /* the sink's table; NULL: retry 408, 429 and 5xx */
 
 	/* Results. */
 	int delivered;             /* a 2xx answer */
-	int refused;               /* an answer that no retry would change (4xx but 408/429, 3xx) */
+	int refused;               /* an answer that proves the record bad (HTTP_DROP); for a
+				    * session, any answer that no retry would change */
+	int answered;              /* not delivered, not refused, but the server answered this
+				    * record (not "busy": 408, 429, 502-504), or the attempt failed
+				    * in a way that repeats (TLS verification): a refusal that counts */
 	long status;               /* the last HTTP status seen, 0 if none */
 	unsigned attempts;
 	long body_limit;           /* the Ping-Body-Limit response header, or -1 */
@@ -42,12 +64,14 @@ struct http_request {
 				    * the server may still have acted on it */
 };
 
-enum { HTTP_RESPONSE_MAX = 1 << 20 };
+enum { HTTP_RESPONSE_MAX = 1 << 20, HTTP_PARALLEL = 16 };
 
-/* http_run_all sends every request concurrently (curl multi), retrying transient failures
- * with backoff, until all are done or TIMEOUT_MS have passed; requests still unanswered at
- * the deadline are abandoned. Fills the results of each request. Returns 0, or -1 when
- * libcurl could not be loaded (every request's error then says so). */
+/* http_run_all sends the requests concurrently (curl multi, at most HTTP_PARALLEL at a time
+ * over kept-alive connections), retrying what each request's rules call transient with
+ * backoff, until all are done or TIMEOUT_MS have passed; requests still unanswered at the
+ * deadline are abandoned. Redirects are never followed (see http.c). Fills the results of
+ * each request. Returns 0, or -1 when libcurl could not be loaded (every request's error
+ * then says so). */
 int http_run_all(struct http_request *reqs, size_t n, uint64_t timeout_ms,
 		 const struct http_tls *tls);
 
@@ -72,6 +96,13 @@ void http_session_free(struct http_session *s);
 /* http_retryable tells whether an attempt that ended with CURL_CODE (a CURLcode) and HTTP
  * STATUS may succeed if repeated: connection failures, timeouts, 408, 429 and 5xx. Pure. */
 int http_retryable(long status, int curl_code);
+
+/* http_judge is RULES' verdict on STATUS (the default table for NULL). Pure. */
+enum http_verdict http_judge(const struct http_rules *rules, long status);
+
+/* http_busy tells whether STATUS says the server, not the record, is the trouble (408, 429,
+ * 502, 503, 504): such an answer never counts against a record. Pure. */
+int http_busy(long status);
 
 /* http_backoff_ms is the pause after the ATTEMPTS-th failed attempt (1, 2...). Pure. */
 uint64_t http_backoff_ms(unsigned attempts);

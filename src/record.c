@@ -96,8 +96,10 @@ size_t record_format_kv(const struct run_record *r, char *buf, size_t len)
 		snprintf(num, sizeof num, "%lld.%03lld", (long long)(r->duration_us / 1000000),
 			 (long long)(r->duration_us % 1000000 / 1000));
 		put_kv(&o, "duration", num);
-		snprintf(num, sizeof num, "%ld", r->maxrss_kb);
-		put_kv(&o, "maxrss_kb", num);
+		if (r->maxrss_kb > 0) {
+			snprintf(num, sizeof num, "%ld", r->maxrss_kb);
+			put_kv(&o, "maxrss_kb", num);
+		}
 	}
 	put_kv(&o, "run_id", r->run_id);
 	if (r->reason)

@@ -1,23 +1,38 @@
-/* The remote reports: one run record fanned out to ping, Pushgateway, InfluxDB, webhook and textfile. */
+/* The reports of a run: syslog, textfile and the remote sinks (ping, Pushgateway, InfluxDB, webhook), with the spool. */
 #ifndef CRONGUARD_REPORT_H
 #define CRONGUARD_REPORT_H
+
+#include <stddef.h>
 
 #include "options.h"
 #include "record.h"
 
-/* report_wanted tells whether any remote sink is configured (ping, pushgateway, influx,
- * webhook, textfile), i.e. whether report_send has anything to do. */
+/* What report_start learnt that report_send needs: zero-initialised means "nothing yet". */
+struct report_session {
+	int ping_limit_known;
+	size_t ping_body_limit;     /* the Ping-Body-Limit the start ping's answer announced */
+};
+
+/* report_wanted tells whether any sink beyond syslog and the state file is configured
+ * (ping, pushgateway, influx, webhook, textfile), i.e. whether the output tail is needed. */
 int report_wanted(const struct options *o);
 
 /* report_start sends the healthchecks /start ping (with --ping; not with --fail-after above
- * 1, see report.c), bounded by the report timeout. A failure is logged, never fatal. */
-void report_start(const struct options *o, const struct run_record *rec);
+ * 1, see report.c), bounded by the report timeout, and notes in S what the server said. A
+ * failure is logged, never fatal. */
+void report_start(const struct options *o, const struct run_record *rec, struct report_session *s);
 
-/* report_send renders REC for every configured sink and delivers them all at once under one
- * deadline (--report-timeout), retrying transient failures inside it. Each sink that fails
- * gets one logged line; an undelivered influx or webhook record is spooled under the state
- * dir, and records spooled by earlier runs are sent first, oldest first. Returns the number
- * of this run's sinks that failed; the exit status must not depend on it. */
-int report_send(const struct options *o, const struct run_record *rec);
+/* report_local writes REC's syslog line (unless --no-syslog): the report that goes out while
+ * the job's lock is still held, with the state file. */
+void report_local(const struct options *o, const struct run_record *rec);
+
+/* report_send writes REC's textfile, then delivers it
+ * to every remote sink at once under one deadline (--report-timeout), retrying what each
+ * sink's rules call transient inside it, together with records spooled by earlier runs.
+ * An undelivered influx or webhook record is spooled under the state dir (syslog only: an
+ * outage mails nobody); a record dropped or set aside is one line on stderr. Returns the
+ * number of this run's sinks that failed; the exit status must not depend on it. */
+int report_send(const struct options *o, const struct report_session *s,
+		const struct run_record *rec);
 
 #endif

@@ -117,9 +117,11 @@ int influx_format_line(FILE *out, const struct run_record *rec)
 	fputs("duration=", out);
 	put_micros_as_seconds(out, rec->duration_us);
 	fprintf(out, ",success=%s", rec->state == RUN_SUCCESS ? "true" : "false");
+	/* maxrss_kb 0: not known (see run.h); absent rather than a false zero. */
+	if (!skip && rec->maxrss_kb > 0)
+		fprintf(out, ",maxrss_kb=%ldi", rec->maxrss_kb);
 	if (!skip)
-		fprintf(out, ",maxrss_kb=%ldi,consecutive_failures=%ui", rec->maxrss_kb,
-			rec->consecutive_failures);
+		fprintf(out, ",consecutive_failures=%ui", rec->consecutive_failures);
 	if (rec->signal)
 		fprintf(out, ",signal=%di", rec->signal);
 	fputs(",run_id=\"", out);
@@ -178,7 +180,17 @@ static int put_basic(FILE *f, const char *user, const char *secret)
 	return 0;
 }
 
-int influx_authorization(const struct options *o, char **value, char *err, size_t errlen)
+static const struct http_rule influx_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 413, 413, HTTP_DROP },
+	{ 422, 422, HTTP_DROP },
+	{ 429, 429, HTTP_RETRY },
+	{ 502, 504, HTTP_RETRY },
+};
+const struct http_rules influx_rules = { influx_rows, sizeof influx_rows / sizeof *influx_rows };
+
+int influx_authorization(const struct influx_spec *o, char **value, char *err, size_t errlen)
 {
 	char *secret, *text = NULL;
 	size_t len = 0;
@@ -186,18 +198,18 @@ int influx_authorization(const struct options *o, char **value, char *err, size_
 	FILE *f;
 
 	*value = NULL;
-	if (!o->influx_token_file && !o->influx_user)
+	if (!o->token_file && !o->user)
 		return 0;
-	secret = fileio_read_secret(o->influx_token_file ? o->influx_token_file
-							 : o->influx_password_file, err, errlen);
+	secret = fileio_read_secret(o->token_file ? o->token_file
+							 : o->password_file, err, errlen);
 	if (!secret)
 		return -1;
 	f = open_memstream(&text, &len);
 	if (f) {
-		if (o->influx_token_file)
+		if (o->token_file)
 			rc = fprintf(f, "Token %s", secret) < 0 ? -1 : 0;
 		else
-			rc = put_basic(f, o->influx_user, secret);
+			rc = put_basic(f, o->user, secret);
 		if (fclose(f) != 0)
 			rc = -1;
 	}

@@ -5,8 +5,22 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "options.h"
+#include "http.h"
 #include "record.h"
+
+/* What the sink uses: the write URL and where its credentials are. */
+struct influx_spec {
+	const char *url;
+	const char *token_file;      /* 2.x: "Authorization: Token ..." */
+	const char *user;            /* 1.x: Basic auth, with the password in... */
+	const char *password_file;
+};
+
+/* The answers of InfluxDB 1.x and 2.x: 400 (a bad line), 413 and 422 prove the point bad;
+ * 408, 429 and 502-504 are retried; 500 (1.x: a missing retention policy) is permanent for
+ * the configuration but not the point's fault, so the point waits and is never dropped for
+ * it; 401, 403 and 404 (database missing) wait too. */
+extern const struct http_rules influx_rules;
 
 enum influx_part {
 	INFLUX_MEASUREMENT,   /* escapes commas and spaces */
@@ -30,9 +44,9 @@ int influx_format_line(FILE *out, const struct run_record *rec);
  * precision for nanoseconds without a word). Pure. */
 int influx_url(FILE *out, const char *url);
 
-/* influx_authorization reads the credentials O names (token file, or user and password
+/* influx_authorization reads the credentials S names (token file, or user and password
  * file) into *VALUE, an Authorization header value to free (and wipe) after use, or NULL
  * when none is configured. Returns 0, or -1 with ERR (which never holds the secret). */
-int influx_authorization(const struct options *o, char **value, char *err, size_t errlen);
+int influx_authorization(const struct influx_spec *s, char **value, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,14 @@
 
 #include "sink_ping.h"
 
+static const struct http_rule ping_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+const struct http_rules ping_rules = { ping_rows, sizeof ping_rows / sizeof *ping_rows };
+
 int ping_due(const struct run_record *rec, unsigned fail_after)
 {
 	if (record_state_is_skip(rec->state))

@@ -5,7 +5,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "http.h"
 #include "record.h"
+
+/* The healthchecks.io client rules: retry timeouts, 408, 429 and 5xx only; a 400 (a bad
+ * rid, a bad key) is permanent. A ping is never spooled: it says "now". */
+extern const struct http_rules ping_rules;
 
 /* The body size sent when the server has not said its limit (hosted healthchecks.io's). */
 #define PING_BODY_DEFAULT_LIMIT 100000

@@ -8,6 +8,15 @@
 #include "sink_pushgateway.h"
 #include "encode.h"
 
+static const struct http_rule pushgateway_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+const struct http_rules pushgateway_rules = { pushgateway_rows,
+					      sizeof pushgateway_rows / sizeof *pushgateway_rows };
+
 void pushgateway_escape_value(FILE *out, const char *v)
 {
 	size_t n = strlen(v);
@@ -128,8 +137,11 @@ int pushgateway_format(FILE *out, const struct run_record *rec, enum prom_target
 	put_int_metric(out, rec, t, "cronguard_last_run_success",
 		       "1 if the job's last run succeeded, else 0.", rec->state == RUN_SUCCESS);
 	put_state_set(out, rec, t, "cronguard_last_run_state", "State of the job's last run.", 0);
-	put_int_metric(out, rec, t, "cronguard_last_run_max_rss_bytes",
-		       "Peak resident memory of the job's last run.", (long long)rec->maxrss_kb * 1024);
+	/* maxrss_kb 0: not known (see run.h); absent rather than a false zero. */
+	if (rec->maxrss_kb > 0)
+		put_int_metric(out, rec, t, "cronguard_last_run_max_rss_bytes",
+			       "Peak resident memory of the job's last run.",
+			       (long long)rec->maxrss_kb * 1024);
 	put_int_metric(out, rec, t, "cronguard_consecutive_failures",
 		       "Runs that failed in a row, this one included.", rec->consecutive_failures);
 	/* The Pushgateway keeps the names a POST does not send: leaving the last success out

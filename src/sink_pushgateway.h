@@ -4,7 +4,13 @@
 
 #include <stdio.h>
 
+#include "http.h"
 #include "record.h"
+
+/* The Pushgateway's answers: 400 is the push's own fault (no trailing newline, a timestamp,
+ * a # TYPE conflicting with another group's), 408, 429 and 5xx are retried. A push is never
+ * spooled: the next run's replaces it. */
+extern const struct http_rules pushgateway_rules;
 
 enum prom_target {
 	PROM_PUSHGATEWAY,  /* grouping key job/instance in the URL; last success only on success */

@@ -10,6 +10,16 @@
 #include "encode.h"
 #include "sink_webhook.h"
 
+static const struct http_rule webhook_rows[] = {
+	{ 400, 400, HTTP_DROP },
+	{ 408, 408, HTTP_RETRY },
+	{ 413, 413, HTTP_DROP },
+	{ 422, 422, HTTP_DROP },
+	{ 429, 429, HTTP_RETRY },
+	{ 500, 599, HTTP_RETRY },
+};
+const struct http_rules webhook_rules = { webhook_rows, sizeof webhook_rows / sizeof *webhook_rows };
+
 /* JSON strings must be UTF-8, and a command's output need not be: bad bytes become U+FFFD. */
 static json_t *text(const char *s, size_t n)
 {
@@ -89,7 +99,7 @@ char *webhook_json(const struct run_record *rec)
 		bad |= put(o, "start_time", rfc3339(rec->start_us));
 		bad |= put(o, "end_time", rfc3339(rec->end_us));
 		bad |= put(o, "duration_us", json_integer(rec->duration_us));
-		bad |= put(o, "maxrss_kb", json_integer(rec->maxrss_kb));
+		bad |= put(o, "maxrss_kb", rec->maxrss_kb > 0 ? json_integer(rec->maxrss_kb) : json_null());
 		bad |= put(o, "reason", text_or_null(rec->reason, rec->reason ? strlen(rec->reason) : 0));
 		bad |= put(o, "output", text_or_null(rec->output, rec->output_len));
 		bad |= put(o, "consecutive_failures", json_integer(rec->consecutive_failures));

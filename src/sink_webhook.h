@@ -2,7 +2,13 @@
 #ifndef CRONGUARD_SINK_WEBHOOK_H
 #define CRONGUARD_SINK_WEBHOOK_H
 
+#include "http.h"
 #include "record.h"
+
+/* A webhook receiver is any HTTP server: 400, 413 and 422 say the document is bad; 408,
+ * 429 and 5xx are retried inside the deadline (a 500 that persists, a body the receiver
+ * cannot take, counts against the record); anything else waits for a later run. */
+extern const struct http_rules webhook_rules;
 
 /* webhook_json renders REC as one compact JSON object with sorted keys: job, host, labels,
  * run_id (for receivers to drop a resent duplicate), state, success, exit_code, signal,

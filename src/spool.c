@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -112,6 +113,7 @@ int spool_decode(const char *buf, size_t len, struct spool_entry *e)
 	size_t mlen = sizeof SPOOL_MAGIC - 1;
 
 	memset(e, 0, sizeof *e);
+	e->fd = -1;
 	if (len <= mlen || memcmp(buf, SPOOL_MAGIC "\n", mlen + 1) != 0)
 		return -1;
 	p += mlen + 1;
@@ -149,10 +151,70 @@ void spool_entry_free(struct spool_entry *e)
 	e->body_len = 0;
 }
 
+static int is_uuid(const char *s)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int spool_name_parse(const char *name, char job[65], char sink[16], unsigned *refusals)
+{
+	size_t len = strlen(name), mid;
+	const char *m, *dash = NULL;
+	unsigned n = 0;
+
+	if (len >= 2 && name[len - 2] == '.' && name[len - 1] >= '1' && name[len - 1] <= '9') {
+		n = (unsigned)(name[len - 1] - '0');
+		len -= 2;
+	}
+	if (len > 7 && memcmp(name + len - 7, ".influx", 7) == 0) {
+		snprintf(sink, 16, "influx");
+		len -= 7;
+	} else if (len > 8 && memcmp(name + len - 8, ".webhook", 8) == 0) {
+		snprintf(sink, 16, "webhook");
+		len -= 8;
+	} else {
+		return -1;
+	}
+	if (len < 24 || name[20] != '-')
+		return -1;
+	for (int i = 0; i < 20; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	m = name + 21;
+	mid = len - 21;
+	/* JOB-RUN_ID: a run id is a UUID, and a job name may hold dashes itself. */
+	if (mid >= 38 && m[mid - 37] == '-' && is_uuid(m + mid - 36))
+		dash = m + mid - 37;
+	else
+		for (const char *c = m + mid; c > m; c--)
+			if (c[-1] == '-') {
+				dash = c - 1;
+				break;
+			}
+	if (!dash || dash == m || (size_t)(dash - m) >= 65 || dash + 1 == m + mid)
+		return -1;
+	memcpy(job, m, (size_t)(dash - m));
+	job[dash - m] = '\0';
+	*refusals = n;
+	return 0;
+}
+
 static int is_entry_name(const char *name)
 {
-	/* Dot files are temporaries being written. */
-	return name[0] != '.' && strlen(name) < sizeof ((struct spool_entry *)0)->name;
+	char job[65], sink[16];
+	unsigned n;
+
+	/* Dot files are temporaries being written; "dead" and strays are not entries. */
+	return name[0] != '.' && strlen(name) < sizeof ((struct spool_entry *)0)->name &&
+	       spool_name_parse(name, job, sink, &n) == 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -160,14 +222,23 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The spool's entry names, sorted oldest first. Returns how many, or -1. */
-static ssize_t list_names(int fd, char ***names)
+/* A name that is an entry's but not a regular file (a directory, a link, a FIFO): known
+ * from the listing alone, so any run sets it aside without opening it. */
+static int odd_entry(const struct dirent *de)
+{
+	return de->d_type != DT_REG && de->d_type != DT_UNKNOWN && is_entry_name(de->d_name);
+}
+
+/* The names in directory FD that KEEP accepts, sorted; with ODD, the names odd_entry finds
+ * are left out and kept there (*NODD of them). Returns how many, or -1. */
+static ssize_t list_names(int fd, int (*keep)(const char *), char ***names, char ***odd,
+			  size_t *nodd)
 {
 	DIR *d;
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	char **v = NULL;
-	int dfd = dup(fd);
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	*names = NULL;
 	if (dfd < 0 || !(d = fdopendir(dfd))) {
@@ -175,9 +246,17 @@ static ssize_t list_names(int fd, char ***names)
 			close(dfd);
 		return -1;
 	}
-	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (!is_entry_name(de->d_name))
+		if (odd && odd_entry(de)) {
+			char **no = realloc(*odd, (*nodd + 1) * sizeof *no);
+
+			if (no && (no[*nodd] = strdup(de->d_name)))
+				(*nodd)++;
+			if (no)
+				*odd = no;
+			continue;
+		}
+		if (!keep(de->d_name))
 			continue;
 		if (n == cap) {
 			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
@@ -196,46 +275,60 @@ static ssize_t list_names(int fd, char ***names)
 	return (ssize_t)n;
 }
 
-static void free_names(char **names, ssize_t n)
+static void free_names(char **names, size_t n)
 {
-	for (ssize_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 }
 
-static void load(struct spool *sp)
+static int open_dir(struct spool *sp)
 {
-	char **names;
-	ssize_t n = list_names(sp->fd, &names);
+	sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return sp->fd < 0 ? -1 : 0;
+}
 
-	if (n <= 0) {
-		free(names);
-		return;
-	}
-	sp->entries = calloc((size_t)n, sizeof *sp->entries);
-	for (ssize_t i = 0; sp->entries && i < n; i++) {
-		struct spool_entry *e = &sp->entries[sp->n];
-		size_t len;
-		char *buf = fileio_read_at(sp->fd, names[i], MAX_FILE, &len, NULL);
+/* The dead-letter directory, created on first use. Returns its fd or -1. */
+static int dead_dir(struct spool *sp)
+{
+	int fd;
 
-		if (!buf && errno == ENOENT)
-			continue;
-		if (!buf || spool_decode(buf, len, e) < 0) {
-			/* Kept, it would be retried and fail forever; it cannot be sent anyway. */
-			diag_error("spool %s: dropped unreadable record %s", sp->dir, names[i]);
-			unlinkat(sp->fd, names[i], 0);
-			free(buf);
-			continue;
-		}
-		free(buf);
-		snprintf(e->name, sizeof e->name, "%s", names[i]);
-		sp->n++;
-	}
-	free_names(names, n);
+	if (mkdirat(sp->fd, "dead", 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(sp->fd, "dead", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+/* Moves NAME out of the way into dead/ (AS its new name there). Returns 0 or -1. */
+static int move_dead(struct spool *sp, const char *name, const char *as)
+{
+	int dfd = dead_dir(sp), rc;
+
+	if (dfd < 0)
+		return -1;
+	rc = renameat(sp->fd, name, dfd, as);
+	close(dfd);
+	return rc;
+}
+
+/* Kept in place, an unreadable entry would be tried and fail on every run; removed, a
+ * directory or a stranger's file would be lost. Out of the way, it waits for a person. */
+static void set_aside(struct spool *sp, const char *name)
+{
+	if (move_dead(sp, name, name) == 0)
+		diag_alert("spool %s: %s is not a readable record; moved to %s/dead", sp->dir, name,
+			   sp->dir);
+	else
+		diag_alert("spool %s: %s is not a readable record and cannot be moved: %s", sp->dir,
+			   name, strerror(errno));
 }
 
 int spool_open(struct spool *sp, const char *state_dir)
 {
+	char **odd = NULL;
+	size_t nodd = 0;
+	ssize_t n;
+
 	char why[1024];
 	int sfd, e;
 
@@ -260,11 +353,15 @@ int spool_open(struct spool *sp, const char *state_dir)
 		sp->fd = -1;
 		goto refused;
 	}
-	/* Another run holding the lock is delivering these very records: leave them to it. */
-	if (flock(sp->fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 0 : -1;
-	sp->locked = 1;
-	load(sp);
+	n = list_names(sp->fd, is_entry_name, &sp->names, &odd, &nodd);
+	for (size_t i = 0; i < nodd; i++) {
+		set_aside(sp, odd[i]);
+		free(odd[i]);
+	}
+	free(odd);
+	if (n < 0)
+		return -1;
+	sp->n = (size_t)n;
 	return 0;
 refused:
 	if (errno == ENOENT)
@@ -273,13 +370,86 @@ refused:
 	return 0;
 }
 
+/* Whether FD, locked, is still the file NAME: the run that owned it may have removed or
+ * renamed it between our open and our lock. */
+static int still_there(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 &&
+	       fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* Locks the listed entry NAME for this run. Returns its fd, -2 when another run owns it or
+ * it is gone, -1 (errno) when it cannot be opened as an entry. */
+static int lock_entry(struct spool *sp, const char *name)
+{
+	/* O_NONBLOCK: a FIFO planted here must not hang the run. */
+	int fd = openat(sp->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		close(fd);
+		return busy ? -2 : -1;
+	}
+	if (!still_there(sp->fd, name, fd)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+int spool_claim(struct spool *sp, size_t i, struct spool_entry *e)
+{
+	const char *name = sp->names[i];
+	char job[65], sink[16];
+	unsigned refusals = 0;
+	size_t len = 0;
+	char *buf;
+	int fd;
+
+	memset(e, 0, sizeof *e);
+	e->fd = -1;
+	spool_name_parse(name, job, sink, &refusals);
+	fd = lock_entry(sp, name);
+	if (fd == -2)
+		return 1;
+	buf = fd >= 0 ? fileio_read_fd(fd, MAX_FILE, &len) : NULL;
+	if (!buf || spool_decode(buf, len, e) < 0) {
+		set_aside(sp, name);
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		memset(e, 0, sizeof *e);
+		e->fd = -1;
+		return -1;
+	}
+	free(buf);
+	snprintf(e->name, sizeof e->name, "%s", name);
+	e->refusals = refusals;
+	e->fd = fd;
+	return 0;
+}
+
 int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, size_t errlen)
 {
-	char *text = NULL;
+	char *text = NULL, tmp[256];
 	size_t len = 0;
 	FILE *f;
-	int rc;
+	int rc, fd;
 
+	e->fd = -1;
+	e->refusals = 0;
 	/* Zero-padded, so that names sort as times do. */
 	snprintf(e->name, sizeof e->name, "%020" PRId64 "-%s-%s.%s",
 		 e->start_us > 0 ? e->start_us : 0, e->job, e->run_id, e->sink);
@@ -288,8 +458,7 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 		return -1;
 	}
 	if (sp->fd < 0) {
-		if (fileio_mkdirs(sp->dir, 0700) < 0 ||
-		    (sp->fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (fileio_mkdirs(sp->dir, 0700) < 0 || open_dir(sp) < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", sp->dir, strerror(errno));
 			return -1;
 		}
@@ -310,40 +479,76 @@ int spool_add(struct spool *sp, struct spool_entry *e, int durable, char *err, s
 		snprintf(err, errlen, "cannot encode the record");
 		return -1;
 	}
-	/* Atomic, so a reader finds the record whole or absent; durable when asked. */
-	if (fileio_replace(sp->fd, e->name, text, len, 0600, durable) < 0) {
+	/* Written beside its name and locked before the rename: no other run ever sees the
+	 * record unowned, half written or not at all. */
+	snprintf(tmp, sizeof tmp, ".%s.%ld", e->name, (long)getpid());
+	fd = openat(sp->fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || fileio_write_all(fd, text, len) < 0 ||
+	    (durable && fdatasync(fd) < 0) || renameat(sp->fd, tmp, sp->fd, e->name) < 0) {
 		snprintf(err, errlen, "cannot write %s/%s: %s", sp->dir, e->name, strerror(errno));
-		rc = -1;
+		if (fd >= 0) {
+			unlinkat(sp->fd, tmp, 0);
+			close(fd);
+		}
+		free(text);
+		return -1;
 	}
 	free(text);
-	return rc;
-}
-
-int spool_keep(struct spool *sp, const char *name)
-{
-	int fd, rc;
-
-	if (sp->fd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	fd = openat(sp->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fdatasync(fd);
-	close(fd);
-	return rc;
-}
-
-int spool_remove(struct spool *sp, const char *name)
-{
-	if (sp->fd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (unlinkat(sp->fd, name, 0) < 0 && errno != ENOENT)
-		return -1;
+	e->fd = fd;
+	sp->added++;
 	return 0;
+}
+
+void spool_release(struct spool_entry *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);   /* also releases the lock */
+	e->fd = -1;
+}
+
+int spool_done(struct spool *sp, struct spool_entry *e)
+{
+	int rc = 0;
+
+	/* Removed while still locked: a run that opened it meanwhile finds it gone. */
+	if (sp->fd < 0 || (unlinkat(sp->fd, e->name, 0) < 0 && errno != ENOENT))
+		rc = -1;
+	spool_release(e);
+	return rc;
+}
+
+int spool_defer(struct spool *sp, struct spool_entry *e, int refused, int *dead)
+{
+	char to[sizeof e->name + 4];
+	size_t base = strlen(e->name);
+	int rc = 0;
+
+	*dead = 0;
+	if (e->fd >= 0 && fdatasync(e->fd) < 0)
+		rc = -1;
+	if (refused && sp->fd >= 0) {
+		unsigned n = e->refusals + 1;
+
+		if (e->refusals > 0)
+			base -= 2;
+		snprintf(to, sizeof to, "%.*s.%u", (int)base, e->name, n);
+		/* Renamed, not rewritten: the inode, and so our lock on it, stays. */
+		if (n >= SPOOL_MAX_REFUSALS) {
+			if (move_dead(sp, e->name, to) == 0)
+				*dead = 1;
+			else
+				rc = -1;
+		} else if (renameat(sp->fd, e->name, sp->fd, to) == 0) {
+			/* Fits: the name only ever grows by ".N" once (at most 1 + 1 bytes). */
+			if (strlen(to) < sizeof e->name)
+				memcpy(e->name, to, strlen(to) + 1);
+			e->refusals = n;
+		} else {
+			rc = -1;
+		}
+	}
+	spool_release(e);
+	return rc;
 }
 
 void spool_close(struct spool *sp, unsigned max)
@@ -351,24 +556,75 @@ void spool_close(struct spool *sp, unsigned max)
 	char **names = NULL;
 	ssize_t n = 0;
 
-	/* The bound is kept by the lock holder; a run that could not lock tries once more, so
-	 * the spool never grows past it for long. */
-	if (sp->fd >= 0 && !sp->locked && flock(sp->fd, LOCK_EX | LOCK_NB) == 0)
-		sp->locked = 1;
-	if (sp->locked && (n = list_names(sp->fd, &names)) > (ssize_t)max) {
-		for (ssize_t i = 0; i < n - (ssize_t)max; i++) {
+	/* Entries another run owns are passed over: the bound is kept by whichever run gets
+	 * there next, so the spool never grows past it for long. */
+	/* Listed again only when the bound may be passed: a large spool waiting for a receiver
+	 * that is down costs one listing a run, not two. */
+	if (sp->fd >= 0 && sp->n + sp->added > max &&
+	    (n = list_names(sp->fd, is_entry_name, &names, NULL, NULL)) > (ssize_t)max) {
+		ssize_t over = n - (ssize_t)max;
+
+		for (ssize_t i = 0; i < n && over > 0; i++) {
+			int fd = lock_entry(sp, names[i]);
+
+			if (fd == -2)
+				continue;
 			if (unlinkat(sp->fd, names[i], 0) == 0)
-				diag_error("spool %s is full (--spool-max %u): dropped the oldest record, %s",
+				diag_alert("spool %s is full (--spool-max %u): dropped the oldest record, %s",
 					   sp->dir, max, names[i]);
+			over--;
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	if (names)
-		free_names(names, n);
-	for (size_t i = 0; i < sp->n; i++)
-		spool_entry_free(&sp->entries[i]);
-	free(sp->entries);
+		free_names(names, n > 0 ? (size_t)n : 0);
+	free_names(sp->names, sp->n);
 	if (sp->fd >= 0)
-		close(sp->fd);   /* also releases the lock */
+		close(sp->fd);
 	memset(sp, 0, sizeof *sp);
 	sp->fd = -1;
+}
+
+static int any_name(const char *name)
+{
+	return name[0] != '.';
+}
+
+/* How many of NAMES belong to JOB. */
+static size_t count_job(char **names, size_t n, const char *job)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char j[65], sink[16];
+		unsigned r;
+
+		c += spool_name_parse(names[i], j, sink, &r) == 0 && strcmp(j, job) == 0;
+	}
+	return c;
+}
+
+int spool_stats(const char *state_dir, const char *job, size_t *depth, size_t *dead)
+{
+	struct spool sp;
+	char **names = NULL;
+	ssize_t n;
+	int dfd;
+
+	*depth = *dead = 0;
+	if (spool_open(&sp, state_dir) < 0)
+		return -1;
+	*depth = count_job(sp.names, sp.n, job);
+	if (sp.fd >= 0 && (dfd = openat(sp.fd, "dead", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = list_names(dfd, any_name, &names, NULL, NULL);
+		if (n > 0)
+			*dead = count_job(names, (size_t)n, job);
+		free_names(names, n > 0 ? (size_t)n : 0);
+		close(dfd);
+	}
+	free_names(sp.names, sp.n);
+	if (sp.fd >= 0)
+		close(sp.fd);
+	return 0;
 }

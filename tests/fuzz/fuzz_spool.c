@@ -1,4 +1,4 @@
-/* libFuzzer target for spool files: any file decodes to a sound entry or is refused, and a decoded entry encodes back to the same bytes. */
+/* libFuzzer target for spool files and names: any file decodes to a sound entry or is refused, a decoded entry encodes back to the same bytes, and any name parses to a bounded job and a known sink or is refused. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = 0;
 	FILE *f;
 
+	if (size < 256) {
+		char name[256], job[65], sink[16];
+		unsigned refusals;
+
+		memcpy(name, data, size);
+		name[size] = '\0';
+		if (spool_name_parse(name, job, sink, &refusals) == 0 &&
+		    (strlen(job) == 0 || strlen(job) > 64 || refusals > 9 ||
+		     (strcmp(sink, "influx") != 0 && strcmp(sink, "webhook") != 0)))
+			__builtin_trap();
+	}
 	if (spool_decode((const char *)data, size, &e) < 0)
 		return 0;
 	if (!e.url || !e.content_type || !e.body || e.body_len > size)

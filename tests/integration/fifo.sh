@@ -59,8 +59,8 @@ mkfifo "$S/spool/00000000000000000001-sw-00000000-0000-4000-8000-000000000000.we
 bounded -n sw --webhook "http://127.0.0.1:$port/hook" --report-timeout 1s -- true
 not_hung "FIFO as a spool entry"
 check "FIFO as a spool entry: exit 0" [ "$RC" -eq 0 ]
-check "FIFO as a spool entry: dropped as unreadable" grep -q "dropped unreadable record 00000000000000000001-sw" "$ERR_FILE"
-check "FIFO as a spool entry: gone" [ ! -p "$S/spool/00000000000000000001-sw-00000000-0000-4000-8000-000000000000.webhook" ]
+check "FIFO as a spool entry: set aside as unreadable" grep -q "00000000000000000001-sw-.* is not a readable record; moved to .*/dead" "$ERR_FILE"
+check "FIFO as a spool entry: gone from the spool" [ ! -p "$S/spool/00000000000000000001-sw-00000000-0000-4000-8000-000000000000.webhook" ]
 
 # --- a textfile .prom ---------------------------------------------------------------------------
 mkdir -m 755 "$W/prom"

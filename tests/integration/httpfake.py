@@ -9,7 +9,12 @@ like a mode uses that mode; POST /_mode?key=K&mode=M changes a key's mode while 
 
 Modes: 200, 204, 400, 401, 500 (that status), fail:N:STATUS (N answers STATUS, then 200),
 limit:N (200 with a Ping-Body-Limit: N header), hang (read the request, never answer),
-slow (200 with a body trickled at one byte a second), reset (half an answer, then a TCP reset).
+slow (200 with a body trickled at one byte a second), reset (half an answer, then a TCP reset),
+delay:MS (200 after MS milliseconds), poison:WORD:STATUS (STATUS for a body holding WORD, else
+200), goto:PORT (307 to the same path on http://127.0.0.1:PORT). A 3xx status answers with a
+Location: of the request's own URL (a redirect loop).
+
+A chunked request body is read as such and logged with "chunked": true.
 
 The log has one JSON line per event: "recv" when a request has been read, "done" when its
 answer has been written whole (with "status"). Bodies are kept as latin-1 text.
@@ -39,6 +44,8 @@ def log_event(path, event):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: without TCP_NODELAY the second waits for a delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -56,8 +63,20 @@ class Handler(BaseHTTPRequestHandler):
         self.do_POST()
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+        if chunked:
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         if url.path == "/_mode":
             q = parse_qs(url.query)
@@ -74,15 +93,28 @@ class Handler(BaseHTTPRequestHandler):
         event = {
             "time": time.time(), "key": key, "mode": mode, "method": self.command,
             "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-            "body": body.decode("latin-1"),
+            "body": body.decode("latin-1"), "chunked": chunked,
         }
         log_event(self.server.log, dict(event, event="recv"))
-        status = self.misbehave(mode, nth)
+        status = self.misbehave(mode, nth, body)
         if status:
             log_event(self.server.log, dict(event, event="done", status=status))
 
-    def misbehave(self, mode, nth):
+    def misbehave(self, mode, nth, body=b""):
         """Answers as MODE says; returns the status written whole, or None."""
+        if mode.startswith("delay:"):
+            time.sleep(int(mode.split(":")[1]) / 1000)
+            self.answer(200, b"OK\n")
+            return 200
+        if mode.startswith("poison:"):
+            _, word, status = mode.split(":")
+            if word.encode() in body:
+                return self.status_answer(int(status))
+            self.answer(200, b"OK\n")
+            return 200
+        if mode.startswith("goto:"):
+            self.answer(307, b"moved\n", [("Location", "http://127.0.0.1:%s%s" % (mode.split(":")[1], self.path))])
+            return 307
         if mode == "hang":
             time.sleep(3600)
             return None
@@ -107,16 +139,21 @@ class Handler(BaseHTTPRequestHandler):
         if mode.startswith("fail:"):
             _, n, status = mode.split(":")
             if nth <= int(n):
-                self.answer(int(status), b"try again later\n",
-                            [("Retry-After", "0")] if status == "429" else [])
-                return int(status)
+                return self.status_answer(int(status))
             self.answer(200, b"OK\n")
             return 200
         if mode.startswith("limit:"):
             self.answer(200, b"OK\n", [("Ping-Body-Limit", mode.split(":")[1])])
             return 200
-        status = int(mode) if mode.isdigit() else 200
-        self.answer(status, b"" if status == 204 else b"answer %d\n" % status)
+        return self.status_answer(int(mode) if mode.isdigit() else 200)
+
+    def status_answer(self, status):
+        headers = []
+        if 300 <= status <= 399:
+            headers.append(("Location", "http://%s%s" % (self.headers.get("Host"), self.path)))
+        if status == 429:
+            headers.append(("Retry-After", "0"))
+        self.answer(status, b"" if status == 204 else b"answer %d\n" % status, headers)
         return status
 
 

@@ -75,7 +75,8 @@ check "failure: consecutive_failures 1" value_is 1 cronguard_consecutive_failure
 check "failure: no last success yet" absent cronguard_last_success_timestamp_seconds "${G[@]}"
 check "failure: start timestamp is recent" python3 -c 'import sys, time; sys.exit(0 if abs(float(sys.argv[1]) - time.time()) < 60 else 1)' \
 	"$(value cronguard_last_run_start_timestamp_seconds "${G[@]}")"
-check "failure: max RSS in bytes is set" python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 1024 else 1)' \
+# The command's own peak, or absent where it cannot be known (a short command): never 0.
+check "failure: max RSS in bytes is the command's or absent" python3 -c 'import sys; sys.exit(0 if sys.argv[1] == "" or float(sys.argv[1]) >= 1024 else 1)' \
 	"$(value cronguard_last_run_max_rss_bytes "${G[@]}")"
 
 # ---- a success ----

@@ -178,7 +178,7 @@ case_lock_dir() {
 # in its run id and body.
 plant_entry() {
 	printf 'cronguard-spool 1\nsink %s\nauth none\njob %s\nrun-id 0b1e5a9e-0000-4000-8000-00000000000%s\nstart-us 1700000000000000\nurl %s\ncontent-type application/json\n\n{"planted":%s}' \
-		"$2" "$3" "$5" "$4" "$5" >"$1/0001700000000000000-$3-planted$5.$2"
+		"$2" "$3" "$5" "$4" "$5" >"$1/00001700000000000000-$3-0b1e5a9e-0000-4000-8000-00000000000$5.$2"
 }
 
 start_fake() {

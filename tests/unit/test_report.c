@@ -105,6 +105,53 @@ END_TEST
 
 /* ---- http: pure parts ---- */
 
+/* Each sink's table, row by row (issue: one table per sink, from its protocol). */
+START_TEST(sink_rules)
+{
+	static const struct {
+		const char *sink;
+		const struct http_rules *rules;
+		long status;
+		enum http_verdict want;
+	} rows[] = {
+		{ "influx", &influx_rules, 400, HTTP_DROP },     /* a bad line */
+		{ "influx", &influx_rules, 413, HTTP_DROP },
+		{ "influx", &influx_rules, 422, HTTP_DROP },
+		{ "influx", &influx_rules, 401, HTTP_KEEP },     /* auth: not the point's fault */
+		{ "influx", &influx_rules, 403, HTTP_KEEP },
+		{ "influx", &influx_rules, 404, HTTP_KEEP },     /* database missing */
+		{ "influx", &influx_rules, 500, HTTP_KEEP },     /* retention policy missing: never dropped */
+		{ "influx", &influx_rules, 503, HTTP_RETRY },
+		{ "influx", &influx_rules, 429, HTTP_RETRY },
+		{ "influx", &influx_rules, 307, HTTP_KEEP },
+		{ "webhook", &webhook_rules, 400, HTTP_DROP },
+		{ "webhook", &webhook_rules, 413, HTTP_DROP },
+		{ "webhook", &webhook_rules, 422, HTTP_DROP },
+		{ "webhook", &webhook_rules, 404, HTTP_KEEP },
+		{ "webhook", &webhook_rules, 401, HTTP_KEEP },
+		{ "webhook", &webhook_rules, 302, HTTP_KEEP },
+		{ "webhook", &webhook_rules, 500, HTTP_RETRY },
+		{ "webhook", &webhook_rules, 408, HTTP_RETRY },
+		{ "ping", &ping_rules, 400, HTTP_DROP },          /* a bad rid */
+		{ "ping", &ping_rules, 408, HTTP_RETRY },
+		{ "ping", &ping_rules, 429, HTTP_RETRY },
+		{ "ping", &ping_rules, 502, HTTP_RETRY },
+		{ "ping", &ping_rules, 404, HTTP_KEEP },
+		{ "pushgateway", &pushgateway_rules, 400, HTTP_DROP },   /* a type conflict */
+		{ "pushgateway", &pushgateway_rules, 500, HTTP_RETRY },
+		{ "pushgateway", &pushgateway_rules, 404, HTTP_KEEP },
+		{ "default", NULL, 503, HTTP_RETRY },
+		{ "default", NULL, 400, HTTP_KEEP },
+	};
+
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+		ck_assert_msg(http_judge(rows[i].rules, rows[i].status) == rows[i].want,
+			      "%s %ld", rows[i].sink, rows[i].status);
+	ck_assert(http_busy(503) && http_busy(429) && http_busy(408) && http_busy(502));
+	ck_assert(!http_busy(500) && !http_busy(404) && !http_busy(400));
+}
+END_TEST
+
 START_TEST(retry_classification)
 {
 	ck_assert(!http_retryable(200, CURLE_OK));
@@ -557,7 +604,7 @@ static void write_file(const char *path, const char *text)
 START_TEST(influx_credentials_from_files)
 {
 	char dir[] = "/tmp/cg-auth-XXXXXX", tok[64], pw[64], *auth;
-	struct options o = { 0 };
+	struct influx_spec o = { 0 };
 	char err[256];
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -567,13 +614,13 @@ START_TEST(influx_credentials_from_files)
 	ck_assert_ptr_null(auth);
 	/* One trailing newline is the file's, not the secret's. */
 	write_file(tok, "s3cr3t-token\n");
-	o.influx_token_file = tok;
+	o.token_file = tok;
 	ck_assert_int_eq(influx_authorization(&o, &auth, err, sizeof err), 0);
 	ck_assert_str_eq(auth, "Token s3cr3t-token");
 	free(auth);
-	o.influx_token_file = NULL;
-	o.influx_user = "Aladdin";
-	o.influx_password_file = pw;
+	o.token_file = NULL;
+	o.user = "Aladdin";
+	o.password_file = pw;
 	write_file(pw, "open sesame\n");
 	ck_assert_int_eq(influx_authorization(&o, &auth, err, sizeof err), 0);
 	ck_assert_str_eq(auth, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");   /* RFC 7617's example */
@@ -656,6 +703,7 @@ Suite *report_suite(void)
 
 	tc = tcase_create("http");
 	tcase_add_test(tc, retry_classification);
+	tcase_add_test(tc, sink_rules);
 	tcase_add_test(tc, backoff_schedule);
 	tcase_add_test(tc, origin_for_logs);
 	suite_add_tcase(s, tc);

@@ -1,4 +1,4 @@
-/* Unit tests of the spool: its file format byte for byte, order, bound, lock and removal. */
+/* Unit tests of the spool: its file format byte for byte, names, order, ownership, refusals, dead letters, bound. */
 #include "config.h"
 
 #include <dirent.h>
@@ -106,42 +106,86 @@ START_TEST(decode_refuses_damage)
 }
 END_TEST
 
-START_TEST(written_ahead_then_kept)
+/* Adds E to the spool in DIR as another run would, and lets it go. */
+static void add_released(struct spool_entry e)
 {
 	struct spool sp;
 	char err[256];
-	struct spool_entry e = entry("webhook", 1700000000000000, "w", "{}");
 
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
-	errno = 0;
-	ck_assert_int_eq(spool_keep(&sp, "nothing-yet"), -1);   /* no spool dir yet */
-	ck_assert_int_eq(errno, ENOENT);
-	ck_assert_int_eq(spool_add(&sp, &e, 0, err, sizeof err), 0);
-	ck_assert_int_eq(spool_keep(&sp, e.name), 0);
-	ck_assert_int_eq(spool_keep(&sp, "00000000000000000001-backup-x.influx"), -1);
+	ck_assert_int_eq(spool_add(&sp, &e, 1, err, sizeof err), 0);
+	spool_release(&e);
 	spool_close(&sp, 100);
-	/* Written ahead without a sync, it is still a whole entry for the next run. */
+}
+
+START_TEST(names_parse)
+{
+	static const struct {
+		const char *name, *job, *sink;
+		unsigned refusals;
+	} good[] = {
+		{ "00000000000000000999-backup-a.webhook", "backup", "webhook", 0 },
+		{ "00001700000000000003-db-dump-x.influx.3", "db-dump", "influx", 3 },
+		{ "00001700000000000003-my-job-0f8fad5b-d9cb-469f-a165-70867728950e.webhook", "my-job", "webhook", 0 },
+	};
+	static const char *const bad[] = {
+		"dead", ".00000000000000000999-backup-a.webhook.123", "00000000000000000999-backup-a.ping",
+		"0000000000000000099x-backup-a.webhook", "00000000000000000999-backup.webhook",
+		"00000000000000000999--a.webhook", "00000000000000000999-backup-a.webhook.0",
+	};
+	char job[65], sink[16];
+	unsigned n;
+
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		ck_assert_msg(spool_name_parse(good[i].name, job, sink, &n) == 0, "%s", good[i].name);
+		ck_assert_str_eq(job, good[i].job);
+		ck_assert_str_eq(sink, good[i].sink);
+		ck_assert_uint_eq(n, good[i].refusals);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(spool_name_parse(bad[i], job, sink, &n) == -1, "%s parsed", bad[i]);
+}
+END_TEST
+
+START_TEST(written_ahead_then_kept)
+{
+	struct spool sp, other;
+	char err[256];
+	struct spool_entry e = entry("webhook", 1700000000000000, "w", "{}"), got;
+	int dead;
+
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
-	ck_assert_uint_eq(sp.n, 1);
-	ck_assert_str_eq(sp.entries[0].run_id, "w");
+	ck_assert_int_eq(sp.fd, -1);   /* no spool yet: nothing created until needed */
+	ck_assert_int_eq(spool_add(&sp, &e, 0, err, sizeof err), 0);
+	ck_assert_int_ge(e.fd, 0);
+	/* Written ahead, it is this run's from the start: another run passes it over. */
+	ck_assert_int_eq(spool_open(&other, dir), 0);
+	ck_assert_uint_eq(other.n, 1);
+	ck_assert_int_eq(spool_claim(&other, 0, &got), 1);
+	ck_assert_int_eq(spool_defer(&sp, &e, 0, &dead), 0);
+	ck_assert_int_eq(dead, 0);
+	ck_assert_int_eq(e.fd, -1);
+	/* Released, the next claim gets it whole. */
+	ck_assert_int_eq(spool_claim(&other, 0, &got), 0);
+	ck_assert_str_eq(got.run_id, "w");
+	ck_assert_uint_eq(got.refusals, 0);
+	spool_release(&got);
+	spool_entry_free(&got);
+	spool_close(&other, 100);
 	spool_close(&sp, 100);
 }
 END_TEST
 
-START_TEST(entries_load_oldest_first)
+START_TEST(entries_list_oldest_first)
 {
 	struct spool sp;
-	char err[256], path[128];
+	char path[128];
 	int64_t starts[] = { 1700000000000003, 999, 1700000000000001, 1800000000000000 };
 	const char *ids[] = { "c", "a", "b", "d" };
+	struct spool_entry e;
 
-	ck_assert_int_eq(spool_open(&sp, dir), 0);
-	ck_assert_int_eq(sp.fd, -1);   /* no spool yet: nothing created until needed */
-	for (size_t i = 0; i < 4; i++) {
-		struct spool_entry e = entry(i % 2 ? "webhook" : "influx", starts[i], ids[i], "{}");
-		ck_assert_int_eq(spool_add(&sp, &e, 1, err, sizeof err), 0);
-	}
-	spool_close(&sp, 100);
+	for (size_t i = 0; i < 4; i++)
+		add_released(entry(i % 2 ? "webhook" : "influx", starts[i], ids[i], "{}"));
 	snprintf(path, sizeof path, "%s/spool", dir);
 	{
 		struct stat st;
@@ -149,40 +193,73 @@ START_TEST(entries_load_oldest_first)
 		ck_assert_uint_eq(st.st_mode & 0777, 0700);
 	}
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
-	ck_assert(sp.locked);
 	ck_assert_uint_eq(sp.n, 4);
-	ck_assert_str_eq(sp.entries[0].run_id, "a");
-	ck_assert_str_eq(sp.entries[0].name, "00000000000000000999-backup-a.webhook");
-	ck_assert_str_eq(sp.entries[1].run_id, "b");
-	ck_assert_str_eq(sp.entries[2].run_id, "c");
-	ck_assert_str_eq(sp.entries[2].name, "00001700000000000003-backup-c.influx");
-	ck_assert_str_eq(sp.entries[3].run_id, "d");
-	ck_assert_str_eq(sp.entries[3].auth, "none");
-	ck_assert_int_eq(spool_remove(&sp, sp.entries[1].name), 0);
+	ck_assert_str_eq(sp.names[0], "00000000000000000999-backup-a.webhook");
+	ck_assert_str_eq(sp.names[2], "00001700000000000003-backup-c.influx");
+	ck_assert_int_eq(spool_claim(&sp, 3, &e), 0);
+	ck_assert_str_eq(e.run_id, "d");
+	ck_assert_str_eq(e.auth, "none");
+	spool_entry_free(&e);
+	ck_assert_int_eq(spool_claim(&sp, 1, &e), 0);
+	ck_assert_str_eq(e.run_id, "b");
+	ck_assert_int_eq(spool_done(&sp, &e), 0);
+	spool_entry_free(&e);
+	/* A claimed entry that another run removed meanwhile is gone, not sent twice. */
+	ck_assert_int_eq(spool_claim(&sp, 1, &e), 1);
 	spool_close(&sp, 100);
 	ck_assert_uint_eq(count_files(path), 3);
+}
+END_TEST
+
+START_TEST(refusals_counted_then_dead_letter)
+{
+	struct spool sp;
+	struct spool_entry e;
+	size_t depth, deadn;
+	int dead = 0;
+
+	add_released(entry("webhook", 1000, "r", "{}"));
+	for (unsigned i = 1; i <= SPOOL_MAX_REFUSALS; i++) {
+		ck_assert_int_eq(spool_open(&sp, dir), 0);
+		ck_assert_uint_eq(sp.n, 1);
+		ck_assert_int_eq(spool_claim(&sp, 0, &e), 0);
+		ck_assert_uint_eq(e.refusals, i - 1);
+		ck_assert_int_eq(spool_defer(&sp, &e, 1, &dead), 0);
+		ck_assert_int_eq(dead, i == SPOOL_MAX_REFUSALS);
+		spool_entry_free(&e);
+		spool_close(&sp, 100);
+		ck_assert_int_eq(spool_stats(dir, "backup", &depth, &deadn), 0);
+		ck_assert_uint_eq(depth, i < SPOOL_MAX_REFUSALS);
+		ck_assert_uint_eq(deadn, i == SPOOL_MAX_REFUSALS);
+	}
+	/* Kept, not counted: a run that got no answer leaves the count as it was. */
+	ck_assert_int_eq(spool_stats(dir, "other", &depth, &deadn), 0);
+	ck_assert_uint_eq(depth + deadn, 0);
+	ck_assert_int_eq(spool_open(&sp, dir), 0);
+	ck_assert_uint_eq(sp.n, 0);
+	spool_close(&sp, 100);
 }
 END_TEST
 
 START_TEST(bound_drops_oldest)
 {
 	struct spool sp;
-	char err[256];
+	struct spool_entry e;
 
-	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	for (int i = 0; i < 5; i++) {
 		char id[8];
-		struct spool_entry e;
 
 		snprintf(id, sizeof id, "r%d", i);
-		e = entry("webhook", 1000 + i, id, "{}");
-		ck_assert_int_eq(spool_add(&sp, &e, 1, err, sizeof err), 0);
+		add_released(entry("webhook", 1000 + i, id, "{}"));
 	}
+	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	spool_close(&sp, 2);
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	ck_assert_uint_eq(sp.n, 2);
-	ck_assert_str_eq(sp.entries[0].run_id, "r3");
-	ck_assert_str_eq(sp.entries[1].run_id, "r4");
+	ck_assert_int_eq(spool_claim(&sp, 0, &e), 0);
+	ck_assert_str_eq(e.run_id, "r3");
+	spool_release(&e);
+	spool_entry_free(&e);
 	spool_close(&sp, 0);
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	ck_assert_uint_eq(sp.n, 0);
@@ -190,36 +267,11 @@ START_TEST(bound_drops_oldest)
 }
 END_TEST
 
-START_TEST(lock_keeps_a_second_run_out)
-{
-	struct spool a, b;
-	char err[256];
-	struct spool_entry e = entry("webhook", 5, "x", "{}");
-
-	ck_assert_int_eq(spool_open(&a, dir), 0);
-	ck_assert_int_eq(spool_add(&a, &e, 0, err, sizeof err), 0);
-	spool_close(&a, 10);
-	ck_assert_int_eq(spool_open(&a, dir), 0);
-	ck_assert(a.locked);
-	ck_assert_uint_eq(a.n, 1);
-	/* The second run may add but neither loads nor trims what the first is sending. */
-	ck_assert_int_eq(spool_open(&b, dir), 0);
-	ck_assert(!b.locked);
-	ck_assert_uint_eq(b.n, 0);
-	e = entry("webhook", 6, "y", "{}");
-	ck_assert_int_eq(spool_add(&b, &e, 1, err, sizeof err), 0);
-	spool_close(&b, 0);
-	spool_close(&a, 10);
-	ck_assert_int_eq(spool_open(&a, dir), 0);
-	ck_assert_uint_eq(a.n, 2);
-	spool_close(&a, 10);
-}
-END_TEST
-
-START_TEST(unreadable_entries_are_dropped)
+START_TEST(unreadable_entries_set_aside)
 {
 	struct spool sp;
-	char path[128];
+	struct spool_entry e;
+	char path[160];
 	FILE *f;
 
 	snprintf(path, sizeof path, "%s/spool", dir);
@@ -229,16 +281,28 @@ START_TEST(unreadable_entries_are_dropped)
 	ck_assert_ptr_nonnull(f);
 	fputs("garbage", f);
 	fclose(f);
-	snprintf(path, sizeof path, "%s/spool/.00000000000000000002-j-r.webhook.123", dir);
+	/* A directory named like an entry: once set aside, never logged again. */
+	snprintf(path, sizeof path, "%s/spool/00000000000000000002-j-s.webhook", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/spool/.00000000000000000003-j-r.webhook.123", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("half-written temporary", f);
 	fclose(f);
+	/* The directory is set aside from the listing alone; the damaged file when read. */
+	ck_assert_int_eq(spool_open(&sp, dir), 0);
+	ck_assert_uint_eq(sp.n, 1);
+	ck_assert_int_eq(spool_claim(&sp, 0, &e), -1);
+	spool_close(&sp, 10);
 	ck_assert_int_eq(spool_open(&sp, dir), 0);
 	ck_assert_uint_eq(sp.n, 0);
 	spool_close(&sp, 10);
-	snprintf(path, sizeof path, "%s/spool/00000000000000000001-j-r.webhook", dir);
-	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof path, "%s/spool/dead/00000000000000000002-j-s.webhook", dir);
+	{
+		struct stat st;
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert(S_ISDIR(st.st_mode));
+	}
 }
 END_TEST
 
@@ -249,14 +313,15 @@ Suite *spool_suite(void)
 
 	tcase_add_test(tc, encode_exact_and_round_trip);
 	tcase_add_test(tc, decode_refuses_damage);
+	tcase_add_test(tc, names_parse);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, entries_load_oldest_first);
+	tcase_add_test(tc, entries_list_oldest_first);
 	tcase_add_test(tc, written_ahead_then_kept);
+	tcase_add_test(tc, refusals_counted_then_dead_letter);
 	tcase_add_test(tc, bound_drops_oldest);
-	tcase_add_test(tc, lock_keeps_a_second_run_out);
-	tcase_add_test(tc, unreadable_entries_are_dropped);
+	tcase_add_test(tc, unreadable_entries_set_aside);
 	suite_add_tcase(s, tc);
 	return s;
 }
