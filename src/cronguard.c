@@ -322,6 +322,10 @@ int main(int argc, char **argv)
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */
 	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
 		diag_error("%s", j.err);
+		/* A typo in the config file stops every job on the host: say so where it is seen
+		 * without cron's mail (unless --no-syslog was read before the error). */
+		if (!j.opts.no_syslog)
+			diag_syslog_error(j.opts.name, j.err);
 		options_free(&j.opts);
 		return EXIT_CANCELED;
 	}

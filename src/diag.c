@@ -3,10 +3,19 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 
 #include "diag.h"
 
 static int verbose;
+
+/* Whatever a message quotes, it stays one line: cron mails it, syslog splits on it. */
+static void one_line(char *line)
+{
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
 
 static void diag_vline(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static void diag_vline(const char *fmt, va_list ap)
@@ -17,10 +26,7 @@ static void diag_vline(const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
-	/* Whatever a message quotes, it stays one line: cron mails it, syslog splits on it. */
-	for (char *c = line; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	one_line(line);
 	fprintf(stderr, "cronguard: %s\n", line);
 }
 
@@ -47,4 +53,18 @@ void diag_verbose(const char *fmt, ...)
 void diag_set_verbose(int on)
 {
 	verbose = on;
+}
+
+void diag_syslog_error(const char *job, const char *msg)
+{
+	char line[1200];
+
+	if (job)
+		snprintf(line, sizeof line, "job %s: configuration error: %s", job, msg);
+	else
+		snprintf(line, sizeof line, "configuration error: %s", msg);
+	one_line(line);
+	openlog("cronguard", LOG_PID, LOG_CRON);
+	syslog(LOG_ERR, "%s", line);
+	closelog();
 }
