@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "duration.h"
 #include "etcd.h"
 #include "http.h"
 #include "lint.h"
@@ -274,6 +275,26 @@ static void record(struct job *j, enum run_state state)
 	r->output = NULL;
 }
 
+/* --quiet held the output of a run that did not succeed: after it, one line that says what
+ * happened, so cron mails every failure, also one that printed nothing (exit 5), and a kill
+ * by --timeout is never shown as mere partial output. */
+static void quiet_summary(const struct job *j, enum run_state state)
+{
+	int64_t us = clock_mono_us() - j->start_mono_us;
+	char sig[48] = "", why[600] = "", t[32];
+
+	if (j->rec.signal)
+		snprintf(sig, sizeof sig, ", signal %d (%s)", j->rec.signal, strsignal(j->rec.signal));
+	if (state == RUN_TIMEOUT)
+		snprintf(why, sizeof why, ", killed after --timeout %s",
+			 duration_format(j->opts.timeout_ms, t, sizeof t));
+	else if (state == RUN_FAILURE && j->reason[0])
+		/* Exec failures and errors have had their own line already. */
+		snprintf(why, sizeof why, " (%s)", j->reason);
+	diag_error("job %s: %s%s%s, exit %d, ran %lld.%03lld s", j->opts.name, record_state_name(state),
+		   why, sig, j->rec.exit_code, (long long)(us / 1000000), (long long)(us % 1000000 / 1000));
+}
+
 /* A gate ended the run before the command: a skip is quiet (cron mails any output), an
  * error is one line and 125, or 128+N when signal N ended a wait. */
 static void ended_early(struct job *j, enum run_state state)
@@ -315,7 +336,7 @@ int main(int argc, char **argv)
 	struct job j = { .lock_fd = -1, .vip_watch_fd = -1, .res = { .held = { -1, -1 } } };
 	enum run_state state = RUN_SUCCESS;
 	struct gate_result gate;
-	int sig, code, failing;
+	int sig, code, failing, ran = 0;
 
 	j.invoked_us = clock_real_us();
 
@@ -402,6 +423,7 @@ int main(int argc, char **argv)
 
 	/* 7. Run the command. */
 	state = run(&j);
+	ran = 1;
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 
@@ -411,8 +433,11 @@ release:
 	j.gate = NULL;
 	lock_release(j.lock_fd);
 	j.lock_fd = -1;
-	if (j.opts.quiet && state != RUN_SUCCESS)
+	if (j.opts.quiet && state != RUN_SUCCESS) {
 		run_replay_held(&j.res);
+		if (ran)
+			quiet_summary(&j, state);
+	}
 done:
 	if (j.vip_watch_fd >= 0)
 		close(j.vip_watch_fd);

@@ -60,4 +60,28 @@ in_logns env -u CRONGUARD_NO_SYSLOG "$CRONGUARD" -n ok -- true 2>/dev/null
 check "a good run logs its line" wait_for 5 has_line "job=ok" "state=success"
 check "--no-syslog, when read, keeps a configuration error out of syslog" [ -z "$(grep -F 'job quiet' "$SYSLOG")" ]
 
+# --- --quiet: one summary line after the held output of a run that did not succeed -----------
+cg -n q -q -- sh -c 'exit 5'
+check "-q, a silent exit 5: one summary line on stderr, so cron mails it" \
+	[ "$RC" -eq 5 -a -z "$OUT" -a "$(wc -l <"$ERR_FILE")" -eq 1 ]
+check "-q, exit 5: the line says state, exit status and duration" \
+	grep -qE '^cronguard: job q: failure, exit 5, ran [0-9]+\.[0-9]{3} s$' "$ERR_FILE"
+cg -n q -q -- sh -c 'echo out; echo err >&2; exit 3'
+check "-q: the held output first, the summary last" \
+	[ "$OUT" = out -a "$(head -n 1 "$ERR_FILE")" = err -a "$(wc -l <"$ERR_FILE")" -eq 2 ]
+check "-q: ... the last line is the summary" grep -qE '^cronguard: job q: failure, exit 3, ran ' <(tail -n 1 "$ERR_FILE")
+cg -n q -q --timeout 300ms -- sh -c 'echo partial; sleep 10'
+check "-q, killed by --timeout: partial output, then a line that says so" \
+	[ "$RC" -eq 124 -a "$OUT" = partial ]
+check "-q, timeout: the line says killed after --timeout, the signal and exit 124" \
+	grep -qE '^cronguard: job q: timeout, killed after --timeout 300ms, signal 15 \(Terminated\), exit 124, ran 0\.[0-9]{3} s$' "$ERR_FILE"
+cg -n q -q -- sh -c 'kill -KILL $$'
+check "-q, killed by a signal: the line names it" \
+	grep -qE '^cronguard: job q: signaled, signal 9 \(Killed\), exit 137, ran ' "$ERR_FILE"
+cg -n q -q -- sh -c 'echo fine'
+check "-q: a success stays silent" [ "$RC" -eq 0 -a -z "$OUT" -a -z "$ERR" ]
+cg -n q -q --lock-file "$T_TMP/q.lock" -- true
+flock "$T_TMP/q.lock" "$CRONGUARD" -n q -q --lock-file "$T_TMP/q.lock" -- true >"$T_TMP/skip.out" 2>&1
+check "-q: a skip stays silent (no summary for a run that did not run)" [ ! -s "$T_TMP/skip.out" ]
+
 done_testing
