@@ -264,13 +264,17 @@ static void record(struct job *j, enum run_state state)
 	r->last_success_us = hist.last_success_us;
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
-	if (!report_wanted(&j->opts))
-		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&j->opts, r);
+	/* A failed run's output, when it was captured, is kept for --status to show. */
+	if (tail && record_state_is_failure(state) && rc >= 0 &&
+	    status_save_output(j->opts.state_dir, r->job, r->run_id, tail, r->output_len, j->err,
+			       sizeof j->err) < 0)
+		diag_error("%s", j->err);
+	if (report_wanted(&j->opts))
+		report_send(&j->opts, r);
 	free(tail);
 	r->output = NULL;
 }
@@ -324,6 +328,49 @@ static int gate_ended(struct job *j, const struct gate_result *g, enum run_state
 	return 1;
 }
 
+/* --status is a check (Nagios/Icinga): 0 every selected job OK, 2 one failed or is too old,
+ * 3 unknown (a job without a state file, or no usable state directory). */
+static int status(struct job *j)
+{
+	static const int codes[] = { [STATUS_OK] = 0, [STATUS_CRITICAL] = 2, [STATUS_UNKNOWN] = 3 };
+	const struct options *o = &j->opts;
+	struct status_query q = { .dir = o->state_dir, .jobs = o->names.v, .njobs = o->names.n,
+				  .max_age_ms = o->max_age_ms, .json = o->json,
+				  .now_us = clock_real_us() };
+	enum status_verdict v;
+
+	j->err[0] = '\0';
+	v = status_check(stdout, &q, j->err, sizeof j->err);
+	if (j->err[0])
+		diag_error("%s", j->err);
+	return codes[v];
+}
+
+/* --forget NAME: the local files, then (with --pushgateway) its group. 0 done, 3 nothing was
+ * known of the job, 125 an error. */
+static int forget(struct job *j)
+{
+	const struct options *o = &j->opts;
+	int n = status_forget(o->state_dir, o->forget, o->textfile_dir, j->err, sizeof j->err);
+
+	if (n < 0) {
+		diag_error("%s", j->err);
+		return EXIT_CANCELED;
+	}
+	if (o->pushgateway) {
+		if (report_forget(o, o->forget, j->err, sizeof j->err) < 0) {
+			diag_error("%s", j->err);
+			return EXIT_CANCELED;
+		}
+		return 0;
+	}
+	if (n == 0) {
+		diag_error("no state of job %s in %s", o->forget, o->state_dir);
+		return 3;
+	}
+	return 0;
+}
+
 static int exit_status(const struct job *j)
 {
 	if (record_state_is_skip(j->rec.state))
@@ -359,11 +406,13 @@ int main(int argc, char **argv)
 		puts(PACKAGE_STRING);
 		return 0;
 	case ACTION_STATUS:
-		failing = status_print(stdout, j.opts.state_dir, j.err, sizeof j.err);
-		if (failing < 0)
-			diag_error("%s", j.err);
+		code = status(&j);
 		options_free(&j.opts);
-		return failing < 0 ? EXIT_CANCELED : failing > 0;
+		return code;
+	case ACTION_FORGET:
+		code = forget(&j);
+		options_free(&j.opts);
+		return code;
 	case ACTION_LINT:
 		failing = lint_file(j.opts.lint_crontab, j.opts.state_dir, j.opts.config, stdout, j.err,
 				    sizeof j.err);
@@ -386,7 +435,8 @@ int main(int argc, char **argv)
 		return code;
 	}
 	j.rec = (struct run_record){ .job = j.opts.name, .host = j.opts.host,
-				     .labels = j.opts.labels, .nlabels = j.opts.nlabels };
+				     .labels = j.opts.labels, .nlabels = j.opts.nlabels,
+				     .period_ms = j.opts.period_ms };
 	record_new_run_id(j.rec.run_id);
 
 	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */

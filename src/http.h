@@ -12,13 +12,14 @@ struct http_tls {
 	int insecure;              /* non-zero: skip certificate and host name checks */
 };
 
-/* One POST. The caller owns every pointer and keeps them alive during http_run_all. */
+/* One POST (or METHOD). The caller owns every pointer and keeps them alive during http_run_all. */
 struct http_request {
 	const char *url;
 	const char *content_type;  /* NULL: none */
 	const char *authorization; /* the Authorization header's value, a secret, or NULL */
 	const char *body;
 	size_t body_len;
+	const char *method;        /* NULL: POST; else this method (--forget's "DELETE") */
 	unsigned queue;            /* non-zero: requests sharing it go one after another, in array
 				    * order, and stop at the first that is not delivered */
 

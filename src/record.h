@@ -40,6 +40,7 @@ struct run_record {
 	size_t output_len;
 	unsigned consecutive_failures; /* including this run, from the state file */
 	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
+	uint64_t period_ms;       /* --period: how often the job is meant to run; 0: not given */
 };
 
 /* record_state_name returns the contract name of a run state ("success", "skipped_locked"...). */

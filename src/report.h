@@ -20,4 +20,8 @@ void report_start(const struct options *o, const struct run_record *rec);
  * of this run's sinks that failed; the exit status must not depend on it. */
 int report_send(const struct options *o, const struct run_record *rec);
 
+/* report_forget deletes JOB's Pushgateway group (job=JOB, instance=this host) for --forget,
+ * within the report timeout. Returns 0, or -1 with ERR. */
+int report_forget(const struct options *o, const char *job, char *err, size_t errlen);
+
 #endif

@@ -106,6 +106,8 @@ json_t *state_update(const json_t *old, const struct run_record *rec, struct sta
 	}
 	json_object_set_new(doc, "consecutive_failures", json_integer(fails));
 	json_object_set_new(doc, "runs", json_integer(runs));
+	if (rec->period_ms)
+		json_object_set_new(doc, "period", json_real((double)rec->period_ms / 1e3));
 	if (hist) {
 		hist->consecutive_failures = fails > UINT_MAX ? UINT_MAX : (unsigned)fails;
 		hist->last_success_us = last_success_us;
@@ -320,6 +322,10 @@ int state_summarise(const char *text, size_t len, struct state_summary *s)
 	}
 	s->consecutive_failures = count(doc, "consecutive_failures");
 	s->runs = count(doc, "runs");
+	copy_string(json_object_get(run, "run_id"), s->run_id, sizeof s->run_id);
+	s->period_us = seconds_us(json_object_get(doc, "period"));
+	if (s->period_us < 0)
+		s->period_us = 0;
 	json_decref(doc);
 	return 0;
 }

@@ -42,6 +42,8 @@ struct state_summary {
 	int64_t last_success_duration_us;
 	int64_t consecutive_failures;
 	int64_t runs;
+	char run_id[37];          /* the last run's id, or "" */
+	int64_t period_us;        /* the job's --period as last recorded, or 0 */
 };
 
 /* state_update is the pure heart of state_save: given the job's previous document OLD (or

@@ -302,7 +302,7 @@ check "--status: all fine exits 0" [ "$RC" -eq 0 ]
 check "--status: a row for the job" grep -q '^good .*success' <<<"$OUT"
 cg -n bad -- false
 cg --status
-check "--status: a failing job exits 1" [ "$RC" -eq 1 ]
+check "--status: a failing job exits 2 (critical)" [ "$RC" -eq 2 ]
 check "--status: shows the failure" grep -q '^bad .*failure' <<<"$OUT"
 cg -n bad -- true
 cg --status

@@ -84,4 +84,70 @@ cg -n q -q --lock-file "$T_TMP/q.lock" -- true
 flock "$T_TMP/q.lock" "$CRONGUARD" -n q -q --lock-file "$T_TMP/q.lock" -- true >"$T_TMP/skip.out" 2>&1
 check "-q: a skip stays silent (no summary for a run that did not run)" [ ! -s "$T_TMP/skip.out" ]
 
+# --- --status as a check: 0 OK, 2 critical, 3 unknown ---------------------------------------
+export CRONGUARD_STATE_DIR="$T_TMP/st2"
+cg --status
+check "--status with no state directory: 3 (unknown), never OK" [ "$RC" -eq 3 ]
+check "... and says why" grep -qF "cannot read state dir $T_TMP/st2" "$ERR_FILE"
+cg -n good --period 1h -- true
+cg -n skipper --lock-file "$T_TMP/s.lock" -- true
+flock "$T_TMP/s.lock" "$CRONGUARD" -n skipper --lock-file "$T_TMP/s.lock" -- true
+cg --status
+check "--status, every job OK (one skipped): 0" [ "$RC" -eq 0 ]
+cg -n bad -q -- sh -c 'for i in $(seq 1 30); do echo "bad line $i"; done; exit 7'
+cg --status
+check "--status, a job failed: 2 (critical, not 1)" [ "$RC" -eq 2 ]
+check "--status: the failed run's last lines of output" grep -qx '    | bad line 30' "$OUT_FILE"
+check "--status: only the last ten" [ "$(grep -c '^    | bad line' "$OUT_FILE")" -eq 10 ] 
+cg --status -n good
+check "--status -n good: only that job, 0" [ "$RC" -eq 0 -a -z "$(grep '^bad ' "$OUT_FILE")" ]
+cg --status -n good -n bad
+check "--status -n good -n bad: 2" [ "$RC" -eq 2 ]
+cg --status -n good -n nosuchjob
+check "--status -n of an unknown job: 3" [ "$RC" -eq 3 ]
+check "... its row says so" grep -qE '^nosuchjob .*UNKNOWN' "$OUT_FILE"
+cg --status -n good --max-age 1s
+check "--status --max-age 1s, a run just now: 0" [ "$RC" -eq 0 ]
+python3 - "$CRONGUARD_STATE_DIR/good.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["last_run"]["start"] -= 3 * 3600
+json.dump(d, open(sys.argv[1], "w"))
+PY
+cg --status -n good
+check "--status: a last run older than twice its --period (1h) is critical by default" [ "$RC" -eq 2 ]
+check "... saying so" grep -qF 'older than the max age 2h' "$OUT_FILE"
+cg --status -n good --max-age 4h
+check "--status --max-age 4h: 0" [ "$RC" -eq 0 ]
+cg --status --json -n bad -n good --max-age 4h
+check "--status --json: 2" [ "$RC" -eq 2 ]
+check "--status --json: a document with each job's verdict, reason, spool and output" python3 -c '
+import json, sys
+d = {j["job"]: j for j in json.load(open(sys.argv[1]))}
+assert set(d) == {"bad", "good"}, d
+assert d["bad"]["status"] == "CRITICAL" and d["bad"]["exit_code"] == 7, d
+assert d["bad"]["output"].splitlines()[-1] == "bad line 30", d
+assert d["bad"]["spool"] == 0
+assert d["good"]["status"] == "OK" and d["good"]["period"] == 3600, d
+' "$OUT_FILE"
+cg --json
+check "--json without --status: 125" [ "$RC" -eq 125 ]
+
+# --forget: the state, the textfile and (with --pushgateway) the group.
+start_pushgateway
+mkdir -p "$T_TMP/prom"
+cg -n gone --host h1 --textfile-dir "$T_TMP/prom" --pushgateway "$PG" -- true
+group_pushed() { curl -s "$PG/metrics" | grep -q 'job="gone"'; }
+check "a job pushed to the Pushgateway" group_pushed
+check "... and wrote its textfile" [ -f "$T_TMP/prom/cronguard_gone.prom" ]
+cg --forget gone --host h1 --textfile-dir "$T_TMP/prom" --pushgateway "$PG"
+check "--forget: 0" [ "$RC" -eq 0 -a -z "$ERR" ]
+check "--forget: the state file is gone" [ ! -e "$CRONGUARD_STATE_DIR/gone.json" ]
+check "--forget: the textfile is gone" [ ! -e "$T_TMP/prom/cronguard_gone.prom" ]
+check "--forget: the Pushgateway group is gone" wait_for 5 sh -c "! curl -s '$PG/metrics' | grep -q 'job=\"gone\"'"
+cg --status -n gone
+check "--status of a forgotten job: 3" [ "$RC" -eq 3 ]
+cg --forget gone
+check "--forget of a job without state: 3" [ "$RC" -eq 3 ]
+
 done_testing
