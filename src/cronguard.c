@@ -242,6 +242,21 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
+/* --min-duration: a success that came too soon (a pipeline without pipefail, a backup of an
+ * empty directory) is recorded as a failure; the exit status stays the command's. */
+static enum run_state too_short(struct job *j)
+{
+	int64_t us = clock_mono_us() - j->start_mono_us;
+	char t[32];
+
+	if (!j->opts.min_duration_ms || us >= (int64_t)j->opts.min_duration_ms * 1000)
+		return RUN_SUCCESS;
+	snprintf(j->reason, sizeof j->reason, "finished in %.*f s, under --min-duration %s",
+		 us >= 100000 ? 1 : 3, (double)us / 1e6,
+		 duration_format(j->opts.min_duration_ms, t, sizeof t));
+	return RUN_FAILURE;
+}
+
 /* Step 8: the record goes to the local reports, always (the state file, which also counts
  * consecutive failures for --fail-after, then syslog), then to every remote sink at once.
  * Never changes the exit status. */
@@ -474,6 +489,8 @@ int main(int argc, char **argv)
 	/* 7. Run the command. */
 	state = run(&j);
 	ran = 1;
+	if (state == RUN_SUCCESS)
+		state = too_short(&j);
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 

@@ -150,4 +150,22 @@ check "--status of a forgotten job: 3" [ "$RC" -eq 3 ]
 cg --forget gone
 check "--forget of a job without state: 3" [ "$RC" -eq 3 ]
 
+# --- --min-duration: a success that came too soon is a failure, exit status unchanged -------
+export CRONGUARD_STATE_DIR="$T_TMP/st3"
+cg -n short --min-duration 1m -- true
+check "--min-duration 1m, a run of milliseconds: exit status stays 0" [ "$RC" -eq 0 ]
+check "... recorded as a failure" [ "$(json_get "$CRONGUARD_STATE_DIR/short.json" 'd["last_run"]["state"]')" = failure ]
+check "... with the reason" grep -qE '^finished in 0\.[0-9]{3} s, under --min-duration 1m$' \
+	<(json_get "$CRONGUARD_STATE_DIR/short.json" 'd["last_run"]["reason"]')
+cg --status -n short
+check "... and --status says critical" [ "$RC" -eq 2 ]
+cg -n short -q --min-duration 1m -- sh -c 'echo done'
+check "-q --min-duration: the held output and the summary line with the reason" \
+	[ "$OUT" = done -a "$(wc -l <"$ERR_FILE")" -eq 1 ] && grep -qE '^cronguard: job short: failure \(finished in 0\.[0-9]+ s, under --min-duration 1m\), exit 0, ran ' "$ERR_FILE"
+cg -n short --min-duration 200ms -- sleep 0.3
+check "--min-duration 200ms, a run of 0.3 s: a success" [ "$RC" -eq 0 ] && [ "$(json_get "$CRONGUARD_STATE_DIR/short.json" 'd["last_run"]["state"]')" = success ]
+cg -n short --min-duration 1m -- sh -c 'exit 3'
+check "--min-duration: a failure stays a failure with its own status" [ "$RC" -eq 3 ] && \
+	[ "$(json_get "$CRONGUARD_STATE_DIR/short.json" 'd["last_run"].get("reason")')" = None ]
+
 done_testing
