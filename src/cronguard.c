@@ -277,6 +277,7 @@ static void record(struct job *j, enum run_state state)
 		diag_error("%s", j->err);
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
+	r->first_seen_us = hist.first_seen_us;
 	if (!j->opts.no_syslog)
 		sink_syslog_send(r);
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
@@ -451,12 +452,18 @@ int main(int argc, char **argv)
 	}
 	j.rec = (struct run_record){ .job = j.opts.name, .host = j.opts.host,
 				     .labels = j.opts.labels, .nlabels = j.opts.nlabels,
-				     .period_ms = j.opts.period_ms };
+				     .period_ms = j.opts.period_ms,
+				     /* Gated to one host: only these can have run twice. */
+				     .exclusive = (j.opts.vips.n && !j.opts.standby) || j.opts.once_per_ms ||
+						  j.opts.cluster_lock,
+				     .slot_us = j.invoked_us - j.invoked_us % 60000000,
+				     .splay_us = (int64_t)j.delay_ms * 1000 };
 	record_new_run_id(j.rec.run_id);
 
 	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */
 	sig = splay_sleep(&j);
 	j.rec.start_us = clock_real_us();
+	j.rec.lateness_us = j.rec.start_us - j.rec.slot_us - j.rec.splay_us;
 	j.start_mono_us = clock_mono_us();
 	if (sig) {
 		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));

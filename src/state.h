@@ -23,6 +23,7 @@
 struct state_history {
 	unsigned consecutive_failures;
 	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
+	int64_t first_seen_us;    /* start of the job's first record here (this one, the first time) */
 };
 
 /* A job's state file as every reader sees it. Times are realtime microseconds since the

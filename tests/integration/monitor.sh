@@ -168,4 +168,31 @@ cg -n short --min-duration 1m -- sh -c 'exit 3'
 check "--min-duration: a failure stays a failure with its own status" [ "$RC" -eq 3 ] && \
 	[ "$(json_get "$CRONGUARD_STATE_DIR/short.json" 'd["last_run"].get("reason")')" = None ]
 
+# --- every sink carries the period, exclusivity, the slot, the splay and the lateness -------
+export CRONGUARD_STATE_DIR="$T_TMP/st4"
+mkdir -p "$T_TMP/tf"
+cg -n facts --period 1h --splay 2s --vip 127.0.0.1 --textfile-dir "$T_TMP/tf" -- true
+prom=$T_TMP/tf/cronguard_facts.prom
+metric() { sed -n "s/^$1{job=\"facts\"} //p" "$prom"; }
+check "a run gated by --vip: cronguard_job_exclusive 1" [ "$(metric cronguard_job_exclusive)" = 1 ]
+check "--period 1h: cronguard_job_period_seconds 3600" [ "$(metric cronguard_job_period_seconds)" = 3600.000000 ]
+check "start = slot + splay + lateness, the slot a whole minute, the splay under 2 s" python3 -c '
+import sys
+start, slot, splay, late = map(float, sys.argv[1:])
+assert slot % 60 == 0 and 0 <= splay < 2 and abs(slot + splay + late - start) < 1e-5, sys.argv
+assert 0 <= late < 61 + 1, late
+' "$(metric cronguard_last_run_start_timestamp_seconds)" "$(metric cronguard_last_run_slot_timestamp_seconds)" \
+	"$(metric cronguard_last_run_splay_seconds)" "$(metric cronguard_last_run_lateness_seconds)"
+check "the state file keeps the period, exclusivity and the lateness" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["period"] == 3600 and d["exclusive"] is True and "lateness" in d["last_run"], d
+' "$CRONGUARD_STATE_DIR/facts.json"
+cg -n facts --period 1h --vip 127.0.0.1 --standby --textfile-dir "$T_TMP/tf" -- true
+check "a skip (--standby) still pushes the job's period, exclusivity and last seen" \
+	[ "$(metric cronguard_job_period_seconds)" = 3600.000000 -a "$(metric cronguard_job_exclusive)" = 0 -a -n "$(metric cronguard_last_seen_timestamp_seconds)" ]
+cg -n fleet --period 1h --textfile-dir "$T_TMP/tf" -- true
+check "a fleet-wide job (no gate): cronguard_job_exclusive 0" \
+	grep -qx 'cronguard_job_exclusive{job="fleet"} 0' "$T_TMP/tf/cronguard_fleet.prom"
+
 done_testing
