@@ -132,7 +132,11 @@ int influx_format_line(FILE *out, const struct run_record *rec)
 		influx_escape(out, rec->reason, INFLUX_STRING);
 		fputc('"', out);
 	}
-	fprintf(out, ",ran=%di,period=%" PRIu64 "i,exclusive=%di,slot=%" PRId64 "i,splay=", !skip,
+	/* ran: the command ran (a failure too); 0 for a skip, an error or a command that could
+	 * not be started. A sum over it counts runs, and a role that only skipped sums to 0. */
+	fprintf(out, ",ran=%di,period=%" PRIu64 "i,exclusive=%di,slot=%" PRId64 "i,splay=",
+		rec->state == RUN_SUCCESS || rec->state == RUN_FAILURE || rec->state == RUN_TIMEOUT ||
+			rec->state == RUN_SIGNALED,
 		rec->period_ms / 1000, rec->exclusive, rec->slot_us / 1000000);
 	put_micros_as_seconds(out, rec->splay_us);
 	fputs(",lateness=", out);
