@@ -188,7 +188,11 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["period"] == 3600 and d["exclusive"] is True and "lateness" in d["last_run"], d
 ' "$CRONGUARD_STATE_DIR/facts.json"
+first=$(metric cronguard_job_first_seen_timestamp_seconds)
+check "the first run: first seen is its start" [ "$first" = "$(metric cronguard_last_run_start_timestamp_seconds)" ]
 cg -n facts --period 1h --vip 127.0.0.1 --standby --textfile-dir "$T_TMP/tf" -- true
+check "a later skip keeps the first seen, from the state file" \
+	[ "$(metric cronguard_job_first_seen_timestamp_seconds)" = "$first" -a "$(metric cronguard_last_seen_timestamp_seconds)" != "$first" ]
 check "a skip (--standby) still pushes the job's period, exclusivity and last seen" \
 	[ "$(metric cronguard_job_period_seconds)" = 3600.000000 -a "$(metric cronguard_job_exclusive)" = 0 -a -n "$(metric cronguard_last_seen_timestamp_seconds)" ]
 cg -n fleet --period 1h --textfile-dir "$T_TMP/tf" -- true
