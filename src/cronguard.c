@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "diag.h"
+#include "duration.h"
 #include "etcd.h"
 #include "http.h"
 #include "lint.h"
@@ -53,6 +54,7 @@ struct job {
 	int vip_watch_fd;         /* --vip-watch: address-change notifications, or -1 */
 	struct etcd_gate *gate;   /* --cluster-lock / --once-per: what etcd gave us, or NULL */
 	int state_refused;        /* preflight refused the state dir: no local record */
+	int state_saved;          /* this run's state file was written */
 	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
 	int64_t start_mono_us;
 	struct run_record rec;
@@ -338,6 +340,21 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
+/* --min-duration: a success that came too soon (a pipeline without pipefail, a backup of an
+ * empty directory) is recorded as a failure; the exit status stays the command's. */
+static enum run_state too_short(struct job *j)
+{
+	int64_t us = clock_mono_us() - j->start_mono_us;
+	char t[32];
+
+	if (!j->opts.min_duration_ms || us >= (int64_t)j->opts.min_duration_ms * 1000)
+		return RUN_SUCCESS;
+	snprintf(j->reason, sizeof j->reason, "finished in %.*f s, under --min-duration %s",
+		 us >= 100000 ? 1 : 3, (double)us / 1e6,
+		 duration_format(j->opts.min_duration_ms, t, sizeof t));
+	return RUN_FAILURE;
+}
+
 /* Step 8a: the record goes to the local reports, always: the state file (which also counts
  * consecutive failures for --fail-after), then syslog. Done while the lock is still held,
  * so a slow run's record can never land after the record of a run that started later. */
@@ -364,6 +381,8 @@ static void record_local(struct job *j, enum run_state state)
 		diag_error("%s", j->err);
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
+	r->first_seen_us = hist.first_seen_us;
+	j->state_saved = rc == 0 && !j->state_refused;
 	report_local(&j->opts, r);
 }
 
@@ -376,15 +395,39 @@ static void record_remote(struct job *j)
 	char *tail = NULL;
 
 	o.report_timeout_ms = start_report_end(j);
-	if (!report_wanted(&j->opts))
-		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
 		r->output_len = tailbuf_render(j->res.output, tail, TAILBUF_HEAD + TAILBUF_TAIL + 64);
 		r->output = tail;
 	}
-	report_send(&o, &j->report, r);
+	/* A failed run's output, when it was captured, is kept for --status to show. */
+	if (tail && record_state_is_failure(r->state) && j->state_saved &&
+	    status_save_output(j->opts.state_dir, r->job, r->run_id, tail, r->output_len, j->err,
+			       sizeof j->err) < 0)
+		diag_error("%s", j->err);
+	if (report_wanted(&j->opts))
+		report_send(&o, &j->report, r);
 	free(tail);
 	r->output = NULL;
+}
+
+/* --quiet held the output of a run that did not succeed: after it, one line that says what
+ * happened, so cron mails every failure, also one that printed nothing (exit 5), and a kill
+ * by --timeout is never shown as mere partial output. */
+static void quiet_summary(const struct job *j, enum run_state state)
+{
+	int64_t us = clock_mono_us() - j->start_mono_us;
+	char sig[48] = "", why[600] = "", t[32];
+
+	if (j->rec.signal)
+		snprintf(sig, sizeof sig, ", signal %d (%s)", j->rec.signal, strsignal(j->rec.signal));
+	if (state == RUN_TIMEOUT)
+		snprintf(why, sizeof why, ", killed after --timeout %s",
+			 duration_format(j->opts.timeout_ms, t, sizeof t));
+	else if (state == RUN_FAILURE && j->reason[0])
+		/* Exec failures and errors have had their own line already. */
+		snprintf(why, sizeof why, " (%s)", j->reason);
+	diag_error("job %s: %s%s%s, exit %d, ran %lld.%03lld s", j->opts.name, record_state_name(state),
+		   why, sig, j->rec.exit_code, (long long)(us / 1000000), (long long)(us % 1000000 / 1000));
 }
 
 /* A gate ended the run before the command: a skip is quiet (cron mails any output), an
@@ -416,6 +459,49 @@ static int gate_ended(struct job *j, const struct gate_result *g, enum run_state
 	return 1;
 }
 
+/* --status is a check (Nagios/Icinga): 0 every selected job OK, 2 one failed or is too old,
+ * 3 unknown (a job without a state file, or no usable state directory). */
+static int status(struct job *j)
+{
+	static const int codes[] = { [STATUS_OK] = 0, [STATUS_CRITICAL] = 2, [STATUS_UNKNOWN] = 3 };
+	const struct options *o = &j->opts;
+	struct status_query q = { .dir = o->state_dir, .jobs = o->names.v, .njobs = o->names.n,
+				  .max_age_ms = o->max_age_ms, .json = o->json,
+				  .now_us = clock_real_us() };
+	enum status_verdict v;
+
+	j->err[0] = '\0';
+	v = status_check(stdout, &q, j->err, sizeof j->err);
+	if (j->err[0])
+		diag_error("%s", j->err);
+	return codes[v];
+}
+
+/* --forget NAME: the local files, then (with --pushgateway) its group. 0 done, 3 nothing was
+ * known of the job, 125 an error. */
+static int forget(struct job *j)
+{
+	const struct options *o = &j->opts;
+	int n = status_forget(o->state_dir, o->forget, o->textfile_dir, j->err, sizeof j->err);
+
+	if (n < 0) {
+		diag_error("%s", j->err);
+		return EXIT_CANCELED;
+	}
+	if (o->pushgateway) {
+		if (report_forget(o, o->forget, j->err, sizeof j->err) < 0) {
+			diag_error("%s", j->err);
+			return EXIT_CANCELED;
+		}
+		return 0;
+	}
+	if (n == 0) {
+		diag_error("no state of job %s in %s", o->forget, o->state_dir);
+		return 3;
+	}
+	return 0;
+}
+
 static int exit_status(const struct job *j)
 {
 	if (record_state_is_skip(j->rec.state))
@@ -428,13 +514,17 @@ int main(int argc, char **argv)
 	struct job j = { .lock_fd = -1, .vip_watch_fd = -1, .res = { .held = { -1, -1 } } };
 	enum run_state state = RUN_SUCCESS;
 	struct gate_result gate;
-	int sig, code, failing;
+	int sig, code, failing, ran = 0;
 
 	j.invoked_us = clock_real_us();
 
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */
 	if (options_load(&j.opts, argc, argv, j.err, sizeof j.err) < 0) {
 		diag_error("%s", j.err);
+		/* A typo in the config file stops every job on the host: say so where it is seen
+		 * without cron's mail (unless --no-syslog was read before the error). */
+		if (!j.opts.no_syslog)
+			diag_syslog_error(j.opts.name, j.err);
 		options_free(&j.opts);
 		return EXIT_CANCELED;
 	}
@@ -448,11 +538,13 @@ int main(int argc, char **argv)
 		puts(PACKAGE_STRING);
 		return 0;
 	case ACTION_STATUS:
-		failing = status_print(stdout, j.opts.state_dir, j.err, sizeof j.err);
-		if (failing < 0)
-			diag_error("%s", j.err);
+		code = status(&j);
 		options_free(&j.opts);
-		return failing < 0 ? EXIT_CANCELED : failing > 0;
+		return code;
+	case ACTION_FORGET:
+		code = forget(&j);
+		options_free(&j.opts);
+		return code;
 	case ACTION_LINT:
 		failing = lint_file(j.opts.lint_crontab, j.opts.state_dir, j.opts.config,
 				    j.opts.format && strcmp(j.opts.format, "json") == 0, stdout, j.err,
@@ -482,12 +574,19 @@ int main(int argc, char **argv)
 		return code;
 	}
 	j.rec = (struct run_record){ .job = j.opts.name, .host = j.opts.host,
-				     .labels = j.opts.labels, .nlabels = j.opts.nlabels };
+				     .labels = j.opts.labels, .nlabels = j.opts.nlabels,
+				     .period_ms = j.opts.period_ms,
+				     /* Gated to one host: only these can have run twice. */
+				     .exclusive = (j.opts.vips.n && !j.opts.standby) || j.opts.once_per_ms ||
+						  j.opts.cluster_lock,
+				     .slot_us = j.invoked_us - j.invoked_us % 60000000,
+				     .splay_us = (int64_t)j.delay_ms * 1000 };
 	record_new_run_id(j.rec.run_id);
 
 	/* 2. Splay: a per-host delay; a signal here ends the run before anything starts. */
 	sig = splay_sleep(&j);
 	j.rec.start_us = clock_real_us();
+	j.rec.lateness_us = j.rec.start_us - j.rec.slot_us - j.rec.splay_us;
 	j.start_mono_us = clock_mono_us();
 	if (sig) {
 		snprintf(j.reason, sizeof j.reason, "%s during the splay; command not run", strsignal(sig));
@@ -511,28 +610,29 @@ int main(int argc, char **argv)
 	/* 5. Cluster: a cluster-wide lock, then this period's slot, on etcd. */
 	etcd_gate_enter(&j.etcd, j.rec.run_id, j.invoked_us, &j.forward, &j.gate, &gate);
 	if (gate_ended(&j, &gate, &state))
-		goto release;
+		goto done;
 
 	/* 6 and 7. Run the command; the start report (a healthchecks /start ping, so a run that
 	 * never ends is seen) goes out beside it, once it runs. */
 	state = run(&j);
+	ran = 1;
+	if (state == RUN_SUCCESS)
+		state = too_short(&j);
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
 
 	/* 8. Record locally under the lock, release the locks, then report remotely, so the
 	 * next run is not held up by our reporting. */
-release:
+done:
 	record_local(&j, state);
 	etcd_gate_leave(j.gate);
 	j.gate = NULL;
 	lock_release(j.lock_fd);
 	j.lock_fd = -1;
-	if (j.opts.quiet && state != RUN_SUCCESS)
+	if (j.opts.quiet && ran && state != RUN_SUCCESS) {
 		run_replay_held(&j.res);
-	goto remote;
-done:
-	record_local(&j, state);
-remote:
+		quiet_summary(&j, state);
+	}
 	if (j.vip_watch_fd >= 0)
 		close(j.vip_watch_fd);
 	record_remote(&j);

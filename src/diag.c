@@ -12,6 +12,14 @@ static int use_syslog = 1;
 
 enum { TO_STDERR = 1, TO_SYSLOG = 2 };
 
+/* Whatever a message quotes, it stays one line: cron mails it, syslog splits on it. */
+static void one_line(char *line)
+{
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 static void diag_vline(int to, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void diag_vline(int to, const char *fmt, va_list ap)
 {
@@ -21,10 +29,7 @@ static void diag_vline(int to, const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
-	/* Whatever a message quotes, it stays one line: cron mails it, syslog splits on it. */
-	for (char *c = line; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	one_line(line);
 	if (to & TO_STDERR)
 		fprintf(stderr, "cronguard: %s\n", line);
 	if ((to & TO_SYSLOG) && use_syslog) {
@@ -79,4 +84,18 @@ void diag_alert(const char *fmt, ...)
 void diag_set_syslog(int on)
 {
 	use_syslog = on;
+}
+
+void diag_syslog_error(const char *job, const char *msg)
+{
+	char line[1200];
+
+	if (job)
+		snprintf(line, sizeof line, "job %s: configuration error: %s", job, msg);
+	else
+		snprintf(line, sizeof line, "configuration error: %s", msg);
+	one_line(line);
+	openlog("cronguard", LOG_PID, LOG_CRON);
+	syslog(LOG_ERR, "%s", line);
+	closelog();
 }

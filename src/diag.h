@@ -19,4 +19,9 @@ void diag_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_alert(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_set_syslog(int on);
 
+/* diag_syslog_error also logs MSG (one diag line, e.g. a configuration error) at facility cron,
+ * level err, naming JOB when it is known (not NULL): with MAILTO="" or no mail at all, cron's
+ * mail is not where anyone would see that no job on the host can run. */
+void diag_syslog_error(const char *job, const char *msg);
+
 #endif

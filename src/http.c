@@ -332,6 +332,7 @@ static CURLcode slot_setup(struct slot *s, const struct http_tls *tls)
 	SETOPT(s, CURLOPT_POST, 1L);
 	SETOPT(s, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 	SETOPT(s, CURLOPT_POSTFIELDS, r->body_len ? r->body : "");
+	SETOPT(s, CURLOPT_CUSTOMREQUEST, r->method);
 	SETOPT(s, CURLOPT_HTTPHEADER, s->headers);
 	SETOPT(s, CURLOPT_USERAGENT, "cronguard/" PACKAGE_VERSION);
 	/* Signals stay with cronguard: no SIGALRM-based DNS timeouts inside libcurl. */

@@ -31,7 +31,7 @@ struct http_rules {
 	size_t n;
 };
 
-/* One POST. The caller owns every pointer and keeps them alive during http_run_all. */
+/* One POST (or METHOD). The caller owns every pointer and keeps them alive during http_run_all. */
 struct http_request {
 	const char *url;
 	const char *content_type;  /* NULL: none */
@@ -39,6 +39,7 @@ struct http_request {
 	const char *body;
 	size_t body_len;
 	const struct http_rules *rules; /* the sink's table; NULL: retry 408, 429 and 5xx */
+	const char *method;        /* NULL: POST; else this method (--forget's "DELETE") */
 
 	/* Results. */
 	int delivered;             /* a 2xx answer */

@@ -281,6 +281,8 @@ static const char *action_name(enum action a)
 		return "status";
 	case ACTION_LINT:
 		return "lint-crontab";
+	case ACTION_FORGET:
+		return "forget";
 	case ACTION_RUN:
 		break;
 	}

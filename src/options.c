@@ -39,6 +39,7 @@ enum opt_id {
 	O_ETCD_CA_FILE, O_ETCD_CERT, O_ETCD_KEY, O_ETCD_USER, O_ETCD_PASSWORD_FILE,
 	O_STATE_DIR, O_NO_SYSLOG, O_STATUS, O_LINT_CRONTAB,
 	O_FORMAT, O_COMMAND, O_SPLAY_SLOT,
+	O_PERIOD, O_MIN_DURATION, O_MAX_AGE, O_JSON, O_FORGET,
 	O_COUNT
 };
 
@@ -668,6 +669,20 @@ static const struct optdef defs[O_COUNT] = {
 	[O_SPLAY_SLOT] = { "splay-slot", 0, OPT_STRING, ALL, 0, F(splay_slot), .check = valid_splay_slot,
 			   .arg = "I/N", .noun = "slot", .want = "I/N, 0 <= I < N <= 1000000",
 			   .example = "3/10", .help = "host I of N: wait (I + h) / N * SPLAY, evenly spread" },
+	/* Monitoring: what makes a missing, a too short or a stale run loud (issue 16). */
+	[O_PERIOD] = { "period", 0, OPT_DURATION, ALL, R_ZERO_OK, F(period_ms), 1000, DURATION_MAX_MS,
+		       .arg = "DURATION", .want = "at least 1s", .example = "1d",
+		       .help = "how often the job is meant to run (for alerts and --status)" },
+	[O_MIN_DURATION] = { "min-duration", 0, OPT_DURATION, ALL, R_ZERO_OK, F(min_duration_ms), 1,
+			     DURATION_MAX_MS, .arg = "DURATION", .example = "1m",
+			     .help = "record a success faster than this as a failure" },
+	[O_MAX_AGE] = { "max-age", 0, OPT_DURATION, CLI, 0, F(max_age_ms), 1000, DURATION_MAX_MS,
+			.arg = "DURATION", .want = "at least 1s", .example = "2d",
+			.help = "--status: a last run older than this is critical (default 2 periods)" },
+	[O_JSON] = { "json", 0, OPT_FLAG, CLI, 0, F(json), .help = "--status: print JSON, not a table" },
+	[O_FORGET] = { "forget", 0, OPT_ACTION, CLI, 0, F(forget), ACTION_FORGET, .arg = "NAME",
+		       .example = "old-job",
+		       .help = "remove a job's state, textfile and Pushgateway group, and exit" },
 };
 
 static int find_def(const char *key)
@@ -1124,6 +1139,24 @@ static void set_defaults(struct options *o)
 	o->action = ACTION_RUN;
 }
 
+/* Every -n on the command line, for --status -n A -n B (a run uses the last one). */
+static int add_name(struct loader *ld, const char *name)
+{
+	struct strlist *l = &ld->o->names;
+	char **v;
+
+	if (!options_valid_name(name))
+		return fail(ld, "--name: bad job name '%s' (want %s)", name, defs[O_NAME].want);
+	if (!(v = realloc(l->v, (l->n + 1) * sizeof *v)) || !(v[l->n] = strdup(name))) {
+		if (v)
+			l->v = v;
+		return fail(ld, "out of memory");
+	}
+	l->v = v;
+	l->n++;
+	return 0;
+}
+
 /* The job name picks the config section, so it is settled before the config is read. */
 static int settle_name(struct loader *ld, const char *name, char *const *env, int command)
 {
@@ -1177,8 +1210,8 @@ static int load(struct loader *ld, int argc, char **argv, const struct options_s
 			goto out;
 		if (cli[i].id == O_CONFIG)
 			config = cli[i].val;
-		if (cli[i].id == O_NAME)
-			name = cli[i].val;
+		if (cli[i].id == O_NAME && add_name(ld, (name = cli[i].val)) < 0)
+			goto out;
 		command |= cli[i].id == O_COMMAND;
 	}
 	if (settle_name(ld, name, src->env, command) < 0)
@@ -1236,20 +1269,29 @@ int options_check(const struct options *o, char *err, size_t errlen)
 {
 	struct loader ld = { .err = err, .errlen = errlen };
 
-	if ((o->actions & (1u << ACTION_STATUS)) && (o->actions & (1u << ACTION_LINT)))
-		return fail(&ld, "--status and --lint-crontab do not go together");
+	unsigned acts = o->actions & (1u << ACTION_STATUS | 1u << ACTION_LINT | 1u << ACTION_FORGET);
+
+	if (acts & (acts - 1))
+		return fail(&ld, "--%s and --%s do not go together",
+			    acts & 1u << ACTION_STATUS ? "status" : "lint-crontab",
+			    acts & 1u << ACTION_FORGET ? "forget" : "lint-crontab");
 	if (o->command && o->argc > 0)
 		return fail(&ld, "--command and a COMMAND do not go together: put the whole shell line in --command");
 	if (o->action == ACTION_RUN && o->argc == 0 && !o->command)
 		return fail(&ld, "no command given (usage: cronguard [OPTION]... [--] COMMAND [ARG]...)");
 	if (o->action != ACTION_RUN && (o->argc > 0 || o->command))
-		return fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" : "lint-crontab");
+		return fail(&ld, "--%s takes no command", o->action == ACTION_STATUS ? "status" :
+			    o->action == ACTION_FORGET ? "forget" : "lint-crontab");
 	if (o->command && !o->name)
 		return fail(&ld, "--command needs --name: shell text names no job");
 	if (o->format && o->action != ACTION_LINT)
 		return fail(&ld, "--format needs --lint-crontab");
 	if (o->splay_slot && o->random_splay)
 		return fail(&ld, "--splay-slot and --random-splay do not go together");
+	if ((o->max_age_ms || o->json) && o->action != ACTION_STATUS)
+		return fail(&ld, "--%s needs --status", o->json ? "json" : "max-age");
+	if (o->forget && !options_valid_name(o->forget))
+		return fail(&ld, "--forget: bad job name '%s' (want %s)", o->forget, defs[O_NAME].want);
 	if (!o->vips.n && (o->vip_dev || o->standby || o->vip_watch))
 		return fail(&ld, "--%s needs --vip", o->vip_dev ? "vip-dev" : o->standby ? "standby" : "vip-watch");
 	if (o->standby && o->vip_watch)
@@ -1361,6 +1403,9 @@ void options_free(struct options *o)
 			break;
 		}
 	}
+	for (size_t i = 0; i < o->names.n; i++)
+		free(o->names.v[i]);
+	free(o->names.v);
 	memset(o, 0, sizeof *o);
 }
 

@@ -9,7 +9,7 @@
 #include "record.h"
 #include "vip.h"
 
-enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_STATUS, ACTION_LINT };
+enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_STATUS, ACTION_LINT, ACTION_FORGET };
 
 struct strlist {
 	char **v;
@@ -87,6 +87,14 @@ struct options {
 	char *command;            /* --command STRING: shell text run by SHELL_ARGV, or NULL */
 	char *splay_slot;         /* --splay-slot I/N, checked by splay_slot_parse, or NULL */
 	char *shell_argv[6];      /* --command's argv, built by options_load (argv points here) */
+
+	/* Monitoring (issue 16). */
+	uint64_t period_ms;       /* --period: how often the job is meant to run; 0: unknown */
+	uint64_t min_duration_ms; /* a success faster than this is a failure; 0: none */
+	uint64_t max_age_ms;      /* --status: 0 means twice each job's period, when known */
+	int json;                 /* --status --json */
+	char *forget;             /* --forget NAME */
+	struct strlist names;     /* every -n given on the command line: --status's selection */
 
 	char **argv;              /* the command, NULL-terminated; points into the caller's argv, or
 				   * at shell_argv with --command */

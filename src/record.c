@@ -102,6 +102,18 @@ size_t record_format_kv(const struct run_record *r, char *buf, size_t len)
 		}
 	}
 	put_kv(&o, "run_id", r->run_id);
+	if (r->period_ms) {
+		snprintf(num, sizeof num, "%llu", (unsigned long long)(r->period_ms / 1000));
+		put_kv(&o, "period", num);
+	}
+	if (r->exclusive)
+		put_kv(&o, "exclusive", "1");
+	if (r->splay_us) {
+		snprintf(num, sizeof num, "%.3f", (double)r->splay_us / 1e6);
+		put_kv(&o, "splay", num);
+	}
+	snprintf(num, sizeof num, "%.3f", (double)r->lateness_us / 1e6);
+	put_kv(&o, "lateness", num);
 	if (r->reason)
 		put_kv(&o, "reason", r->reason);
 	for (size_t i = 0; i < r->nlabels; i++)

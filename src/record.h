@@ -40,6 +40,13 @@ struct run_record {
 	size_t output_len;
 	unsigned consecutive_failures; /* including this run, from the state file */
 	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
+	uint64_t period_ms;       /* --period: how often the job is meant to run; 0: not given */
+	int exclusive;            /* gated to run on one host (--vip but not --standby, --once-per,
+				   * --cluster-lock): only such a job can have run twice */
+	int64_t slot_us;          /* the minute cron started the run: the invocation, truncated */
+	int64_t splay_us;         /* this run's splay delay */
+	int64_t lateness_us;      /* start - slot - splay: how late the start was, waits included */
+	int64_t first_seen_us;    /* from the state file: this job's first record on this host */
 };
 
 /* record_state_name returns the contract name of a run state ("success", "skipped_locked"...). */

@@ -682,3 +682,26 @@ int report_send(const struct options *o, const struct report_session *s,
 	}
 	return f.failed;
 }
+
+int report_forget(const struct options *o, const char *job, char *err, size_t errlen)
+{
+	struct remote rm = remote_of(o);
+	struct http_request req = { .method = "DELETE" };
+	char *url = NULL, origin[256];
+	size_t ulen;
+
+	RENDER(&url, &ulen, pushgateway_path(out, o->pushgateway, job, o->host));
+	if (!url) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	req.url = url;
+	http_run_all(&req, 1, rm.timeout_ms, &rm.tls);
+	free(url);
+	if (req.delivered)
+		return 0;
+	http_origin(o->pushgateway, origin, sizeof origin);
+	snprintf(err, errlen, "cannot delete job %s's group on the Pushgateway %s: %s", job, origin,
+		 req.error[0] ? req.error : "refused");
+	return -1;
+}

@@ -35,4 +35,8 @@ void report_local(const struct options *o, const struct run_record *rec);
 int report_send(const struct options *o, const struct report_session *s,
 		const struct run_record *rec);
 
+/* report_forget deletes JOB's Pushgateway group (job=JOB, instance=this host) for --forget,
+ * within the report timeout. Returns 0, or -1 with ERR. */
+int report_forget(const struct options *o, const char *job, char *err, size_t errlen);
+
 #endif

@@ -116,7 +116,9 @@ int influx_format_line(FILE *out, const struct run_record *rec)
 		fprintf(out, "exit_code=%di,", rec->exit_code);
 	fputs("duration=", out);
 	put_micros_as_seconds(out, rec->duration_us);
-	fprintf(out, ",success=%s", rec->state == RUN_SUCCESS ? "true" : "false");
+	/* success only on runs: a standby's skip is not a failure (ran, below, is on every point). */
+	if (!skip)
+		fprintf(out, ",success=%s", rec->state == RUN_SUCCESS ? "true" : "false");
 	/* maxrss_kb 0: not known (see run.h); absent rather than a false zero. */
 	if (!skip && rec->maxrss_kb > 0)
 		fprintf(out, ",maxrss_kb=%ldi", rec->maxrss_kb);
@@ -132,6 +134,15 @@ int influx_format_line(FILE *out, const struct run_record *rec)
 		influx_escape(out, rec->reason, INFLUX_STRING);
 		fputc('"', out);
 	}
+	/* ran: the command ran (a failure too); 0 for a skip, an error or a command that could
+	 * not be started. A sum over it counts runs, and a role that only skipped sums to 0. */
+	fprintf(out, ",ran=%di,period=%" PRIu64 "i,exclusive=%di,slot=%" PRId64 "i,splay=",
+		rec->state == RUN_SUCCESS || rec->state == RUN_FAILURE || rec->state == RUN_TIMEOUT ||
+			rec->state == RUN_SIGNALED,
+		rec->period_ms / 1000, rec->exclusive, rec->slot_us / 1000000);
+	put_micros_as_seconds(out, rec->splay_us);
+	fputs(",lateness=", out);
+	put_micros_as_seconds(out, rec->lateness_us);
 	/* The start, in the precision influx_url asks for: a resent point lands on itself. */
 	fprintf(out, " %" PRId64 "\n", rec->start_us / 1000);
 	return ferror(out) ? -1 : 0;

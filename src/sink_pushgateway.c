@@ -116,6 +116,23 @@ static void put_state_set(FILE *out, const struct run_record *rec, enum prom_tar
 	}
 }
 
+/* What every push carries, runs and skips alike: the missing-run alert and the dashboard
+ * need a job that only ever skips to exist, with its period, on every host. */
+static void put_job_facts(FILE *out, const struct run_record *rec, enum prom_target t)
+{
+	put_seconds_metric(out, rec, t, "cronguard_job_period_seconds",
+			   "How often the job is meant to run (--period); 0: not given.",
+			   (int64_t)rec->period_ms * 1000);
+	put_int_metric(out, rec, t, "cronguard_job_exclusive",
+		       "1 if the job is gated to run on one host (--vip, --once-per, --cluster-lock).",
+		       rec->exclusive);
+	put_seconds_metric(out, rec, t, "cronguard_job_first_seen_timestamp_seconds",
+			   "Start time of the job's first record on this host.",
+			   rec->first_seen_us ? rec->first_seen_us : rec->start_us);
+	put_seconds_metric(out, rec, t, "cronguard_last_seen_timestamp_seconds",
+			   "Start time of the job's last invocation, run or skip.", rec->start_us);
+}
+
 int pushgateway_format(FILE *out, const struct run_record *rec, enum prom_target t)
 {
 	if (record_state_is_skip(rec->state)) {
@@ -125,6 +142,7 @@ int pushgateway_format(FILE *out, const struct run_record *rec, enum prom_target
 				   rec->start_us);
 		put_state_set(out, rec, t, "cronguard_last_skip_state",
 			      "Why the last skipped run was skipped.", 1);
+		put_job_facts(out, rec, t);
 		return ferror(out) ? -1 : 0;
 	}
 	put_seconds_metric(out, rec, t, "cronguard_last_run_start_timestamp_seconds",
@@ -144,6 +162,13 @@ int pushgateway_format(FILE *out, const struct run_record *rec, enum prom_target
 			       (long long)rec->maxrss_kb * 1024);
 	put_int_metric(out, rec, t, "cronguard_consecutive_failures",
 		       "Runs that failed in a row, this one included.", rec->consecutive_failures);
+	put_seconds_metric(out, rec, t, "cronguard_last_run_slot_timestamp_seconds",
+			   "The minute cron started the job's last run.", rec->slot_us);
+	put_seconds_metric(out, rec, t, "cronguard_last_run_splay_seconds",
+			   "The splay delay of the job's last run.", rec->splay_us);
+	put_seconds_metric(out, rec, t, "cronguard_last_run_lateness_seconds",
+			   "How late the job's last run started: start - slot - splay.", rec->lateness_us);
+	put_job_facts(out, rec, t);
 	/* The Pushgateway keeps the names a POST does not send: leaving the last success out
 	 * of a failure's push is what keeps it. The textfile is written whole, so it always
 	 * carries the last success known from the state file. */

@@ -105,6 +105,12 @@ char *webhook_json(const struct run_record *rec)
 		bad |= put(o, "consecutive_failures", json_integer(rec->consecutive_failures));
 		bad |= put(o, "last_success_us",
 			   rec->last_success_us ? json_integer(rec->last_success_us) : json_null());
+		bad |= put(o, "period_s", rec->period_ms ? json_integer((json_int_t)(rec->period_ms / 1000))
+							 : json_null());
+		bad |= put(o, "exclusive", json_boolean(rec->exclusive));
+		bad |= put(o, "slot_us", json_integer(rec->slot_us));
+		bad |= put(o, "splay_us", json_integer(rec->splay_us));
+		bad |= put(o, "lateness_us", json_integer(rec->lateness_us));
 	}
 	if (!bad)
 		out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

@@ -66,6 +66,9 @@ static json_t *run_object(const struct run_record *r)
 		json_object_set_new(o, "maxrss_kb", json_integer(r->maxrss_kb));
 	if (r->reason)
 		json_object_set_new(o, "reason", json_string(r->reason));
+	json_object_set_new(o, "slot", json_real((double)r->slot_us / 1e6));
+	json_object_set_new(o, "splay", json_real((double)r->splay_us / 1e6));
+	json_object_set_new(o, "lateness", json_real((double)r->lateness_us / 1e6));
 	return o;
 }
 
@@ -73,7 +76,7 @@ json_t *state_update(const json_t *old, const struct run_record *rec, struct sta
 {
 	json_t *doc = json_object(), *labels = json_object();
 	json_int_t fails = 0, runs = 0;
-	int64_t last_success_us = 0;
+	int64_t last_success_us = 0, first_us;
 	json_t *v;
 
 	if (!doc || !labels) {
@@ -108,9 +111,17 @@ json_t *state_update(const json_t *old, const struct run_record *rec, struct sta
 	}
 	json_object_set_new(doc, "consecutive_failures", json_integer(fails));
 	json_object_set_new(doc, "runs", json_integer(runs));
+	if (rec->period_ms)
+		json_object_set_new(doc, "period", json_real((double)rec->period_ms / 1e3));
+	json_object_set_new(doc, "exclusive", json_boolean(rec->exclusive));
+	first_us = json_is_object(old) ? seconds_us(json_object_get(old, "first_seen")) : 0;
+	if (first_us <= 0 || first_us > rec->start_us)
+		first_us = rec->start_us;
+	json_object_set_new(doc, "first_seen", json_real((double)first_us / 1e6));
 	if (hist) {
 		hist->consecutive_failures = fails > UINT_MAX ? UINT_MAX : (unsigned)fails;
 		hist->last_success_us = last_success_us;
+		hist->first_seen_us = first_us;
 	}
 	return doc;
 }
@@ -190,6 +201,7 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	 * one made would seed jansson's hash from /dev/urandom before json_object_seed below.) */
 	hist->consecutive_failures = !record_state_is_skip(rec->state) && rec->state != RUN_SUCCESS;
 	hist->last_success_us = rec->state == RUN_SUCCESS ? rec->start_us : 0;
+	hist->first_seen_us = rec->start_us;
 	if (strlen(dir) > 4000) {
 		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
 		return -1;
@@ -333,6 +345,10 @@ int state_summarise(const char *text, size_t len, struct state_summary *s)
 	}
 	s->consecutive_failures = count(doc, "consecutive_failures");
 	s->runs = count(doc, "runs");
+	copy_string(json_object_get(run, "run_id"), s->run_id, sizeof s->run_id);
+	s->period_us = seconds_us(json_object_get(doc, "period"));
+	if (s->period_us < 0)
+		s->period_us = 0;
 	json_decref(doc);
 	return 0;
 }

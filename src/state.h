@@ -23,6 +23,7 @@
 struct state_history {
 	unsigned consecutive_failures;
 	int64_t last_success_us;  /* start of the last successful run (this one included), or 0 */
+	int64_t first_seen_us;    /* start of the job's first record here (this one, the first time) */
 };
 
 /* A job's state file as every reader sees it. Times are realtime microseconds since the
@@ -42,6 +43,8 @@ struct state_summary {
 	int64_t last_success_duration_us;
 	int64_t consecutive_failures;
 	int64_t runs;
+	char run_id[37];          /* the last run's id, or "" */
+	int64_t period_us;        /* the job's --period as last recorded, or 0 */
 };
 
 /* state_update is the pure heart of state_save: given the job's previous document OLD (or

@@ -1,6 +1,7 @@
 #!/bin/bash
 # System test of the Debian package: contrib/debian/build-deb builds it; it is installed on this
-# machine and checked (binary, man page, conffile, state dir, a run, --status, lintian); removed
+# machine and checked (binary, man page, conffile, state dir, a run, --status, lintian, the
+# rules, dashboard, queries, Puppet module and Ansible role under /usr/share/cronguard); removed
 # and installed again (a local change to the conffile survives); then purged.
 #
 # The machine is left as it was found: whatever the package would own (/usr/bin/cronguard,
@@ -149,6 +150,26 @@ check "it wrote /var/lib/cronguard/debtest.json with state success" \
 rc=$?
 check "cronguard --status exits 0 and lists debtest as success" \
 	sh -c "[ $rc -eq 0 ] && grep -Eq '^debtest +success ' '$T_TMP/status.out'"
+
+# The integration files (issue 16 #9), under /usr/share/cronguard, each the tree's own and
+# usable where it lies.
+SHARE=/usr/share/cronguard
+for f in prometheus/cronguard.rules.yml prometheus/cronguard.rules.test.yml grafana/cronguard.json \
+	influxdb/queries.md puppet/cronguard/manifests/job.pp puppet/cronguard/metadata.json \
+	puppet/cronguard/functions/command.pp puppet/cronguard/functions/quote.pp ansible/example.yml \
+	ansible/roles/cronguard/tasks/main.yml ansible/roles/cronguard/templates/cronguard_line.j2 \
+	ansible/roles/cronguard/defaults/main.yml ansible/roles/cronguard/meta/main.yml; do
+	check "the package installs $SHARE/$f, as in contrib/" cmp -s "$SHARE/$f" "$top/contrib/$f"
+done
+check "the installed files are root's and world-readable, none executable" \
+	test -z "$(find "$SHARE" -type f \( ! -user root -o ! -perm -0444 -o -perm /0111 \) -print)"
+if command -v promtool >/dev/null; then
+	check "promtool test rules passes on the installed rules and their tests" \
+		sh -c "cd '$SHARE/prometheus' && promtool test rules cronguard.rules.test.yml >'$T_TMP/promtool.out' 2>&1"
+else
+	not_ok "promtool is missing (Debian package prometheus): the installed rules cannot be tested"
+fi
+check "the installed dashboard is valid JSON" python3 -m json.tool "$SHARE/grafana/cronguard.json" /dev/null
 
 # Remove (not purge): the locally changed conffile stays, and a new install keeps it.
 echo "# local change" >>/etc/cronguard.conf

@@ -98,8 +98,8 @@ check "FIFO as the influx token file: 125, nothing run" [ "$RC" -eq 125 ]
 mkfifo "$S/zz.json"
 bounded --status
 not_hung "FIFO as a --status entry"
-check "FIFO as a --status entry: exit 1 (a job is not healthy)" [ "$RC" -eq 1 ]
-check "FIFO as a --status entry: an unreadable row" grep -q '^zz  *unreadable ' "$OUT_FILE"
+check "FIFO as a --status entry: exit 3 (unknown)" [ "$RC" -eq 3 ]
+check "FIFO as a --status entry: an unknown row" grep -q '^zz  *unknown .*UNKNOWN: no readable state file' "$OUT_FILE"
 check "FIFO as a --status entry: the other jobs listed" grep -q '^st  *failure ' "$OUT_FILE"
 rm -f "$S/zz.json"
 

@@ -101,8 +101,11 @@ run h2 -n e2e-double --host h2 -- true
 run h1 -n e2e-once --host h1 -- sleep 0.2
 # h2 is the standby for e2e-once: 192.0.2.1 (TEST-NET-1) is not assigned here, so it skips.
 run h2 -n e2e-once --host h2 --vip 192.0.2.1 -- true
+# e2e-skipall is skipped on both hosts (a VIP held nowhere): it must still be on the dashboard.
+run h1 -n e2e-skipall --host h1 --period 1h --vip 192.0.2.1 -- true
+run h2 -n e2e-skipall --host h2 --period 1h --vip 192.0.2.1 -- true
 check "Prometheus scraped all the runs from the Pushgateway" \
-	wait_for 30 prom_has 'count(cronguard_last_run_start_timestamp_seconds{job=~"e2e-.*"}) == 5 and count(cronguard_last_skip_timestamp_seconds) == 1' .
+	wait_for 30 prom_has 'count(cronguard_last_run_start_timestamp_seconds{job=~"e2e-.*"}) == 5 and count(cronguard_last_skip_timestamp_seconds) == 3' .
 
 while IFS=$'\t' read -r ref title expr; do
 	check "data for \"$title\" ($ref)" prom_has "$expr" .
@@ -110,7 +113,7 @@ done <"$T_TMP/queries"
 while IFS=$'\t' read -r name query; do
 	selector=$(sed -E 's/^label_values\((.*), *[a-z_]+\)$/\1/' <<<"$query")
 	curl -s --max-time 5 -G --data-urlencode "match[]=$selector" "$PROM/api/v1/label/$name/values" >"$T_TMP/var.json"
-	if [ "$name" = job ]; then want=(e2e-grid e2e-double e2e-once); else want=(h1 h2); fi
+	if [ "$name" = job ]; then want=(e2e-grid e2e-double e2e-once e2e-skipall); else want=(h1 h2); fi
 	check "variable \$$name lists the runs' ${name}s" \
 		python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["data"]; sys.exit(not set(sys.argv[2:]) <= set(v))' \
 		"$T_TMP/var.json" "${want[@]}"
@@ -126,23 +129,32 @@ for line in sys.stdin:
     if s["job"].startswith("e2e-"):
         cells[(s["job"], s["instance"])] = s["state"]
 jobs = sorted({j for j, _ in cells}); hosts = sorted({h for _, h in cells})
-print("#   %-12s" % "job\\host" + "".join("%-10s" % h for h in hosts))
+print("#   %-12s" % "job\\host" + "".join(" %-16s" % h for h in hosts))
 for j in jobs:
-    print("#   %-12s" % j + "".join("%-10s" % cells.get((j, h), "") for h in hosts))
+    print("#   %-12s" % j + "".join(" %-16s" % cells.get((j, h), "") for h in hosts))
 ' >"$T_TMP/grid.txt"
 cat "$T_TMP/grid.txt"
 check "grid: e2e-grid is success on h1 and failure on h2" \
 	grep -Eq '^#   e2e-grid +success +failure *$' "$T_TMP/grid.txt"
-check "grid: e2e-once ran on h1 only (h2 is the standby: empty cell)" \
-	grep -Eq '^#   e2e-once +success *$' "$T_TMP/grid.txt"
+check "grid: e2e-once ran on h1; h2, the standby that never ran it, shows its skip" \
+	grep -Eq '^#   e2e-once +success +skipped_standby *$' "$T_TMP/grid.txt"
 
 runs_expr=$(awk -F'\t' '$2 ~ /Hosts that ran/ { print $3 }' "$T_TMP/queries")
 check "runs per period: e2e-double ran on 2 hosts in the last hour" \
 	prom_has "$runs_expr" '"job": "e2e-double"}, "value": "2"'
 check "runs per period: e2e-once ran once (the standby's skip is no run)" \
 	prom_has "$runs_expr" '"job": "e2e-once"}, "value": "1"'
+check "runs per period: e2e-skipall, skipped on every host, is listed with 0 runs" \
+	prom_has "$runs_expr" '"job": "e2e-skipall"}, "value": "0"'
+check "grid: e2e-skipall shows its skip state on both hosts" \
+	grep -Eq '^#   e2e-skipall +skipped_standby +skipped_standby *$' "$T_TMP/grid.txt"
 age_expr=$(awk -F'\t' '$2 ~ /last success/ { print $3 }' "$T_TMP/queries")
 check "last success age: every job succeeded less than a minute ago" \
 	prom_has "($age_expr) < 60" '"job": "e2e-grid"'
+check "last success age: the job that never succeeded is there too (age since first seen)" \
+	prom_has "($age_expr) < 60" '"job": "e2e-skipall"'
+late_expr=$(awk -F'\t' '$2 ~ /Lateness/ { print $3 }' "$T_TMP/queries")
+check "lateness: every run's lateness is under a minute and a bit (started by hand)" \
+	prom_has "($late_expr) < 61" '"job": "e2e-grid"'
 
 done_testing

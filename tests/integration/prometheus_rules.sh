@@ -4,11 +4,13 @@
 #   firing and not firing);
 # - the unit tests catch broken rules: mutants of the rules file must fail them;
 # - every metric the rules read is one the Pushgateway/textfile sink writes (src/sink_pushgateway.c);
-# - end to end: the built cronguard pushes real runs to a real Pushgateway, a real Prometheus
-#   scrapes it as the README says (honor_labels) and evaluates the rules: a failing job and a
-#   job run on two hosts fire their alerts, a healthy job fires none.
-# Needs promtool, prometheus and prometheus-pushgateway (Debian: prometheus,
-# prometheus-pushgateway; installed here when missing and root).
+# - end to end: the built cronguard pushes real runs to a real Pushgateway and writes textfiles
+#   for two real node_exporters; a real Prometheus scrapes them as the README says (honor_labels,
+#   every second) and evaluates the rules every second: a job skipped on every host, an
+#   exclusive job run on two hosts and a failing job fire their alerts (the failure clears with
+#   the next success); a fleet-wide job run on three hosts fires none.
+# Needs promtool, prometheus, prometheus-pushgateway and prometheus-node-exporter (Debian
+# packages of those names; installed here when missing and root).
 # Exit status: 0 all passed, 1 a check failed, 77 a tool is missing (a failure under CI=true).
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -53,14 +55,19 @@ mutant() { # DESCRIPTION PERL-SUBSTITUTION
 }
 mutant "failed counts success too" 's/state!="success"/state=~".+"/'
 mutant "missing takes the oldest success of the job's hosts" \
-	's/max by \(job\) \(cronguard_last_success_timestamp_seconds\)\)/min by (job) (cronguard_last_success_timestamp_seconds))/'
+	's/time\(\) - max by \(job\) \(cronguard_last_success_timestamp_seconds\)/time() - min by (job) (cronguard_last_success_timestamp_seconds)/'
+mutant "missing ignores a job that only ever skipped" \
+	's/min by \(job\) \(cronguard_job_first_seen_timestamp_seconds\)/max by (job) (cronguard_last_success_timestamp_seconds)/'
 mutant "missing ignores a job's own threshold" \
-	's/max by \(job\) \(job:cronguard_max_success_age_seconds\)$/max by (job) (job:cronguard_max_success_age_seconds) * 1000/m'
-mutant "unlabelled jobs get the hourly threshold" \
-	's/(max_success_age_seconds\n\s+expr: )vector\(26 \* 3600\)\n\n/${1}vector(2 * 3600)\n\n/'
-mutant "unlabelled jobs get the daily double-run window" \
-	's/(double_run_window_seconds\n\s+expr: )vector\(1800\)\n\n/${1}vector(12 * 3600)\n\n/'
+	's/max by \(job\) \(job:cronguard_max_success_age_seconds\)\n(\s+or on)/max by (job) (job:cronguard_max_success_age_seconds) * 1000\n$1/'
+mutant "missing ignores the splay" 's/(\+ on \(job\)\n\s+job:cronguard_splay_seconds)/$1 * 0/'
+mutant "missing allows one period, not two" \
+	's/2 \* max by \(job\) \(cronguard_job_period_seconds > 0\)/1 * max by (job) (cronguard_job_period_seconds > 0)/'
+mutant "jobs without a period get an hour, not 26" 's/job:cronguard_known \+ 26 \* 3600/job:cronguard_known + 3600/'
+mutant "jobs without a period get a 12 h double-run window" 's/job:cronguard_known \+ 1800/job:cronguard_known + 43200/'
+mutant "fleet-wide jobs count as doubles" 's/cronguard_job_exclusive == 1/cronguard_job_exclusive >= 0/'
 mutant "a single host counts as a double run" 's/^          \) > 1$/          ) > 0/m'
+mutant "late ignores its threshold" 's/cronguard_last_run_lateness_seconds > 900/cronguard_last_run_lateness_seconds > 0/'
 mutant "slow ignores the one-minute floor" 's/^            > 60$/            > 0/m'
 mutant "slow alerts on failed runs" 's/cronguard_last_run_success == 1/cronguard_last_run_success >= 0/'
 wait "${MUTANT_PIDS[@]}"
@@ -81,20 +88,63 @@ done
 check "every metric in the rules is written by sink_pushgateway.c${missing:+ (not:$missing)}" \
 	test -z "$missing"
 
-# ---- End to end with the real servers.
+# ---- End to end with the real servers: the built cronguard pushes to a real Pushgateway and
+# writes textfiles that two real node_exporters (two "hosts") serve; a real Prometheus scrapes
+# them all every second (honor_labels, as the README says) and evaluates the rules every second.
+need_tool prometheus-node-exporter prometheus-node-exporter
 start_pushgateway
-start_prometheus "$RULES"
-ok "pushgateway and prometheus (rules loaded, honor_labels) started on 127.0.0.1"
+NE=()
+for h in 1 2; do
+	mkdir -p "$T_TMP/tf$h"
+	start_server node-exporter$h "http://127.0.0.1:PORT/metrics" \
+		prometheus-node-exporter --web.listen-address=127.0.0.1:PORT --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$T_TMP/tf$h"
+	NE+=("127.0.0.1:$PORT")
+done
+cat >"$T_TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ["$RULES"]
+scrape_configs:
+  - job_name: pushgateway
+    honor_labels: true
+    static_configs:
+      - targets: ["${PG#http://}"]
+  - job_name: node
+    honor_labels: true
+    static_configs:
+      - targets: ["${NE[0]}", "${NE[1]}"]
+EOF
+mkdir -p "$T_TMP/tsdb"
+start_server prometheus "http://127.0.0.1:PORT/-/ready" \
+	prometheus --config.file="$T_TMP/prometheus.yml" --storage.tsdb.path="$T_TMP/tsdb" \
+	--web.listen-address=127.0.0.1:PORT --log.level=warn
+PROM=http://127.0.0.1:$PORT
+ok "pushgateway, two node_exporters and prometheus (rules loaded, honor_labels) started on 127.0.0.1"
+check "prometheus scrapes all three targets" wait_for 30 prom_has 'count(up == 1)' '"value": "3"'
+
 st=$T_TMP/state
-run() { "$CRONGUARD" --no-syslog --state-dir "$st/$1" --pushgateway "$PG" "${@:2}"; }
-run h1 -n e2e-fail --host h1 --label role=db -- sh -c 'exit 3'
+pg() { "$CRONGUARD" --no-syslog --state-dir "$st/pg-$1" --pushgateway "$PG" --host "$1" "${@:2}"; }
+tf() { "$CRONGUARD" --no-syslog --state-dir "$st/tf-$1" --textfile-dir "$T_TMP/tf$1" --host "tf$1" "${@:2}"; }
+NOVIP=192.0.2.77   # TEST-NET-1: held nowhere, like a mistyped VIP
+for h in h1 h2 h3; do
+	pg $h -n pg-skipall --period 1s --vip $NOVIP -- true
+	pg $h -n pg-fleet --period 1h -- true
+done
+pg h1 -n pg-double --vip 127.0.0.1 -- true
+pg h2 -n pg-double --vip 127.0.0.1 -- true
+pg h1 -n pg-fail --label role=db -- sh -c 'exit 3'
 check "a failing run exits 3" test $? -eq 3
-run h1 -n e2e-ok --host h1 -- true
-run h1 -n e2e-double --host h1 --label period=daily -- true
-run h2 -n e2e-double --host h2 --label period=daily -- true
-run h1 -n e2e-hourly --host h1 --label period=hourly -- true
+pg h1 -n pg-ok -- true
+for h in 1 2; do
+	tf $h -n tf-skipall --period 1s --vip $NOVIP -- true
+	tf $h -n tf-fleet --period 1h -- true
+	tf $h -n tf-double --vip 127.0.0.1 -- true
+done
+tf 1 -n tf-fail -- sh -c 'exit 4'
 check "the runs reached the Pushgateway" \
-	sh -c "curl -s '$PG/metrics' | grep -q 'cronguard_last_run_start_timestamp_seconds{.*job=\"e2e-double\"'"
+	sh -c "curl -s '$PG/metrics' | grep -q 'cronguard_job_exclusive{.*job=\"pg-double\"'"
 
 firing() { prom_has "ALERTS{alertstate=\"firing\",alertname=\"$1\"$2}" .; }
 none() { # EXPR: the query works and returns nothing
@@ -102,16 +152,32 @@ none() { # EXPR: the query works and returns nothing
 	out=$(prom_query "$1") || return 1
 	[ -z "$out" ] || { echo "$out" | sed 's/^/#   /'; return 1; }
 }
-check "CronguardJobFailed fires for the failing job, with its exit status and state" \
-	wait_for 30 prom_has 'ALERTS{alertstate="firing",alertname="CronguardJobFailed"} * on (job, instance) group_left () cronguard_last_run_exit_code' \
-	'"instance": "h1", "job": "e2e-fail", "role": "db", "severity": "warning", "state": "failure"}, "value": "3"'
-check "CronguardJobRanOnSeveralHosts fires for the job run on h1 and h2" \
-	wait_for 30 firing CronguardJobRanOnSeveralHosts ',job="e2e-double"'
-# The alerts above came from a rule evaluation that also saw every other run.
-check "no CronguardJobFailed for the healthy jobs" none 'ALERTS{alertname="CronguardJobFailed",job!="e2e-fail"}'
-check "no double-run alert for jobs run on one host" \
-	none 'ALERTS{alertname="CronguardJobRanOnSeveralHosts",job!="e2e-double"}'
-check "no missing, never-succeeded or slow alert for jobs that just succeeded" \
-	none 'ALERTS{alertname=~"CronguardJob(Missing|Slow|NeverSucceeded)"}'
+for via in pg tf; do
+	check "$via: CronguardJobMissing fires for a job skipped on every host" \
+		wait_for 30 firing CronguardJobMissing ",job=\"$via-skipall\""
+	check "$via: CronguardJobRanOnSeveralHosts fires for an exclusive job run on two hosts" \
+		wait_for 30 firing CronguardJobRanOnSeveralHosts ",job=\"$via-double\""
+	check "$via: CronguardJobFailed fires for the failing job" \
+		wait_for 30 firing CronguardJobFailed ",job=\"$via-fail\""
+done
+check "pg: the failure alert carries the exit status, the state and the labels" \
+	prom_has 'ALERTS{alertstate="firing",alertname="CronguardJobFailed",job="pg-fail"} * on (job, instance) group_left () cronguard_last_run_exit_code' \
+	'"instance": "h1", "job": "pg-fail", "role": "db", "severity": "warning", "state": "failure"}, "value": "3"'
+# The alerts above came from rule evaluations that also saw every other run.
+check "a fleet-wide job run on three hosts (and on two exporters) is no double" \
+	none 'ALERTS{alertname="CronguardJobRanOnSeveralHosts",job=~".*-fleet"}'
+check "no double-run alert but for the exclusive jobs run twice" \
+	none 'ALERTS{alertname="CronguardJobRanOnSeveralHosts",job!~".*-double"}'
+check "no CronguardJobFailed for the healthy jobs" none 'ALERTS{alertname="CronguardJobFailed",job!~".*-fail"}'
+check "no missing alert for jobs that just succeeded" none 'ALERTS{alertname="CronguardJobMissing",job!~".*-skipall"}'
+check "no never-succeeded, slow or late alert" none 'ALERTS{alertname=~"CronguardJob(NeverSucceeded|Slow|Late)"}'
+check "the skipped-everywhere job's limit is its two periods" \
+	prom_has 'job:cronguard_success_age_limit_seconds{job="pg-skipall"}' '"value": "2"'
+pg h1 -n pg-fail --label role=db -- true
+tf 1 -n tf-fail -- true
+for via in pg tf; do
+	check "$via: CronguardJobFailed clears after the next successful run" \
+		wait_for 30 none "ALERTS{alertname=\"CronguardJobFailed\",job=\"$via-fail\"}"
+done
 
 done_testing

@@ -81,10 +81,11 @@ if len(row) != 1:
 r = row[0]
 want = {"job": "ijob", "host": "h1", "zone": "eu west", "app": "a,b=c", "path": "C:\\dir"}
 want.update({
-    "ok": {"state": "success", "success": True, "exit_code": 0},
-    "fail": {"state": "failure", "success": False, "exit_code": 3},
-    "timeout": {"state": "timeout", "success": False, "exit_code": 124, "signal": 15},
-    "skip": {"state": "skipped_locked", "success": False, "exit_code": None},
+    "ok": {"state": "success", "success": True, "exit_code": 0, "ran": 1},
+    "fail": {"state": "failure", "success": False, "exit_code": 3, "ran": 1},
+    "timeout": {"state": "timeout", "success": False, "exit_code": 124, "signal": 15, "ran": 1},
+    # A skip is no failure: no success field at all, ran 0.
+    "skip": {"state": "skipped_locked", "success": None, "exit_code": None, "ran": 0},
 }[name])
 bad = {k: (r.get(k), v) for k, v in want.items() if r.get(k) != v}
 if abs(r["time"] / 1000 - start) > 0.002:
@@ -115,7 +116,7 @@ print("# " + repr(bad)) if bad else None
 sys.exit(1 if bad else 0)
 EOF
 check "state is a tag, so runs per state are one query" grep -q '"skipped_locked",1\]' \
-	<(influxql 'SELECT count("success") FROM cronguard GROUP BY "state"' | python3 -c '
+	<(influxql 'SELECT count("ran") FROM cronguard GROUP BY "state"' | python3 -c '
 import json, sys
 for s in json.load(sys.stdin)["results"][0]["series"]:
     print(json.dumps([s["tags"]["state"], s["values"][0][1]], separators=(",", ":")))')

@@ -30,7 +30,7 @@ START_TEST(kv_line_exact)
 	strcpy(r.run_id, "0f8fad5b-d9cb-469f-a165-70867728950e");
 	record_format_kv(&r, buf, sizeof buf);
 	ck_assert_str_eq(buf, "job=backup host=db1 state=failure exit=2 duration=1.234 maxrss_kb=2048 "
-			      "run_id=0f8fad5b-d9cb-469f-a165-70867728950e reason=\"said \\\"no\\\"\" "
+			      "run_id=0f8fad5b-d9cb-469f-a165-70867728950e lateness=0.000 reason=\"said \\\"no\\\"\" "
 			      "team=\"db ops\" env=prod");
 }
 END_TEST
@@ -43,7 +43,22 @@ START_TEST(kv_skip_has_no_exit)
 
 	strcpy(r.run_id, "x");
 	record_format_kv(&r, buf, sizeof buf);
-	ck_assert_str_eq(buf, "job=j host=h state=skipped_locked run_id=x reason=\"lock held\"");
+	ck_assert_str_eq(buf, "job=j host=h state=skipped_locked run_id=x lateness=0.000 reason=\"lock held\"");
+}
+END_TEST
+
+/* The monitoring facts: the period, exclusivity, the splay and the lateness. */
+START_TEST(kv_period_exclusive_lateness)
+{
+	struct run_record r = { .job = "j", .host = "h", .state = RUN_SKIPPED_STANDBY,
+				.period_ms = 86400000, .exclusive = 1, .splay_us = 12345678,
+				.lateness_us = 61500000 };
+	char buf[256];
+
+	strcpy(r.run_id, "x");
+	record_format_kv(&r, buf, sizeof buf);
+	ck_assert_str_eq(buf, "job=j host=h state=skipped_standby run_id=x period=86400 exclusive=1 "
+			      "splay=12.346 lateness=61.500");
 }
 END_TEST
 
@@ -82,6 +97,7 @@ Suite *record_suite(void)
 	tcase_add_test(tc, state_names_and_classes);
 	tcase_add_test(tc, kv_line_exact);
 	tcase_add_test(tc, kv_skip_has_no_exit);
+	tcase_add_test(tc, kv_period_exclusive_lateness);
 	tcase_add_test(tc, kv_truncates_safely);
 	tcase_add_test(tc, run_ids_are_uuid_v4);
 	suite_add_tcase(s, tc);

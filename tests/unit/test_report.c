@@ -53,6 +53,8 @@ static struct run_record record(enum run_state st)
 		.start_us = 1700000000123456, .end_us = 1700000061623456,
 		.duration_us = 61500000, .maxrss_kb = 2048, .consecutive_failures = st == RUN_SUCCESS ? 0 : 2,
 		.last_success_us = 1699990000000001,
+		.period_ms = 86400000, .exclusive = 1, .slot_us = 1699999980000000,
+		.splay_us = 15000000, .lateness_us = 5123456, .first_seen_us = 1690000000000000,
 	};
 
 	strcpy(r.run_id, RUN_ID);
@@ -322,6 +324,17 @@ END_TEST
 #define PG_LABELS "{team=\"db ops\",env=\"prod\"}"
 #define HT(name, help) "# HELP " name " " help "\n# TYPE " name " gauge\n"
 
+/* What every push carries, runs and skips alike (LABELS: the samples' labels). */
+#define PG_FACTS(LABELS) \
+	HT("cronguard_job_period_seconds", "How often the job is meant to run (--period); 0: not given.") \
+	"cronguard_job_period_seconds" LABELS " 86400.000000\n" \
+	HT("cronguard_job_exclusive", "1 if the job is gated to run on one host (--vip, --once-per, --cluster-lock).") \
+	"cronguard_job_exclusive" LABELS " 1\n" \
+	HT("cronguard_job_first_seen_timestamp_seconds", "Start time of the job's first record on this host.") \
+	"cronguard_job_first_seen_timestamp_seconds" LABELS " 1690000000.000000\n" \
+	HT("cronguard_last_seen_timestamp_seconds", "Start time of the job's last invocation, run or skip.") \
+	"cronguard_last_seen_timestamp_seconds" LABELS " 1700000000.123456\n"
+
 static const char pg_run_head[] =
 	HT("cronguard_last_run_start_timestamp_seconds", "Start time of the job's last run.")
 	"cronguard_last_run_start_timestamp_seconds" PG_LABELS " 1700000000.123456\n"
@@ -348,7 +361,14 @@ START_TEST(pushgateway_failure_body)
 		HT("cronguard_last_run_max_rss_bytes", "Peak resident memory of the job's last run.")
 		"cronguard_last_run_max_rss_bytes" PG_LABELS " 2097152\n"
 		HT("cronguard_consecutive_failures", "Runs that failed in a row, this one included.")
-		"cronguard_consecutive_failures" PG_LABELS " 2\n";
+		"cronguard_consecutive_failures" PG_LABELS " 2\n"
+		HT("cronguard_last_run_slot_timestamp_seconds", "The minute cron started the job's last run.")
+		"cronguard_last_run_slot_timestamp_seconds" PG_LABELS " 1699999980.000000\n"
+		HT("cronguard_last_run_splay_seconds", "The splay delay of the job's last run.")
+		"cronguard_last_run_splay_seconds" PG_LABELS " 15.000000\n"
+		HT("cronguard_last_run_lateness_seconds", "How late the job's last run started: start - slot - splay.")
+		"cronguard_last_run_lateness_seconds" PG_LABELS " 5.123456\n"
+		PG_FACTS(PG_LABELS);
 	const char *out;
 
 	ck_assert_int_eq(pushgateway_format(mem_open(&m), &r, PROM_PUSHGATEWAY), 0);
@@ -365,7 +385,7 @@ START_TEST(pushgateway_success_body_ends_with_last_success)
 	struct run_record r = record(RUN_SUCCESS);
 	struct mem m;
 	const char *out, *tail =
-		"cronguard_consecutive_failures" PG_LABELS " 0\n"
+		"cronguard_last_seen_timestamp_seconds" PG_LABELS " 1700000000.123456\n"
 		HT("cronguard_last_success_timestamp_seconds", "Start time of the job's last successful run.")
 		"cronguard_last_success_timestamp_seconds" PG_LABELS " 1700000000.123456\n";
 
@@ -395,7 +415,8 @@ START_TEST(pushgateway_skip_body_keeps_last_run)
 		HT("cronguard_last_skip_state", "Why the last skipped run was skipped.")
 		"cronguard_last_skip_state{state=\"skipped_standby\"} 0\n"
 		"cronguard_last_skip_state{state=\"skipped_locked\"} 1\n"
-		"cronguard_last_skip_state{state=\"skipped_claimed\"} 0\n");
+		"cronguard_last_skip_state{state=\"skipped_claimed\"} 0\n"
+		PG_FACTS(""));
 	free(m.buf);
 }
 END_TEST
@@ -539,7 +560,8 @@ START_TEST(influx_line_failure)
 	ck_assert_str_eq(mem_text(&m),
 		"cronguard,app=a\\,b\\=c,host=db1.example,job=backup,state=failure,zone=eu\\ west "
 		"exit_code=3i,duration=61.500000,success=false,maxrss_kb=2048i,consecutive_failures=2i,"
-		"signal=9i,run_id=\"" RUN_ID "\",reason=\"said \\\"no\\\" bye\" 1700000000123\n");
+		"signal=9i,run_id=\"" RUN_ID "\",reason=\"said \\\"no\\\" bye\",ran=1i,period=86400i,"
+		"exclusive=1i,slot=1699999980i,splay=15.000000,lateness=5.123456 1700000000123\n");
 	free(m.buf);
 }
 END_TEST
@@ -553,7 +575,8 @@ START_TEST(influx_line_success_and_skip)
 	ck_assert_int_eq(influx_format_line(mem_open(&m), &r), 0);
 	ck_assert_str_eq(mem_text(&m),
 		"cronguard,host=db1.example,job=backup,state=success exit_code=0i,duration=61.500000,"
-		"success=true,maxrss_kb=2048i,consecutive_failures=0i,run_id=\"" RUN_ID "\" "
+		"success=true,maxrss_kb=2048i,consecutive_failures=0i,run_id=\"" RUN_ID "\",ran=1i,"
+		"period=86400i,exclusive=1i,slot=1699999980i,splay=15.000000,lateness=5.123456 "
 		"1700000000123\n");
 	free(m.buf);
 	/* An empty tag value makes InfluxDB refuse the line: the tag is left out. */
@@ -568,7 +591,8 @@ START_TEST(influx_line_success_and_skip)
 	ck_assert_int_eq(influx_format_line(mem_open(&m), &r), 0);
 	ck_assert_str_eq(mem_text(&m),
 		"cronguard,host=db1.example,job=backup,state=skipped_claimed duration=0.001500,"
-		"success=false,run_id=\"" RUN_ID "\",reason=\"slot claimed by db2\" 1700000000123\n");
+		"run_id=\"" RUN_ID "\",reason=\"slot claimed by db2\",ran=0i,period=86400i,exclusive=1i,"
+		"slot=1699999980i,splay=15.000000,lateness=5.123456 1700000000123\n");
 	free(m.buf);
 }
 END_TEST
@@ -652,10 +676,13 @@ START_TEST(webhook_document)
 	ck_assert_ptr_nonnull(out);
 	ck_assert_str_eq(out,
 		"{\"consecutive_failures\":2,\"duration_us\":61500000,\"end_time\":\"2023-11-14T22:14:21.623456Z\","
-		"\"end_us\":1700000061623456,\"exit_code\":3,\"host\":\"db1.example\",\"job\":\"backup\","
-		"\"labels\":{\"env\":\"prod\",\"team\":\"db ops\"},\"last_success_us\":1699990000000001,"
-		"\"maxrss_kb\":2048,\"output\":\"line1\\nline2\\n\",\"reason\":\"bad \xef\xbf\xbd byte\","
-		"\"run_id\":\"" RUN_ID "\",\"signal\":null,\"start_time\":\"2023-11-14T22:13:20.123456Z\","
+		"\"end_us\":1700000061623456,\"exclusive\":true,\"exit_code\":3,\"host\":\"db1.example\","
+		"\"job\":\"backup\",\"labels\":{\"env\":\"prod\",\"team\":\"db ops\"},"
+		"\"last_success_us\":1699990000000001,\"lateness_us\":5123456,"
+		"\"maxrss_kb\":2048,\"output\":\"line1\\nline2\\n\",\"period_s\":86400,"
+		"\"reason\":\"bad \xef\xbf\xbd byte\","
+		"\"run_id\":\"" RUN_ID "\",\"signal\":null,\"slot_us\":1699999980000000,\"splay_us\":15000000,"
+		"\"start_time\":\"2023-11-14T22:13:20.123456Z\","
 		"\"start_us\":1700000000123456,\"state\":\"failure\",\"success\":false}");
 	free(out);
 }
