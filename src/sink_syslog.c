@@ -1,17 +1,57 @@
 /* The syslog sink: one key=value line per run, facility cron. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "sink_syslog.h"
 
+size_t sink_syslog_format(int level, pid_t pid, const char *line, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "<%d>cronguard[%ld]: %s", LOG_CRON | (level & LOG_PRIMASK),
+			 (long)pid, line);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
+/* One datagram to /dev/log, or one NUL-terminated message on a stream socket where the
+ * receiver listens on one (as syslog(3) does). syslog(3) itself would read /etc/localtime
+ * for its timestamp on every run; the receivers (rsyslog's imuxsock, journald) stamp what
+ * they receive on their own, so the message goes without one. */
+static void send_to(const char *msg, size_t len)
+{
+	static const struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = _PATH_LOG };
+	int type = SOCK_DGRAM, fd;
+
+	for (;;) {
+		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return;
+		if (connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0)
+			break;
+		close(fd);
+		if (errno != EPROTOTYPE || type == SOCK_STREAM)
+			return;
+		type = SOCK_STREAM;
+	}
+	/* A stream's messages are framed by their terminating NUL. */
+	while (send(fd, msg, type == SOCK_STREAM ? len + 1 : len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
 void sink_syslog_send(const struct run_record *rec)
 {
-	char line[2048];
+	char line[2048], msg[2048 + 64];
+	size_t n;
 
 	record_format_kv(rec, line, sizeof line);
-	/* LOG_NDELAY is left off: the socket is opened by the first syslog() call, here. */
-	openlog("cronguard", LOG_PID, LOG_CRON);
-	syslog(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE, "%s", line);
-	closelog();
+	n = sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE, getpid(),
+			       line, msg, sizeof msg);
+	send_to(msg, n < sizeof msg ? n : sizeof msg - 1);
 }

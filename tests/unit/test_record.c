@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <syslog.h>
 
 #include "record.h"
+#include "sink_syslog.h"
 #include "suites.h"
 
 START_TEST(state_names_and_classes)
@@ -74,6 +76,20 @@ START_TEST(run_ids_are_uuid_v4)
 }
 END_TEST
 
+/* The message for /dev/log: syslog(3)'s "<PRI>TAG[PID]: " with facility cron, no timestamp. */
+START_TEST(syslog_message_exact)
+{
+	char buf[64];
+
+	ck_assert_uint_eq(sink_syslog_format(LOG_NOTICE, 4242, "job=a state=success", buf, sizeof buf), 40);
+	ck_assert_str_eq(buf, "<77>cronguard[4242]: job=a state=success");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, "x", buf, sizeof buf), 19);
+	ck_assert_str_eq(buf, "<75>cronguard[1]: x");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, "0123456789", buf, 8), 28);
+	ck_assert_str_eq(buf, "<75>cro");
+}
+END_TEST
+
 Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -84,6 +100,7 @@ Suite *record_suite(void)
 	tcase_add_test(tc, kv_skip_has_no_exit);
 	tcase_add_test(tc, kv_truncates_safely);
 	tcase_add_test(tc, run_ids_are_uuid_v4);
+	tcase_add_test(tc, syslog_message_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }
