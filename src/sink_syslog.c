@@ -19,29 +19,31 @@ size_t sink_syslog_format(int level, pid_t pid, const char *line, char *buf, siz
 	return n < 0 ? 0 : (size_t)n;
 }
 
-/* One datagram to /dev/log, or one NUL-terminated message on a stream socket where the
- * receiver listens on one (as syslog(3) does). syslog(3) itself would read /etc/localtime
- * for its timestamp on every run; the receivers (rsyslog's imuxsock, journald) stamp what
- * they receive on their own, so the message goes without one. */
+/* One datagram to /dev/log, addressed in the send itself (no connect), or one NUL-terminated
+ * message on a stream socket where the receiver listens on one (as syslog(3) does).
+ * syslog(3) itself would read /etc/localtime for its timestamp on every run; the receivers
+ * (rsyslog's imuxsock, journald) stamp what they receive on their own, so the message goes
+ * without one. */
 static void send_to(const char *msg, size_t len)
 {
 	static const struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = _PATH_LOG };
-	int type = SOCK_DGRAM, fd;
+	const struct sockaddr *to = (const struct sockaddr *)&addr;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
 
-	for (;;) {
-		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return;
-		if (connect(fd, (const struct sockaddr *)&addr, sizeof addr) == 0)
-			break;
-		close(fd);
-		if (errno != EPROTOTYPE || type == SOCK_STREAM)
-			return;
-		type = SOCK_STREAM;
-	}
-	/* A stream's messages are framed by their terminating NUL. */
-	while (send(fd, msg, type == SOCK_STREAM ? len + 1 : len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	if (fd < 0)
+		return;
+	while ((n = sendto(fd, msg, len, MSG_NOSIGNAL, to, sizeof addr)) < 0 && errno == EINTR)
 		;
+	close(fd);
+	if (n >= 0 || errno != EPROTOTYPE)
+		return;
+	/* A stream's messages are framed by their terminating NUL. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	if (connect(fd, to, sizeof addr) == 0)
+		while (send(fd, msg, len + 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
 	close(fd);
 }
 
