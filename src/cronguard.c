@@ -241,8 +241,8 @@ static enum run_state run(struct job *j)
 	return options_success_exit(o, j->rec.exit_code) ? RUN_SUCCESS : RUN_FAILURE;
 }
 
-/* Step 8: the record goes to the local reports, always (the state file, which also counts
- * consecutive failures for --fail-after, then syslog), then to every remote sink at once.
+/* Step 8: the record goes to the local reports, always (syslog, then the state file, which
+ * also counts consecutive failures for --fail-after), then to every remote sink at once.
  * Never changes the exit status. */
 static void record(struct job *j, enum run_state state)
 {
@@ -255,14 +255,16 @@ static void record(struct job *j, enum run_state state)
 	r->end_us = clock_real_us();
 	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
+	/* The syslog line needs nothing from the state file, and goes first: the receiver
+	 * wakes and writes it while we write the state file, instead of after we are done. */
+	if (!j->opts.no_syslog)
+		sink_syslog_send(r);
 	/* A stop signal ends the wait for the state directory's lock, not the reports. */
 	rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
 	if (rc != 0)
 		diag_error("%s", j->err);
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
-	if (!j->opts.no_syslog)
-		sink_syslog_send(r);
 	if (!report_wanted(&j->opts))
 		return;
 	if (j->res.output && (tail = malloc(TAILBUF_HEAD + TAILBUF_TAIL + 64))) {
