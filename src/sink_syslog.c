@@ -11,12 +11,17 @@
 
 #include "sink_syslog.h"
 
-size_t sink_syslog_format(int level, pid_t pid, const char *line, char *buf, size_t len)
+size_t sink_syslog_format(int level, pid_t pid, const struct run_record *rec, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "<%d>cronguard[%ld]: %s", LOG_CRON | (level & LOG_PRIMASK),
-			 (long)pid, line);
+	int n = snprintf(buf, len, "<%d>cronguard[%ld]: ", LOG_CRON | (level & LOG_PRIMASK), (long)pid);
+	size_t room;
 
-	return n < 0 ? 0 : (size_t)n;
+	if (n < 0 || (size_t)n >= len)
+		return len ? strlen(buf) : 0;
+	/* The line is rendered in place after the prefix: one buffer on the stack, not two. */
+	room = len - (size_t)n < SINK_SYSLOG_LINE_MAX + 1 ? len - (size_t)n : SINK_SYSLOG_LINE_MAX + 1;
+	record_format_kv(rec, buf + n, room);
+	return (size_t)n + strlen(buf + n);
 }
 
 /* One datagram to /dev/log, addressed in the send itself (no connect), or one NUL-terminated
@@ -49,11 +54,8 @@ static void send_to(const char *msg, size_t len)
 
 void sink_syslog_send(const struct run_record *rec)
 {
-	char line[2048], msg[2048 + 64];
-	size_t n;
+	char msg[64 + SINK_SYSLOG_LINE_MAX + 1];
 
-	record_format_kv(rec, line, sizeof line);
-	n = sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE, getpid(),
-			       line, msg, sizeof msg);
-	send_to(msg, n < sizeof msg ? n : sizeof msg - 1);
+	send_to(msg, sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE,
+					getpid(), rec, msg, sizeof msg));
 }

@@ -76,17 +76,28 @@ START_TEST(run_ids_are_uuid_v4)
 }
 END_TEST
 
-/* The message for /dev/log: syslog(3)'s "<PRI>TAG[PID]: " with facility cron, no timestamp. */
+/* The message for /dev/log: syslog(3)'s "<PRI>TAG[PID]: " with facility cron, no timestamp,
+ * then the record's key=value line, cut as the line always was. */
 START_TEST(syslog_message_exact)
 {
-	char buf[64];
+	struct run_record r = { .job = "a", .host = "h", .state = RUN_SKIPPED_LOCKED, .run_id = "id" };
+	static char buf[64 + SINK_SYSLOG_LINE_MAX + 1], big[4000];
+	char small[24];
 
-	ck_assert_uint_eq(sink_syslog_format(LOG_NOTICE, 4242, "job=a state=success", buf, sizeof buf), 40);
-	ck_assert_str_eq(buf, "<77>cronguard[4242]: job=a state=success");
-	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, "x", buf, sizeof buf), 19);
-	ck_assert_str_eq(buf, "<75>cronguard[1]: x");
-	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, "0123456789", buf, 8), 28);
-	ck_assert_str_eq(buf, "<75>cro");
+	ck_assert_uint_eq(sink_syslog_format(LOG_NOTICE, 4242, &r, buf, sizeof buf), 64);
+	ck_assert_str_eq(buf, "<77>cronguard[4242]: job=a host=h state=skipped_locked run_id=id");
+	r.state = RUN_ERROR;
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, buf, sizeof buf), 52);
+	ck_assert_str_eq(buf, "<75>cronguard[1]: job=a host=h state=error run_id=id");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, small, sizeof small), 23);
+	ck_assert_str_eq(small, "<75>cronguard[1]: job=a");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, small, 8), 7);
+	ck_assert_str_eq(small, "<75>cro");
+	/* A reason longer than the line's bound is cut at it, whatever the buffer. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	r.reason = big;
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, buf, sizeof buf), 18 + SINK_SYSLOG_LINE_MAX);
 }
 END_TEST
 
