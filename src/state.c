@@ -256,10 +256,19 @@ struct parser {
 };
 
 struct member {
-	char *key;        /* decoded, NUL-free (\u0000 is refused) */
+	const char *key;    /* decoded, NUL-free (\u0000 is refused): in the text, or owned */
 	size_t klen;
+	int owned;          /* it had escapes: decoded into memory of its own */
 	const char *value;  /* where its value starts in the text */
 };
+
+static void free_members(struct member *m, size_t n)
+{
+	while (n--)
+		if (m[n].owned)
+			free((char *)m[n].key);
+	free(m);
+}
 
 static void skip_ws(struct parser *p)
 {
@@ -465,7 +474,7 @@ static int parse_container(struct parser *p, struct buf *out, struct member **me
 	for (;;) {
 		skip_ws(p);
 		if (close == '}') {
-			struct buf key = { 0 };
+			const char *raw = p->s + 1;
 
 			if (p->s == p->end || *p->s != '"')
 				goto done;
@@ -476,13 +485,21 @@ static int parse_container(struct parser *p, struct buf *out, struct member **me
 					goto done;
 				m = nm;
 			}
-			put(&key, "", 0);
-			if (parse_string(p, &key) < 0 || key.oom) {
-				free(key.p);
+			if (parse_string(p, NULL) < 0)
 				goto done;
+			m[n] = (struct member){ .key = raw, .klen = (size_t)(p->s - 1 - raw) };
+			/* Most keys have no escapes: compared where they are, not copied. */
+			if (memchr(raw, '\\', m[n].klen)) {
+				struct parser q = { raw - 1, p->end, 0 };
+				struct buf key = { 0 };
+
+				put(&key, "", 0);
+				if (key.oom || parse_string(&q, &key) < 0) {
+					free(key.p);
+					goto done;
+				}
+				m[n] = (struct member){ .key = key.p, .klen = key.len, .owned = 1 };
 			}
-			m[n].key = key.p;
-			m[n].klen = key.len;
 			n++;
 			skip_ws(p);
 			if (p->s == p->end || *p->s != ':')
@@ -541,9 +558,7 @@ done:
 		*nmembers = n;
 		return 0;
 	}
-	while (n)
-		free(m[--n].key);
-	free(m);
+	free_members(m, n);
 	return rc;
 }
 
@@ -607,7 +622,7 @@ static int parse_value(struct parser *p, struct buf *out)
 
 static const struct member *member(const struct member *m, size_t n, const char *key)
 {
-	struct member k = { .key = (char *)key, .klen = strlen(key) };
+	struct member k = { .key = key, .klen = strlen(key) };
 
 	if (n == 0)
 		return NULL;
@@ -676,17 +691,11 @@ int state_read_prior(const char *text, size_t len, struct state_prior *prior)
 			prior->last_success_us = s > -1e11 && s < 1e11 ? (int64_t)(s * 1e6) : 0;
 		}
 	}
-	while (n)
-		free(m[--n].key);
-	free(m);
-	while (nls)
-		free(ls[--nls].key);
-	free(ls);
+	free_members(m, n);
+	free_members(ls, nls);
 	return 0;
 bad:
-	while (n)
-		free(m[--n].key);
-	free(m);
+	free_members(m, n);
 	memset(prior, 0, sizeof *prior);
 	errno = EINVAL;
 	return -1;
