@@ -7,7 +7,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root: a private mount namespace for /dev/log"
-command -v unshare >/dev/null && command -v python3 >/dev/null || skip_all "needs unshare and python3"
+{ command -v unshare && command -v python3; } >/dev/null || skip_all "needs unshare and python3"
 
 W=$(mktemp -d /tmp/cg-fast.XXXXXX) && at_exit "rm -rf '$W'"
 S=$W/state
@@ -67,7 +67,9 @@ RECEIVER=$!
 at_exit "kill $RECEIVER 2>/dev/null"
 wait_for 10 grep -q ready "$W/receiver.out" || bail_out "the test's /dev/log receiver did not start"
 
-# logged ARGS...: run cronguard with our /dev/log; prints its pid.
+# logged ARGS...: run cronguard with our /dev/log; prints its pid. (The inner script's
+# expansions are its own.)
+# shellcheck disable=SC2016
 logged() {
 	unshare -m sh -c 'mount --bind "$1" /dev/log && shift && echo $$ && exec "$@"' sh \
 		"$W/log" "$CRONGUARD" "$@" 2>>"$W/cg.err"
