@@ -355,8 +355,8 @@ static enum run_state too_short(struct job *j)
 	return RUN_FAILURE;
 }
 
-/* Step 8a: the record goes to the local reports, always: the state file (which also counts
- * consecutive failures for --fail-after), then syslog. Done while the lock is still held,
+/* Step 8a: the record goes to the local reports, always: syslog, then the state file (which
+ * also counts consecutive failures for --fail-after). Done while the lock is still held,
  * so a slow run's record can never land after the record of a run that started later. */
 static void record_local(struct job *j, enum run_state state)
 {
@@ -368,11 +368,16 @@ static void record_local(struct job *j, enum run_state state)
 	r->end_us = clock_real_us();
 	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
+	/* The syslog line needs nothing from the state file, and goes first: the receiver
+	 * wakes and writes it while we write the state file, instead of after we are done. */
+	report_local(&j->opts, r);
 	/* A refused state dir (said before the splay) keeps no history: the run counts as the
 	 * job's first, for --fail-after and the alerting sinks. A stop signal ends the wait for
 	 * the state directory's lock, not the reports. */
 	if (j->state_refused) {
-		json_decref(state_update(NULL, r, &hist));
+		size_t n;
+
+		free(state_render(NULL, r, &hist, &n));
 		rc = 0;
 	} else {
 		rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
@@ -382,8 +387,7 @@ static void record_local(struct job *j, enum run_state state)
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
 	r->first_seen_us = hist.first_seen_us;
-	j->state_saved = rc == 0 && !j->state_refused;
-	report_local(&j->opts, r);
+	j->state_saved = rc >= 0 && !j->state_refused;
 }
 
 /* Step 8b: then to every remote sink at once, after the lock is released, so the next run is

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "encode.h"
 #include "fileio.h"
 #include "lock.h"
 #include "safedir.h"
@@ -126,26 +128,784 @@ json_t *state_update(const json_t *old, const struct run_record *rec, struct sta
 	return doc;
 }
 
-/* The JSON document NAME in DFD, read under the rules every reader shares; NULL with errno
- * ENOENT when there is none, or with JERR saying why it could not be read. */
-static json_t *load(int dfd, const char *name, json_error_t *jerr)
+/* ---- The run path's JSON, without jansson ----
+ *
+ * Every run reads the previous state file and writes the next one. Loading, parsing and
+ * dumping through jansson was most of a run's own cost, so the run path has its own strict
+ * reader and writer here; state_update above stays the model of the document, and the unit
+ * suite and fuzz target hold the two to the same bytes. What the reader accepts is what
+ * json_loadb(JSON_REJECT_DUPLICATES) accepts (RFC 8259 in UTF-8, an object or array at the
+ * top, no duplicate keys, no \u0000, 64-bit integers, finite reals), except that nesting
+ * deeper than STATE_MAX_DEPTH is refused: no state file is deeper than 3. */
+
+/* A growable output buffer; a failed allocation is remembered and reported once, at the end. */
+struct buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
 {
-	char *text;
-	size_t len;
-	json_t *doc;
+	if (b->oom)
+		return;
+	if (b->cap - b->len <= n) {
+		size_t cap = b->cap ? b->cap : 64;
+		char *p;
 
-	text = fileio_read_at(dfd, name, STATE_MAX_BYTES, &len, NULL);
-	if (!text) {
-		int e = errno;
+		while (cap - b->len <= n) {
+			if (cap > SIZE_MAX / 2) {
+				b->oom = 1;
+				return;
+			}
+			cap *= 2;
+		}
+		if (!(p = realloc(b->p, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 
-		snprintf(jerr->text, sizeof jerr->text, "%s", fileio_strerror(e));
-		errno = e;
+static void put_cstr(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* jansson's indentation with JSON_INDENT(2): a newline, then two spaces per level. */
+static void indent(struct buf *b, int depth)
+{
+	static const char sp[] = "\n                                ";
+
+	put(b, sp, 1);
+	for (int n = 2 * depth; n > 0; n -= 32)
+		put(b, sp + 1, n < 32 ? (size_t)n : 32);
+}
+
+/* A string as jansson dumps it (no JSON_ENSURE_ASCII, no JSON_ESCAPE_SLASH): ", \ and the
+ * control characters escaped, everything else (valid UTF-8 by now) as it is. */
+static void put_string(struct buf *b, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': put_cstr(b, "\\\""); break;
+		case '\\': put_cstr(b, "\\\\"); break;
+		case '\b': put_cstr(b, "\\b"); break;
+		case '\f': put_cstr(b, "\\f"); break;
+		case '\n': put_cstr(b, "\\n"); break;
+		case '\r': put_cstr(b, "\\r"); break;
+		case '\t': put_cstr(b, "\\t"); break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04X", c);
+			put_cstr(b, esc);
+		}
+	}
+	put(b, s + run, n - run);
+	put(b, "\"", 1);
+}
+
+/* json_string() refuses a string that is not UTF-8, and the member is then left out. */
+static int utf8_ok(const char *s, size_t n)
+{
+	for (size_t i = 0, l; i < n; i += l)
+		if ((l = encode_utf8_len(s + i, n - i)) == 0)
+			return 0;
+	return 1;
+}
+
+static void put_int(struct buf *b, long long v)
+{
+	char num[24];
+
+	put(b, num, (size_t)snprintf(num, sizeof num, "%lld", v));
+}
+
+/* A real as jansson dumps it with JSON_REAL_PRECISION(16): %.16g, with ".0" added where
+ * it would read back as an integer, and the exponent without "+" or leading zeros. */
+static void put_real(struct buf *b, double v)
+{
+	char num[40], *e;
+	int n = snprintf(num, sizeof num, "%.16g", v);
+
+	if (n < 0 || (size_t)n >= sizeof num - 3)
+		return;
+	if (!strchr(num, '.') && !strchr(num, 'e')) {
+		memcpy(num + n, ".0", 3);
+		n += 2;
+	}
+	if ((e = strchr(num, 'e'))) {
+		char *start = e + 1, *end = e + 2;
+
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		memmove(start, end, strlen(end) + 1);
+		n = (int)strlen(num);
+	}
+	put(b, num, (size_t)n);
+}
+
+/* ---- the reader ---- */
+
+struct parser {
+	const char *s, *end;
+	int depth;
+};
+
+struct member {
+	const char *key;    /* decoded, NUL-free (\u0000 is refused): in the text, or owned */
+	size_t klen;
+	int owned;          /* it had escapes: decoded into memory of its own */
+	const char *value;  /* where its value starts in the text */
+};
+
+static void free_members(struct member *m, size_t n)
+{
+	while (n--)
+		if (m[n].owned)
+			free((char *)m[n].key);
+	free(m);
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
+		p->s++;
+}
+
+static int hex4(const char *s, const char *end, unsigned *v)
+{
+	*v = 0;
+	if (end - s < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)s[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = *v << 4 | (unsigned)d;
+	}
+	return 0;
+}
+
+static void put_utf8(struct buf *b, unsigned cp)
+{
+	char u[4];
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		put(b, u, 1);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		put(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		put(b, u, 3);
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		put(b, u, 4);
+	}
+}
+
+/* A string token at P->s (the opening quote), decoded into OUT when it is not NULL. */
+static int parse_string(struct parser *p, struct buf *out)
+{
+	const char *s = p->s + 1;
+
+	while (s < p->end && *s != '"') {
+		unsigned char c = (unsigned char)*s;
+		unsigned cp, lo;
+		size_t l;
+
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			if ((l = encode_utf8_len(s, (size_t)(p->end - s))) == 0)
+				return -1;
+			if (out)
+				put(out, s, l);
+			s += l;
+			continue;
+		}
+		if (++s == p->end)
+			return -1;
+		switch (*s) {
+		case '"': case '\\': case '/':
+			cp = (unsigned char)*s;
+			break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u':
+			if (hex4(s + 1, p->end, &cp) < 0)
+				return -1;
+			s += 4;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return -1;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (p->end - s < 7 || s[1] != '\\' || s[2] != 'u' ||
+				    hex4(s + 3, p->end, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				s += 6;
+			}
+			if (cp == 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+		if (out)
+			put_utf8(out, cp);
+		s++;
+	}
+	if (s == p->end)
+		return -1;
+	p->s = s + 1;
+	return 0;
+}
+
+/* A number token; an integer must fit in 64 bits and a real must be finite, as jansson
+ * wants. Its value goes to *IV or *RV, and *IS_INT says which. */
+static int parse_number(struct parser *p, int *is_int, long long *iv, double *rv)
+{
+	const char *s = p->s;
+	int bad;
+	char small[64], *tok = small, *endp;
+	size_t n;
+
+	*is_int = 1;
+	if (s < p->end && *s == '-')
+		s++;
+	if (s == p->end || *s < '0' || *s > '9')
+		return -1;
+	if (*s == '0')
+		s++;
+	else
+		while (s < p->end && *s >= '0' && *s <= '9')
+			s++;
+	if (s < p->end && *s == '.') {
+		*is_int = 0;
+		if (++s == p->end || *s < '0' || *s > '9')
+			return -1;
+		while (s < p->end && *s >= '0' && *s <= '9')
+			s++;
+	}
+	if (s < p->end && (*s == 'e' || *s == 'E')) {
+		*is_int = 0;
+		if (++s < p->end && (*s == '+' || *s == '-'))
+			s++;
+		if (s == p->end || *s < '0' || *s > '9')
+			return -1;
+		while (s < p->end && *s >= '0' && *s <= '9')
+			s++;
+	}
+	n = (size_t)(s - p->s);
+	/* strtod and strtoll want a terminated token: the text goes on past it. */
+	if (n >= sizeof small && !(tok = malloc(n + 1)))
+		return -1;
+	memcpy(tok, p->s, n);
+	tok[n] = '\0';
+	errno = 0;
+	if (*is_int) {
+		*iv = strtoll(tok, &endp, 10);
+		bad = errno == ERANGE;
+	} else {
+		*rv = strtod(tok, &endp);
+		bad = errno == ERANGE && (*rv == HUGE_VAL || *rv == -HUGE_VAL);
+	}
+	if (tok != small)
+		free(tok);
+	if (bad)
+		return -1;
+	p->s = s;
+	return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+static int parse_value(struct parser *p, struct buf *out);
+
+/* An object or array at P->s. With OUT, it is written there as jansson dumps it at depth
+ * P->depth (keys sorted); with MEMBERS (objects), its members are handed back, sorted. */
+static int parse_container(struct parser *p, struct buf *out, struct member **members, size_t *nmembers)
+{
+	char close = *p->s == '{' ? '}' : ']';
+	struct member *m = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1, depth = p->depth;
+
+	if (++p->depth > STATE_MAX_DEPTH)
+		return -1;
+	p->s++;
+	skip_ws(p);
+	if (p->s < p->end && *p->s == close) {
+		p->s++;
+		if (out)
+			put(out, close == '}' ? "{}" : "[]", 2);
+		rc = 0;
+		goto done;
+	}
+	if (out)
+		put(out, close == '}' ? "{" : "[", 1);
+	for (;;) {
+		skip_ws(p);
+		if (close == '}') {
+			const char *raw = p->s + 1;
+
+			if (p->s == p->end || *p->s != '"')
+				goto done;
+			if (n == cap) {
+				struct member *nm = realloc(m, (cap = cap ? 2 * cap : 8) * sizeof *m);
+
+				if (!nm)
+					goto done;
+				m = nm;
+			}
+			if (parse_string(p, NULL) < 0)
+				goto done;
+			m[n] = (struct member){ .key = raw, .klen = (size_t)(p->s - 1 - raw) };
+			/* Most keys have no escapes: compared where they are, not copied. */
+			if (memchr(raw, '\\', m[n].klen)) {
+				struct parser q = { raw - 1, p->end, 0 };
+				struct buf key = { 0 };
+
+				put(&key, "", 0);
+				if (key.oom || parse_string(&q, &key) < 0) {
+					free(key.p);
+					goto done;
+				}
+				m[n] = (struct member){ .key = key.p, .klen = key.len, .owned = 1 };
+			}
+			n++;
+			skip_ws(p);
+			if (p->s == p->end || *p->s != ':')
+				goto done;
+			p->s++;
+			skip_ws(p);
+			m[n - 1].value = p->s;
+		} else if (out) {
+			indent(out, depth + 1);
+		}
+		/* Objects are written after their keys are sorted; array items right away. */
+		if (parse_value(p, close == ']' ? out : NULL) < 0)
+			goto done;
+		skip_ws(p);
+		if (p->s < p->end && *p->s == ',') {
+			p->s++;
+			if (out && close == ']')
+				put(out, ",", 1);
+			continue;
+		}
+		if (p->s < p->end && *p->s == close)
+			break;
+		goto done;
+	}
+	p->s++;
+	if (n > 1)
+		qsort(m, n, sizeof *m, by_key);
+	for (size_t i = 1; i < n; i++)
+		if (by_key(&m[i - 1], &m[i]) == 0)
+			goto done;   /* JSON_REJECT_DUPLICATES */
+	if (out && close == '}') {
+		const char *after = p->s;
+
+		for (size_t i = 0; i < n; i++) {
+			indent(out, depth + 1);
+			put_string(out, m[i].key, m[i].klen);
+			put(out, ": ", 2);
+			p->s = m[i].value;
+			p->depth = depth + 1;
+			if (parse_value(p, out) < 0)
+				goto done;
+			if (i + 1 < n)
+				put(out, ",", 1);
+		}
+		p->s = after;
+	}
+	if (out) {
+		indent(out, depth);
+		put(out, &close, 1);
+	}
+	rc = 0;
+done:
+	p->depth = depth;
+	if (rc == 0 && members) {
+		*members = m;
+		*nmembers = n;
+		return 0;
+	}
+	free_members(m, n);
+	return rc;
+}
+
+static int parse_literal(struct parser *p, const char *word, struct buf *out)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(p->end - p->s) < n || memcmp(p->s, word, n) != 0)
+		return -1;
+	p->s += n;
+	if (out)
+		put(out, word, n);
+	return 0;
+}
+
+/* Any value at P->s, written to OUT (when not NULL) as jansson would dump it. */
+static int parse_value(struct parser *p, struct buf *out)
+{
+	int is_int;
+	long long iv;
+	double rv;
+
+	if (p->s == p->end)
+		return -1;
+	switch (*p->s) {
+	case '{':
+	case '[':
+		return parse_container(p, out, NULL, NULL);
+	case '"':
+		if (!out)
+			return parse_string(p, NULL);
+		{
+			struct buf s = { 0 };
+			int rc;
+
+			put(&s, "", 0);
+			rc = s.oom ? -1 : parse_string(p, &s);
+			if (rc == 0)
+				put_string(out, s.p, s.len);
+			free(s.p);
+			return rc;
+		}
+	case 't':
+		return parse_literal(p, "true", out);
+	case 'f':
+		return parse_literal(p, "false", out);
+	case 'n':
+		return parse_literal(p, "null", out);
+	default:
+		if (parse_number(p, &is_int, &iv, &rv) < 0)
+			return -1;
+		if (out) {
+			if (is_int)
+				put_int(out, iv);
+			else
+				put_real(out, rv);
+		}
+		return 0;
+	}
+}
+
+static const struct member *member(const struct member *m, size_t n, const char *key)
+{
+	struct member k = { .key = key, .klen = strlen(key) };
+
+	if (n == 0)
+		return NULL;
+	return bsearch(&k, m, n, sizeof *m, by_key);
+}
+
+/* The value of M as a number, as the counts and times are read; -1 when it is not one. */
+static int number_at(const char *text_end, const struct member *m, int *is_int, long long *iv, double *rv)
+{
+	struct parser p = { m->value, text_end, 0 };
+
+	if (p.s == p.end || (*p.s != '-' && (*p.s < '0' || *p.s > '9')))
+		return -1;
+	return parse_number(&p, is_int, iv, rv);
+}
+
+static int64_t count_at(const char *end, const struct member *m)
+{
+	int is_int;
+	long long v;
+	double r;
+
+	if (!m || number_at(end, m, &is_int, &v, &r) < 0 || !is_int || v < 0)
+		return 0;
+	return v;
+}
+
+int state_read_prior(const char *text, size_t len, struct state_prior *prior)
+{
+	struct parser p = { text, text + len, 0 };
+	struct member *m = NULL, *ls = NULL;
+	size_t n = 0, nls = 0;
+	const struct member *v;
+
+	memset(prior, 0, sizeof *prior);
+	skip_ws(&p);
+	if (p.s == p.end || (*p.s != '{' && *p.s != '['))
+		goto bad;
+	if (*p.s == '[') {
+		/* A document, but not ours: as if there were none. */
+		if (parse_container(&p, NULL, NULL, NULL) < 0)
+			goto bad;
+	} else if (parse_container(&p, NULL, &m, &n) < 0) {
+		goto bad;
+	}
+	skip_ws(&p);
+	if (p.s != p.end)
+		goto bad;
+	prior->consecutive_failures = count_at(p.end, member(m, n, "consecutive_failures"));
+	prior->runs = count_at(p.end, member(m, n, "runs"));
+	if ((v = member(m, n, "first_seen"))) {
+		int is_int;
+		long long iv;
+		double rv;
+
+		if (number_at(p.end, v, &is_int, &iv, &rv) == 0) {
+			double s = is_int ? (double)iv : rv;
+
+			prior->first_seen_us = s > 0 && s < 1e11 ? (int64_t)(s * 1e6) : 0;
+		}
+	}
+	if ((v = member(m, n, "last_success")) && *v->value == '{') {
+		struct parser q = { v->value, p.end, 1 };
+		const struct member *start;
+		int is_int;
+		long long iv;
+		double rv;
+
+		if (parse_container(&q, NULL, &ls, &nls) < 0)
+			goto bad;   /* cannot be: the whole document parsed */
+		prior->last_success = v->value;
+		prior->last_success_len = (size_t)(q.s - v->value);
+		if ((start = member(ls, nls, "start")) &&
+		    number_at(p.end, start, &is_int, &iv, &rv) == 0) {
+			double s = is_int ? (double)iv : rv;
+
+			prior->last_success_us = s > -1e11 && s < 1e11 ? (int64_t)(s * 1e6) : 0;
+		}
+	}
+	free_members(m, n);
+	free_members(ls, nls);
+	return 0;
+bad:
+	free_members(m, n);
+	memset(prior, 0, sizeof *prior);
+	errno = EINVAL;
+	return -1;
+}
+
+/* ---- the writer ---- */
+
+static void put_key(struct buf *b, int depth, int *first, const char *key)
+{
+	if (!*first)
+		put(b, ",", 1);
+	*first = 0;
+	indent(b, depth);
+	put_string(b, key, strlen(key));
+	put(b, ": ", 2);
+}
+
+static void put_str_member(struct buf *b, int depth, int *first, const char *key, const char *v)
+{
+	if (!utf8_ok(v, strlen(v)))
+		return;
+	put_key(b, depth, first, key);
+	put_string(b, v, strlen(v));
+}
+
+/* run_object's members, in sorted key order. */
+static void put_run(struct buf *b, const struct run_record *r)
+{
+	int first = 1;
+
+	put(b, "{", 1);
+	put_key(b, 2, &first, "duration");
+	put_real(b, (double)r->duration_us / 1e6);
+	put_key(b, 2, &first, "end");
+	put_real(b, (double)r->end_us / 1e6);
+	put_key(b, 2, &first, "exit_code");
+	put_int(b, r->exit_code);
+	put_key(b, 2, &first, "lateness");
+	put_real(b, (double)r->lateness_us / 1e6);
+	if (r->maxrss_kb) {
+		put_key(b, 2, &first, "maxrss_kb");
+		put_int(b, r->maxrss_kb);
+	}
+	if (r->reason)
+		put_str_member(b, 2, &first, "reason", r->reason);
+	put_str_member(b, 2, &first, "run_id", r->run_id);
+	if (r->signal) {
+		put_key(b, 2, &first, "signal");
+		put_int(b, r->signal);
+	}
+	put_key(b, 2, &first, "slot");
+	put_real(b, (double)r->slot_us / 1e6);
+	put_key(b, 2, &first, "splay");
+	put_real(b, (double)r->splay_us / 1e6);
+	put_key(b, 2, &first, "start");
+	put_real(b, (double)r->start_us / 1e6);
+	put_str_member(b, 2, &first, "state", record_state_name(r->state));
+	indent(b, 1);
+	put(b, "}", 1);
+}
+
+/* The labels object: sorted, a repeated key keeps its last value, and what json_string
+ * would refuse is left out, as with json_object_set_new. */
+static void put_labels(struct buf *b, const struct run_record *r)
+{
+	size_t *order = r->nlabels ? malloc(r->nlabels * sizeof *order) : NULL, n = 0;
+	int first = 1;
+
+	if (r->nlabels && !order) {
+		b->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < r->nlabels; i++) {
+		const struct label *l = &r->labels[i];
+		size_t j;
+
+		if (!utf8_ok(l->key, strlen(l->key)) || !utf8_ok(l->value, strlen(l->value)))
+			continue;
+		for (j = 0; j < n && strcmp(r->labels[order[j]].key, l->key) != 0; j++)
+			;
+		if (j < n) {
+			order[j] = i;
+			continue;
+		}
+		for (j = n++; j > 0 && strcmp(r->labels[order[j - 1]].key, l->key) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	if (n == 0) {
+		put(b, "{}", 2);
+	} else {
+		put(b, "{", 1);
+		for (size_t i = 0; i < n; i++)
+			put_str_member(b, 2, &first, r->labels[order[i]].key, r->labels[order[i]].value);
+		indent(b, 1);
+		put(b, "}", 1);
+	}
+	free(order);
+}
+
+char *state_render(const struct state_prior *old, const struct run_record *rec,
+		   struct state_history *hist, size_t *len)
+{
+	struct buf b = { 0 };
+	int64_t fails = old ? old->consecutive_failures : 0, runs = old ? old->runs : 0;
+	int64_t last_success_us = 0, first_us = old ? old->first_seen_us : 0;
+	int first = 1;
+
+	/* As state_update: the first run this state file saw, never later than this one. */
+	if (first_us <= 0 || first_us > rec->start_us)
+		first_us = rec->start_us;
+	if (!record_state_is_skip(rec->state)) {
+		runs = runs < INT64_MAX ? runs + 1 : runs;
+		fails = rec->state != RUN_SUCCESS ? (fails < INT64_MAX ? fails + 1 : fails) : 0;
+	}
+	put(&b, "{", 1);
+	put_key(&b, 1, &first, "consecutive_failures");
+	put_int(&b, fails);
+	put_key(&b, 1, &first, "exclusive");
+	put_cstr(&b, rec->exclusive ? "true" : "false");
+	put_key(&b, 1, &first, "first_seen");
+	put_real(&b, (double)first_us / 1e6);
+	put_str_member(&b, 1, &first, "host", rec->host);
+	put_str_member(&b, 1, &first, "job", rec->job);
+	put_key(&b, 1, &first, "labels");
+	put_labels(&b, rec);
+	put_key(&b, 1, &first, "last_run");
+	put_run(&b, rec);
+	put_key(&b, 1, &first, "last_success");
+	if (rec->state == RUN_SUCCESS) {
+		put_run(&b, rec);
+		last_success_us = rec->start_us;
+	} else if (old && old->last_success) {
+		struct parser p = { old->last_success, old->last_success + old->last_success_len, 1 };
+
+		if (parse_value(&p, &b) < 0)
+			b.oom = 1;   /* state_read_prior parsed it: cannot be */
+		last_success_us = old->last_success_us;
+	} else {
+		put_cstr(&b, "null");
+	}
+	if (rec->period_ms) {
+		put_key(&b, 1, &first, "period");
+		put_real(&b, (double)rec->period_ms / 1e3);
+	}
+	put_key(&b, 1, &first, "runs");
+	put_int(&b, runs);
+	put_key(&b, 1, &first, "version");
+	put_int(&b, 1);
+	indent(&b, 0);
+	put(&b, "}\n", 2);
+	if (hist) {
+		hist->consecutive_failures = fails > UINT_MAX ? UINT_MAX : (unsigned)fails;
+		hist->last_success_us = last_success_us;
+		hist->first_seen_us = first_us;
+	}
+	if (b.oom) {
+		free(b.p);
+		errno = ENOMEM;
 		return NULL;
 	}
-	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, jerr);
-	free(text);
-	errno = EINVAL;
-	return doc;
+	*len = b.len;
+	return b.p;
+}
+
+/* The previous state NAME in DFD, read under the rules every reader shares, into *PRIOR
+ * (pointing into *TEXT, which the caller frees). Returns 0; -1 with errno ENOENT when there
+ * is none, or with WHY saying why it could not be read. */
+static int load(int dfd, const char *name, char **text, struct state_prior *prior, char *why, size_t whylen)
+{
+	size_t len;
+
+	*text = fileio_read_at(dfd, name, STATE_MAX_BYTES, &len, NULL);
+	if (!*text) {
+		int e = errno;
+
+		snprintf(why, whylen, "%s", fileio_strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (state_read_prior(*text, len, prior) < 0) {
+		snprintf(why, whylen, "not a JSON document");
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 /* Takes the state directory's lock, DFD/.lock, within STATE_LOCK_WAIT_MS, leaving it held
@@ -188,17 +948,15 @@ static int lock_dir(int dfd, const sigset_t *stop, int *lfd)
 int state_save(const char *dir, const struct run_record *rec, const sigset_t *stop,
 	       struct state_history *hist, int *signo, char *err, size_t errlen)
 {
-	char name[80], prev[90];
-	json_t *old = NULL, *doc = NULL;
-	json_error_t jerr;
-	char *text = NULL;
+	char name[80], prev[90], why[128];
+	struct state_prior prior;
+	char *old = NULL, *text = NULL;
 	size_t len;
-	int dfd = -1, lfd = -1, rc = -1, warn = 0, sig;
+	int dfd = -1, lfd = -1, rc = -1, warn = 0, sig, have;
 	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
 	*signo = 0;
-	/* Until the file says more: this run alone. (Computed without a JSON object: the first
-	 * one made would seed jansson's hash from /dev/urandom before json_object_seed below.) */
+	/* Until the file says more: this run alone. */
 	hist->consecutive_failures = !record_state_is_skip(rec->state) && rec->state != RUN_SUCCESS;
 	hist->last_success_us = rec->state == RUN_SUCCESS ? rec->start_us : 0;
 	hist->first_seen_us = rec->start_us;
@@ -237,23 +995,18 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 		}
 		goto out;
 	}
-	/* A fixed hash seed: these are our own small files, and the default seed costs an open
-	 * and read of /dev/urandom on every run. */
-	json_object_seed(0x63726f6e);
-	old = load(dfd, name, &jerr);
-	if (!old && errno != ENOENT) {
+	have = load(dfd, name, &old, &prior, why, sizeof why) == 0;
+	if (!have && errno != ENOENT) {
 		/* Torn by a crash, most likely: the state before it is in the spare file. */
-		char why[sizeof jerr.text];
+		char spare_why[sizeof why];
 
-		snprintf(why, sizeof why, "%s", jerr.text);
-		old = load(dfd, prev, &jerr);
+		free(old);
+		have = load(dfd, prev, &old, &prior, spare_why, sizeof spare_why) == 0;
 		snprintf(err, errlen, "state file %s/%s was unreadable (%s); %s", dir, name, why,
-			 old ? "continued from the previous state in its spare file" : "starting it afresh");
+			 have ? "continued from the previous state in its spare file" : "starting it afresh");
 		warn = 1;
 	}
-	doc = state_update(old, rec, hist);
-	/* 16 significant digits: microseconds on an epoch time, without %.17g noise. */
-	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) : NULL;
+	text = state_render(have ? &prior : NULL, rec, hist, &len);
 	if (!text) {
 		snprintf(err, errlen, "out of memory writing %s/%s", dir, name);
 		goto out;
@@ -261,10 +1014,8 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	/* No fsync: it would double the cost of every run, and the file is a summary that syslog
 	 * and the sinks also carry. The spare file is what makes that safe: after a power loss
 	 * NAME.json may be torn, but .NAME.json.prev then holds the state before it, written
-	 * a run earlier. JSON_INDENT output ends without a newline; a text file wants one. */
-	len = strlen(text);
-	text[len] = '\n';
-	if (fileio_swap(dfd, name, prev, text, len + 1, 0644) < 0) {
+	 * a run earlier. */
+	if (fileio_swap(dfd, name, prev, text, len, 0644) < 0) {
 		int e = errno;
 
 		/* A spare that is not a plain file of its own (a FIFO, a device, another file's
@@ -272,7 +1023,7 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 		 * there) is never written through; its name is ours, so it goes, and a new one
 		 * is made. */
 		if ((e != EINVAL && e != EMLINK && e != ENXIO) || unlinkat(dfd, prev, 0) < 0 ||
-		    fileio_swap(dfd, name, prev, text, len + 1, 0644) < 0) {
+		    fileio_swap(dfd, name, prev, text, len, 0644) < 0) {
 			snprintf(err, errlen, "cannot write state file %s/%s: %s", dir, name,
 				 fileio_strerror(errno));
 			goto out;
@@ -290,8 +1041,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	free(text);
-	json_decref(doc);
-	json_decref(old);
+	free(old);
 	return rc;
 }
 

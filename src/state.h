@@ -52,6 +52,36 @@ struct state_summary {
  * NULL, the history it implies. A skip counts neither as success nor failure. */
 json_t *state_update(const json_t *old, const struct run_record *rec, struct state_history *hist);
 
+/* The deepest nesting of arrays and objects the run path's reader accepts (jansson's is
+ * 2048): no state file is deeper than 3, and the bound keeps a hostile file's cost linear. */
+#define STATE_MAX_DEPTH 64
+
+/* What a run needs from the previous state file, as state_update reads it from the parsed
+ * document: the counts (non-negative integers, else 0), and the last_success object, whose
+ * text (pointing into the text read) is carried over. */
+struct state_prior {
+	int64_t consecutive_failures;
+	int64_t runs;
+	const char *last_success;  /* "{...}" in the text, or NULL: none, or not an object */
+	size_t last_success_len;
+	int64_t last_success_us;   /* its start, as state_summary reads times */
+	int64_t first_seen_us;     /* "first_seen", or 0 */
+};
+
+/* state_read_prior is the run path's strict reader, without jansson: it accepts exactly
+ * what json_loadb(JSON_REJECT_DUPLICATES) accepts, nested at most STATE_MAX_DEPTH deep. A
+ * document that is not an object leaves *P empty. Pure. Returns 0, or -1 with errno EINVAL
+ * when TEXT[0..LEN) is not such a JSON document (*P empty). */
+int state_read_prior(const char *text, size_t len, struct state_prior *p);
+
+/* state_render is state_update without jansson: the text of the new state file, byte for
+ * byte what json_dumps(state_update(OLD's document, REC), JSON_INDENT(2) | JSON_SORT_KEYS |
+ * JSON_REAL_PRECISION(16)) gives, and a newline. OLD NULL: no previous state. HIST as for
+ * state_update. Pure. Returns the text (malloc'ed, NUL-terminated, its length in *LEN), or
+ * NULL with errno ENOMEM. */
+char *state_render(const struct state_prior *old, const struct run_record *rec,
+		   struct state_history *hist, size_t *len);
+
 /* state_save creates DIR if needed, then reads, updates and atomically replaces DIR/JOB.json
  * while holding a lock on DIR, so concurrent runs never lose each other's counts. The lock is
  * waited for at most STATE_LOCK_WAIT_MS, and a signal from STOP (kept blocked by the caller;

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <syslog.h>
 
 #include "record.h"
+#include "sink_syslog.h"
 #include "suites.h"
 
 START_TEST(state_names_and_classes)
@@ -89,6 +91,31 @@ START_TEST(run_ids_are_uuid_v4)
 }
 END_TEST
 
+/* The message for /dev/log: syslog(3)'s "<PRI>TAG[PID]: " with facility cron, no timestamp,
+ * then the record's key=value line, cut as the line always was. */
+START_TEST(syslog_message_exact)
+{
+	struct run_record r = { .job = "a", .host = "h", .state = RUN_SKIPPED_LOCKED, .run_id = "id" };
+	static char buf[64 + SINK_SYSLOG_LINE_MAX + 1], big[4000];
+	char small[24];
+
+	ck_assert_uint_eq(sink_syslog_format(LOG_NOTICE, 4242, &r, buf, sizeof buf), 79);
+	ck_assert_str_eq(buf, "<77>cronguard[4242]: job=a host=h state=skipped_locked run_id=id lateness=0.000");
+	r.state = RUN_ERROR;
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, buf, sizeof buf), 67);
+	ck_assert_str_eq(buf, "<75>cronguard[1]: job=a host=h state=error run_id=id lateness=0.000");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, small, sizeof small), 23);
+	ck_assert_str_eq(small, "<75>cronguard[1]: job=a");
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, small, 8), 7);
+	ck_assert_str_eq(small, "<75>cro");
+	/* A reason longer than the line's bound is cut at it, whatever the buffer. */
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	r.reason = big;
+	ck_assert_uint_eq(sink_syslog_format(LOG_ERR, 1, &r, buf, sizeof buf), 18 + SINK_SYSLOG_LINE_MAX);
+}
+END_TEST
+
 Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -100,6 +127,7 @@ Suite *record_suite(void)
 	tcase_add_test(tc, kv_period_exclusive_lateness);
 	tcase_add_test(tc, kv_truncates_safely);
 	tcase_add_test(tc, run_ids_are_uuid_v4);
+	tcase_add_test(tc, syslog_message_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -474,6 +474,173 @@ START_TEST(a_stop_signal_ends_the_lock_wait)
 }
 END_TEST
 
+/* ---- the run path's reader and writer, held to jansson's bytes ---- */
+
+/* The model: jansson's parse of OLD (NULL: none) and dump of state_update, with a newline. */
+static char *model(const char *old, const struct run_record *r, struct state_history *h, int *old_ok)
+{
+	json_t *o = old ? json_loadb(old, strlen(old), JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *d = state_update(o, r, h);
+	char *t = json_dumps(d, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16));
+	char *withnl = malloc(strlen(t) + 2);
+
+	sprintf(withnl, "%s\n", t);
+	free(t);
+	json_decref(d);
+	*old_ok = o != NULL;
+	json_decref(o);
+	return withnl;
+}
+
+static const char *const old_docs[] = {
+	NULL,
+	"{}",
+	"[]",
+	"[1, {\"a\": 2}]",
+	"{\"runs\": 7, \"consecutive_failures\": 2, \"last_success\": null}",
+	"{\"runs\": 9223372036854775807, \"consecutive_failures\": 9223372036854775807}",
+	"{\"runs\": -3, \"consecutive_failures\": 2.0, \"last_success\": [1]}",
+	"{\"runs\": true, \"consecutive_failures\": \"4\", \"last_success\": {}}",
+	/* hand-edited: unsorted, odd spacing, odd numbers, escapes, extra members, nesting */
+	" \r\n\t{\"zz\":{\"b\":[],\"a\":[1,2.50,-0,-0.0,1E+2,1e-7,123456789012345678]},"
+	"\"last_success\" : {\"state\":\"success\",\"start\":1700000000.5,\"x\":{\"y\":[{},[[]]]},"
+	"\"reason\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u001f\\u00e9\\ud83d\\ude00\\u20AC\xc3\xa9\","
+	"\"duration\":1e300, \"end\": 5e-324, \"exit_code\": 0, \"\": true, \"f\": false},"
+	"\"runs\":1}\n",
+	"{\"last_success\": {\"start\": 1e11}, \"runs\": 0}",
+	"{\"last_success\": {\"start\": -99999999999.9}, \"runs\": 0}",
+	"{\"last_success\": {\"start\": 17}, \"runs\": 0}",
+	"{\"last_success\": {\"start\": 0.000000000000000000000000000000000000000000000000000000000"
+	"00000000000000000000000000000000000000000000000000000001}}",
+};
+
+static struct run_record sample(int i)
+{
+	static const struct label labels[] = {
+		{ "zone", "b" }, { "team", "ops \"x\"" }, { "zone", "a" }, { "bad", "\xff" },
+		{ "uni", "\xc3\xa9\xe2\x82\xac" },
+	};
+	struct run_record r = rec((enum run_state[]){ RUN_SUCCESS, RUN_FAILURE, RUN_SKIPPED_LOCKED,
+						      RUN_TIMEOUT }[i % 4],
+				  1764621234123456 + i * 999999);
+
+	r.duration_us = 1234567 * i;
+	r.end_us = r.start_us + r.duration_us;
+	if (i & 1) {
+		r.labels = labels;
+		r.nlabels = sizeof labels / sizeof *labels;
+		r.signal = 9;
+		r.maxrss_kb = 1024 * i;
+		r.exit_code = 137;
+	}
+	if (i % 3 == 1)
+		r.reason = "quote \" backslash \\ newline \n tab \t bell \a del \x7f \xc3\xa9";
+	if (i % 3 == 2)
+		r.reason = "not UTF-8: \xc3\x28";
+	if (i == 5)
+		r.host = "h\xe9";
+	return r;
+}
+
+START_TEST(render_is_jansson_byte_for_byte)
+{
+	for (size_t d = 0; d < sizeof old_docs / sizeof *old_docs; d++) {
+		for (int i = 0; i < 8; i++) {
+			struct run_record r = sample(i);
+			struct state_history h1 = { 7, 7, 7 }, h2 = { 8, 8, 8 };
+			struct state_prior p;
+			int old_ok = 0, prior_ok = 0;
+			char *want = model(old_docs[d], &r, &h1, &old_ok), *got, *again;
+			size_t len = 0;
+
+			if (old_docs[d])
+				prior_ok = state_read_prior(old_docs[d], strlen(old_docs[d]), &p) == 0;
+			ck_assert_msg(prior_ok == old_ok, "doc %zu: reader %d, jansson %d", d, prior_ok, old_ok);
+			got = state_render(prior_ok ? &p : NULL, &r, &h2, &len);
+			ck_assert_ptr_nonnull(got);
+			ck_assert_uint_eq(len, strlen(got));
+			ck_assert_msg(strcmp(got, want) == 0, "doc %zu, record %d:\n%s\nwant:\n%s", d, i, got, want);
+			ck_assert_uint_eq(h1.consecutive_failures, h2.consecutive_failures);
+			ck_assert_int_eq(h1.last_success_us, h2.last_success_us);
+			/* What the writer wrote, the reader reads back to the same file. */
+			ck_assert_int_eq(state_read_prior(got, len, &p), 0);
+			free(want);
+			want = model(got, &r, &h1, &old_ok);
+			again = state_render(&p, &r, &h2, &len);
+			ck_assert_str_eq(again, want);
+			free(again);
+			free(got);
+			free(want);
+		}
+	}
+}
+END_TEST
+
+/* Hostile and broken files: refused by the reader exactly where jansson refuses them. */
+START_TEST(reader_refuses_what_jansson_refuses)
+{
+	static const char *const bad[] = {
+		"", " ", "null", "1", "\"s\"", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,}",
+		"[1,]", "[01]", "[1.]", "[.5]", "[-]", "[1e]", "[1e+]", "[+1]", "[0x10]", "[tru]",
+		"[truex]", "[nul]", "{\"a\":1}x", "{\"a\":1}\0", "\xef\xbb\xbf{}", "{'a':1}",
+		"{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2}", "{\"x\":{\"b\":1,\"b\":1}}",
+		"[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]",
+		"[\"\\ud800x\"]", "[\"\\u12\"]", "[\"\\x\"]", "[\"\t\"]", "[\"\xc3\"]", "[\"\xc0\xaf\"]",
+		"[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[\"abc]", "[9223372036854775808]",
+		"[-9223372036854775809]", "[1e400]", "[-1e400]", "{\"last_success\":{\"start\":1}",
+		"{} {}", "[\xff]",
+	};
+	struct state_prior p;
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		size_t len = i == 23 ? 8 : strlen(bad[i]);
+		json_t *j = json_loadb(bad[i], len, JSON_REJECT_DUPLICATES, NULL);
+
+		ck_assert_msg(j == NULL, "jansson took bad[%zu]", i);
+		errno = 0;
+		ck_assert_msg(state_read_prior(bad[i], len, &p) == -1, "reader took bad[%zu] %s", i, bad[i]);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_ptr_null(p.last_success);
+		ck_assert_int_eq(p.runs, 0);
+	}
+}
+END_TEST
+
+/* Nesting: jansson goes to 2048; the reader stops at STATE_MAX_DEPTH, so a hostile file
+ * costs linear time. Every prefix of a good file is refused, never read past. */
+START_TEST(reader_bounds_depth_and_truncation)
+{
+	char deep[2 * STATE_MAX_DEPTH + 8], *text, *cut;
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	struct state_prior p;
+	size_t len, i;
+
+	for (i = 0; i < STATE_MAX_DEPTH; i++) {
+		deep[i] = '[';
+		deep[2 * STATE_MAX_DEPTH - 1 - i] = ']';
+	}
+	ck_assert_int_eq(state_read_prior(deep, 2 * STATE_MAX_DEPTH, &p), 0);
+	memmove(deep + 1, deep, 2 * STATE_MAX_DEPTH);
+	deep[0] = '[';
+	deep[2 * STATE_MAX_DEPTH + 1] = ']';
+	ck_assert_int_eq(state_read_prior(deep, 2 * STATE_MAX_DEPTH + 2, &p), -1);
+
+	r.reason = "why";
+	text = state_render(NULL, &r, NULL, &len);
+	for (i = 0; i + 1 < len; i++) {
+		/* Each prefix in a buffer of its own size, so a read past it is ASan's to see. */
+		cut = malloc(i ? i : 1);
+		memcpy(cut, text, i);
+		ck_assert_msg(state_read_prior(cut, i, &p) == -1, "prefix %zu read", i);
+		free(cut);
+	}
+	ck_assert_int_eq(state_read_prior(text, len, &p), 0);
+	ck_assert_int_eq(p.runs, 1);
+	ck_assert_int_eq(p.consecutive_failures, 1);
+	free(text);
+}
+END_TEST
+
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -495,6 +662,11 @@ Suite *state_suite(void)
 	tcase_add_test(tc, a_hard_linked_spare_is_never_written_through);
 	tcase_add_test(tc, a_stop_signal_ends_the_lock_wait);
 	tcase_add_test(tc, a_flock_on_the_directory_holds_nothing);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("json");
+	tcase_add_test(tc, render_is_jansson_byte_for_byte);
+	tcase_add_test(tc, reader_refuses_what_jansson_refuses);
+	tcase_add_test(tc, reader_bounds_depth_and_truncation);
 	suite_add_tcase(s, tc);
 	return s;
 }
