@@ -1,6 +1,7 @@
 /* Diagnostics: the one place cronguard writes to stderr, always prefixed "cronguard:". */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -98,4 +99,15 @@ void diag_syslog_error(const char *job, const char *msg)
 	openlog("cronguard", LOG_PID, LOG_CRON);
 	syslog(LOG_ERR, "%s", line);
 	closelog();
+}
+
+int diag_fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
 }

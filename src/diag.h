@@ -2,6 +2,8 @@
 #ifndef CRONGUARD_DIAG_H
 #define CRONGUARD_DIAG_H
 
+#include <stddef.h>
+
 /* diag_error prints one line "cronguard: ..." on stderr. */
 void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -23,5 +25,9 @@ void diag_set_syslog(int on);
  * level err, naming JOB when it is known (not NULL): with MAILTO="" or no mail at all, cron's
  * mail is not where anyone would see that no job on the host can run. */
 void diag_syslog_error(const char *job, const char *msg);
+
+/* diag_fail fills ERR (ERRLEN bytes) with one message from FMT and returns -1 with errno E:
+ * how a module that may not print says why it failed. */
+int diag_fail(char *err, size_t errlen, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -17,21 +17,8 @@
 
 #include "clock.h"
 #include "lock.h"
+#include "diag.h"
 #include "safedir.h"
-
-/* Fills ERR from FMT; returns -1 with errno E. */
-static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int lock_fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 /* Appends S to the string of *AT bytes in BUF (LEN bytes); 0 when it does not fit. The paths
  * and the holder line are built without stdio: this runs before the command, and printf's
@@ -97,7 +84,7 @@ int lock_default_path(const char *job, int create, char *buf, size_t len, char *
 	else
 		fits = user_lock_dir(dir, sizeof dir);
 	if (!fits)
-		return lock_fail(err, errlen, ENAMETOOLONG, "the home directory is too long for a lock path");
+		return diag_fail(err, errlen, ENAMETOOLONG, "the home directory is too long for a lock path");
 	if (create) {
 		fd = safedir_walk(dir, "lock directory", SAFEDIR_PRIVATE, 0700, err, errlen);
 		if (fd < 0)
@@ -107,7 +94,7 @@ int lock_default_path(const char *job, int create, char *buf, size_t len, char *
 	n = 0;
 	if (!put(buf, len, &n, dir) || !put(buf, len, &n, "/") || !put(buf, len, &n, job) ||
 	    !put(buf, len, &n, ".lock"))
-		return lock_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", dir);
+		return diag_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", dir);
 	return 0;
 }
 
@@ -164,29 +151,29 @@ int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t 
 	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return lock_fail(err, errlen, ELOOP, "lock file %s is a symlink; refusing it", path);
-		return lock_fail(err, errlen, errno, "cannot open lock file %s: %s", path, strerror(errno));
+			return diag_fail(err, errlen, ELOOP, "lock file %s is a symlink; refusing it", path);
+		return diag_fail(err, errlen, errno, "cannot open lock file %s: %s", path, strerror(errno));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return lock_fail(err, errlen, EINVAL, "lock file %s is not a regular file", path);
+		return diag_fail(err, errlen, EINVAL, "lock file %s is not a regular file", path);
 	}
 	if (st.st_uid != geteuid()) {
 		close(fd);
-		return lock_fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 				 "lock file %s is owned by uid %u, not by us (uid %u), who could hold it: remove it (rm %s)",
 				 path, (unsigned)st.st_uid, (unsigned)geteuid(), path);
 	}
 	if (st.st_nlink != 1) {
 		close(fd);
-		return lock_fail(err, errlen, EPERM, "lock file %s has %ju links: remove it (rm %s)", path,
+		return diag_fail(err, errlen, EPERM, "lock file %s has %ju links: remove it (rm %s)", path,
 				 (uintmax_t)st.st_nlink, path);
 	}
 	/* Made by an older version (0644), by flock(1) or by hand: others could have opened it,
 	 * and a descriptor opened then is never revoked by a chmod, so such a file is refused. */
 	if (st.st_mode & 077) {
 		close(fd);
-		return lock_fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 				 "lock file %s can be opened by other users (mode %04o), who could hold it: remove it (rm %s)",
 				 path, (unsigned)(st.st_mode & 07777), path);
 	}
@@ -195,7 +182,7 @@ int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t 
 		int e = errno;
 
 		close(fd);
-		return lock_fail(err, errlen, e, "lock file %s: %s", path, strerror(e));
+		return diag_fail(err, errlen, e, "lock file %s: %s", path, strerror(e));
 	}
 	return fd;
 }
@@ -212,18 +199,18 @@ static int open_lock_file(const char *path, char *err, size_t errlen)
 	int dfd, fd;
 
 	if (path[0] != '/')
-		return lock_fail(err, errlen, EINVAL, "lock file %s: not an absolute path", path);
+		return diag_fail(err, errlen, EINVAL, "lock file %s: not an absolute path", path);
 	if (!slash[1])
-		return lock_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
+		return diag_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
 	if ((size_t)(slash - path) >= sizeof dir)
-		return lock_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
+		return diag_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	if (safedir_resolve(dir[0] ? dir : "/", real, sizeof real, why, sizeof why) < 0)
-		return lock_fail(err, errlen, errno, "lock file %s: %s", path, why);
+		return diag_fail(err, errlen, errno, "lock file %s: %s", path, why);
 	dfd = safedir_walk(real, "directory", SAFEDIR_PARENT, 0, why, sizeof why);
 	if (dfd < 0)
-		return lock_fail(err, errlen, errno, "lock file %s: %s", path, why);
+		return diag_fail(err, errlen, errno, "lock file %s: %s", path, why);
 	fd = lock_open_at(dfd, slash + 1, path, err, errlen);
 	close(dfd);
 	return fd;
@@ -250,7 +237,7 @@ int lock_acquire(const char *path, uint64_t wait_ms, const sigset_t *stop, const
 			break;
 		default:
 			close(fd);
-			return lock_fail(err, errlen, errno, "cannot lock %s: %s", path, strerror(errno));
+			return diag_fail(err, errlen, errno, "cannot lock %s: %s", path, strerror(errno));
 		}
 		now = now_ms();
 		if (now >= deadline) {

@@ -3,27 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "safedir.h"
-
-/* Fills ERR from FMT; returns -1 with errno E. */
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 static int others_write(const struct stat *st)
 {
@@ -37,33 +23,33 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return fail(err, errlen, errno, "%s %s: %s", what, path, strerror(errno));
+		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errlen, ENOTDIR, "%s %s is not a directory", what, path);
+		return diag_fail(err, errlen, ENOTDIR, "%s %s is not a directory", what, path);
 	if (use == SAFEDIR_PRIVATE) {
 		if (st.st_uid != me)
-			return fail(err, errlen, EPERM,
+			return diag_fail(err, errlen, EPERM,
 				    "%s %s is owned by uid %u, not by us (uid %u): remove it (rm -r %s)",
 				    what, path, (unsigned)st.st_uid, (unsigned)me, path);
 		if (others_write(&st))
-			return fail(err, errlen, EPERM,
+			return diag_fail(err, errlen, EPERM,
 				    "%s %s is writable by other users (mode %04o): remove it (rm -r %s)",
 				    what, path, (unsigned)(st.st_mode & 07777), path);
 		/* Ours and nobody else's to write, but maybe theirs to enter: a file opened in
 		 * it before now is not revoked, which is why lock files are checked too. */
 		if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
-			return fail(err, errlen, errno, "%s %s: cannot make it private: %s", what, path,
+			return diag_fail(err, errlen, errno, "%s %s: cannot make it private: %s", what, path,
 				    strerror(errno));
 		return 0;
 	}
 	if (use == SAFEDIR_READ && others_write(&st))
-		return fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o): its files may be anyone's; refusing it",
 			    what, path, (unsigned)(st.st_mode & 07777));
 	if (use == SAFEDIR_READ)
 		return 0;
 	if (st.st_uid != me && st.st_uid != 0)
-		return fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 			    "%s %s is owned by uid %u, neither us (uid %u) nor root: remove it or chown it",
 			    what, path, (unsigned)st.st_uid, (unsigned)me);
 	if (!others_write(&st))
@@ -71,14 +57,14 @@ int safedir_check(int fd, const char *what, const char *path, enum safedir_use u
 	/* Writable by others: they could rename ours away and put theirs in its place, unless
 	 * the sticky bit reserves that to each file's owner. */
 	if (!(st.st_mode & S_ISVTX))
-		return fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o): chmod go-w %s, or remove it",
 			    what, path, (unsigned)(st.st_mode & 07777), path);
 	/* Sticky, even ours (/tmp is root's): others may still plant files under the names we
 	 * read and write (NAME.json, its spare, a .prom, a spool entry), and every reader would
 	 * have to tell theirs from ours. A data directory is one only we can add files to. */
 	if (use == SAFEDIR_DATA || use == SAFEDIR_COLLECTED)
-		return fail(err, errlen, EPERM,
+		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o, sticky): use a directory only we can write",
 			    what, path, (unsigned)(st.st_mode & 07777));
 	return 0;
@@ -94,9 +80,9 @@ int safedir_open(const char *path, const char *what, enum safedir_use use, char 
 	/* With O_DIRECTORY a symlink fails as ENOTDIR, without it as ELOOP. */
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 &&
 	    S_ISLNK(st.st_mode))
-		return fail(err, errlen, ELOOP, "%s %s is a symlink; refusing it", what, path);
+		return diag_fail(err, errlen, ELOOP, "%s %s is a symlink; refusing it", what, path);
 	if (fd < 0) {
-		return fail(err, errlen, errno, "cannot open %s %s: %s", what, path, strerror(errno));
+		return diag_fail(err, errlen, errno, "cannot open %s %s: %s", what, path, strerror(errno));
 	}
 	if (safedir_check(fd, what, path, use, err, errlen) < 0) {
 		int e = errno;
@@ -140,7 +126,7 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 	int links = 0;
 
 	if (path[0] != '/' || strlen(path) >= sizeof rest)
-		return fail(err, errlen, EINVAL, "%.200s: not an absolute path, or too long", path);
+		return diag_fail(err, errlen, EINVAL, "%.200s: not an absolute path, or too long", path);
 	strcpy(rest, path);
 	while (rest[0]) {
 		char *p = rest, comp[256];
@@ -152,7 +138,7 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 			p++;
 		n = strcspn(p, "/");
 		if (n >= sizeof comp)
-			return fail(err, errlen, ENAMETOOLONG, "%.200s: a name too long", path);
+			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: a name too long", path);
 		memcpy(comp, p, n);
 		comp[n] = '\0';
 		memmove(rest, p + n, strlen(p + n) + 1);
@@ -167,7 +153,7 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 			continue;
 		}
 		if (rn + 1 + n >= sizeof res)
-			return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
 		res[rn] = '/';
 		memcpy(res + rn + 1, comp, n + 1);
 		if (lstat(res, &st) < 0 || !S_ISLNK(st.st_mode)) {
@@ -179,20 +165,20 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 		/* Followed only where nobody else can have made it or can change it: /var/lock,
 		 * root's, in root's /var, is; one in /tmp, or another user's, is not. */
 		if ((st.st_uid != 0 && st.st_uid != geteuid()) || !private_parent(res))
-			return fail(err, errlen, EPERM,
+			return diag_fail(err, errlen, EPERM,
 				    "%s/%s is a symlink %s; refusing it", res, comp,
 				    st.st_uid != 0 && st.st_uid != geteuid() ? "of another user"
 				    : "in a directory other users can write");
 		if (++links > 40)
-			return fail(err, errlen, ELOOP, "%.200s: too many symlinks", path);
+			return diag_fail(err, errlen, ELOOP, "%.200s: too many symlinks", path);
 		res[rn] = '/';
 		tn = readlink(res, target, sizeof target - 1);
 		res[rn] = '\0';
 		if (tn < 0)
-			return fail(err, errlen, errno, "%.200s: %s", path, strerror(errno));
+			return diag_fail(err, errlen, errno, "%.200s: %s", path, strerror(errno));
 		target[tn] = '\0';
 		if ((size_t)tn + 1 + strlen(rest) >= sizeof rest)
-			return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
 		/* The target, then what was left after the symlink. */
 		memmove(rest + tn + 1, rest, strlen(rest) + 1);
 		memcpy(rest, target, (size_t)tn);
@@ -201,7 +187,7 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 			res[rn = 0] = '\0';
 	}
 	if (snprintf(out, outlen, "%s", res[0] ? res : "/") >= (int)outlen)
-		return fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+		return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
 	return 0;
 }
 
@@ -222,15 +208,15 @@ static int resolve_parent(const char *path, char *buf, size_t len, const char *w
 		last--;
 	pn = (size_t)(last - path);
 	if (pn >= sizeof parent)
-		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+		return diag_fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
 	memcpy(parent, path, pn);
 	parent[pn] = '\0';
 	if (safedir_resolve(parent, buf, len, why, sizeof why) < 0)
-		return fail(err, errlen, errno, "%s %s: %s", what, path, why);
+		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, why);
 	pn = strlen(buf);
 	if ((size_t)snprintf(buf + pn, len - pn, "%s%.*s", strcmp(buf, "/") == 0 ? "" : "/",
 			     (int)(path + n - last), last) >= len - pn)
-		return fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
+		return diag_fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
 	return 0;
 }
 
@@ -244,13 +230,13 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 	struct stat st;
 
 	if (path[0] != '/' || n >= sizeof buf)
-		return fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
+		return diag_fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
 			    path);
 	if (resolve_parent(path, buf, sizeof buf, what, err, errlen) < 0)
 		return -1;
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
+		return diag_fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
 	for (p = buf + 1; *p; p = next) {
 		int nfd;
 
@@ -267,7 +253,7 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 		/* The directory we are in must not let anyone else change what we open next. */
 		p[-1] = '\0';
 		if (fstat(fd, &st) < 0) {
-			fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
+			diag_fail(err, errlen, errno, "%s: %s", buf[0] ? buf : "/", strerror(errno));
 			goto out;
 		}
 		shared = others_write(&st);
@@ -276,16 +262,16 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 			goto out;
 		p[-1] = '/';
 		if (strcmp(p, "..") == 0) {
-			fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
+			diag_fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
 			goto out;
 		}
 		nfd = open_component(fd, p, mode);
 		if (nfd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)
-				fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
+				diag_fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
 				     buf);
 			else
-				fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
+				diag_fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
 				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
 			goto out;
 		}
@@ -293,11 +279,11 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 		fd = nfd;
 		/* In a sticky shared directory (/tmp) anyone may have made this name first. */
 		if (shared && fstat(fd, &st) < 0) {
-			fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
+			diag_fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
 			goto out;
 		}
 		if (shared && st.st_uid != geteuid()) {
-			fail(err, errlen, EPERM,
+			diag_fail(err, errlen, EPERM,
 			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
 			     "can write: remove it (rm -r %s)",
 			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
