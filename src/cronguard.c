@@ -28,6 +28,7 @@
 #include "record.h"
 #include "report.h"
 #include "run.h"
+#include "shword.h"
 #include "splay.h"
 #include "state.h"
 #include "status.h"
@@ -152,6 +153,18 @@ static void print_dry_run_sinks(const struct options *o)
 		printf("report_timeout_ms=%llu\n", (unsigned long long)o->report_timeout_ms);
 }
 
+/* The command as one line a person can paste into a shell: every word quoted as needed. */
+static void print_argv(char *const *argv)
+{
+	fputs("command=", stdout);
+	for (size_t i = 0; argv[i]; i++) {
+		if (i)
+			putchar(' ');
+		shword_quote(stdout, argv[i]);
+	}
+	putchar('\n');
+}
+
 static int print_dry_run(const struct job *j)
 {
 	const struct options *o = &j->opts;
@@ -178,7 +191,7 @@ static int print_dry_run(const struct job *j)
 	if (o->command)
 		printf("shell=%s -o pipefail -c\ncommand=%s\n", OPTIONS_SHELL, o->command);
 	else
-		printf("command=%s\n", o->argv[0]);
+		print_argv(o->argv);
 	return rc;
 }
 
@@ -384,6 +397,9 @@ static void record_local(struct job *j, enum run_state state)
 	}
 	if (rc != 0)
 		diag_error("%s", j->err);
+	else if (!j->state_refused)
+		diag_verbose("state: %s/%s.json (consecutive failures %u)", j->opts.state_dir, r->job,
+			     hist.consecutive_failures);
 	r->consecutive_failures = hist.consecutive_failures;
 	r->last_success_us = hist.last_success_us;
 	r->first_seen_us = hist.first_seen_us;
@@ -624,6 +640,9 @@ int main(int argc, char **argv)
 		state = too_short(&j);
 	if (state == RUN_EXEC_FAILED || state == RUN_ERROR)
 		diag_error("%s", j.reason);
+	else
+		diag_verbose("command: %s, exit status %d%s%s", record_state_name(state),
+			     j.rec.exit_code, j.reason[0] ? ": " : "", j.reason);
 
 	/* 8. Record locally under the lock, release the locks, then report remotely, so the
 	 * next run is not held up by our reporting. */

@@ -623,6 +623,10 @@ void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t i
 	r->state = RUN_ERROR;
 	switch (rc) {
 	case ETCD_GO:
+		if (spec->nendpoints)
+			diag_verbose("cluster: %s%s%s on etcd", spec->cluster_lock ? "cluster lock held" : "",
+			     spec->cluster_lock && spec->once_per_ms ? ", " : "",
+			     spec->once_per_ms ? "this period's slot claimed" : "");
 		r->verdict = GATE_GO;
 		r->reason[0] = '\0';
 		break;

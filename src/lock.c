@@ -287,6 +287,7 @@ void lock_gate_enter(const char *path, uint64_t wait_ms, const sigset_t *stop,
 			  r->reason, sizeof r->reason);
 	switch (rc) {
 	case LOCK_ACQUIRED:
+		diag_verbose("lock: took %s", path);
 		r->verdict = GATE_GO;
 		r->signal = 0;
 		r->reason[0] = '\0';

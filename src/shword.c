@@ -182,3 +182,18 @@ const char *shword_base(const char *path)
 
 	return s ? s + 1 : path;
 }
+
+int shword_quote(FILE *out, const char *word)
+{
+	static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789@%+:,./-_";
+
+	if (word[0] && strspn(word, plain) == strlen(word))
+		return fputs(word, out) < 0 ? -1 : 0;
+	if (fputc('\'', out) == EOF)
+		return -1;
+	for (const char *c = word; *c; c++)
+		if ((*c == '\'' ? fputs("'\\''", out) : fputc(*c, out)) == EOF)
+			return -1;
+	return fputc('\'', out) == EOF ? -1 : 0;
+}

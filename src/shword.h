@@ -4,6 +4,7 @@
 #define CRONGUARD_SHWORD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct shword {
 	char *s;                 /* the word with its quotes removed; a redirection's target */
@@ -20,6 +21,12 @@ struct shword {
  * have room for strlen(S) + 2 words, BUF for 2 * strlen(S) + 2 bytes; the words point into
  * BUF. Pure. Returns the number of words. */
 size_t shword_split(const char *s, struct shword *w, char *buf);
+
+/* shword_quote writes WORD to OUT quoted for sh(1) so that shword_split gives it back as
+ * one word: as it is when it holds only characters no shell treats specially, else in
+ * single quotes (a ' inside as '\''); the empty word is ''. Pure. Returns 0, or -1 when
+ * writing fails. */
+int shword_quote(FILE *out, const char *word);
 
 /* shword_base is the part of PATH after its last '/'. */
 const char *shword_base(const char *path);

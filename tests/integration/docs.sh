@@ -169,5 +169,38 @@ else
 	ok "# SKIP formatting check: neither groff nor man is installed"
 fi
 
+# 7. The man page's --dry-run example is what the binary prints for that line, word for word
+# (the example once lacked the vip= line and showed an old lock path).
+example=$(python3 - "$MAN" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+un = lambda t: t.replace("\\%", "").replace("\\-", "-").replace("\\e", "\\")
+for i, l in enumerate(lines):
+    if l.startswith("$ cronguard \\%\\-\\-dry\\-run"):
+        print(un(l[2:]))
+        for m in lines[i + 1:]:
+            if m == ".EE":
+                break
+            print(un(m))
+        break
+PY
+)
+if [ -z "$example" ]; then
+	not_ok "the man page has a --dry-run example"
+else
+	cmd=$(head -n 1 <<<"$example")
+	want=$(tail -n +2 <<<"$example")
+	# shellcheck disable=SC2086 # the example's words, as a shell would split them
+	empty=$(mktemp)
+	got=$(env -u CRONGUARD_CONFIG "$CRONGUARD" --config "$empty" ${cmd#cronguard } 2>&1 | sed "s|^config=$empty\$|config=none|")
+	rm -f "$empty"
+	if [ "$got" = "$want" ]; then
+		ok "the man page's --dry-run example is the binary's output"
+	else
+		not_ok "the man page's --dry-run example is the binary's output:"
+		diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
+	fi
+fi
+
 [ "$FAILED" -eq 0 ] || exit 1
 exit 0

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shword.h"
@@ -84,6 +85,39 @@ START_TEST(base)
 }
 END_TEST
 
+/* What --dry-run prints: every word comes back from shword_split as it was. */
+START_TEST(quote_round_trips)
+{
+	static const char *const samples[] = { "/usr/bin/backup.sh", "it's", "a b", "", "x=1",
+					     "$HOME", "*", "a'b'c", "--opt=v", "tab\there", "\\" };
+
+	for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+		char *text = NULL, buf[256];
+		size_t len = 0, n;
+		struct shword w[64];
+		FILE *f = open_memstream(&text, &len);
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(shword_quote(f, samples[i]), 0);
+		fclose(f);
+		n = shword_split(text, w, buf);
+		ck_assert_msg(n == 1 && strcmp(w[0].s, samples[i]) == 0 && !w[0].dynamic,
+			      "%s came back from %s as %zu words", samples[i], text, n);
+		free(text);
+	}
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		shword_quote(f, "/bin/true");
+		fclose(f);
+		ck_assert_str_eq(text, "/bin/true");   /* plain words stay plain */
+		free(text);
+	}
+}
+END_TEST
+
 Suite *shword_suite(void)
 {
 	Suite *s = suite_create("shword");
@@ -93,6 +127,7 @@ Suite *shword_suite(void)
 	tcase_add_test(tc, empty_quoted_word_is_a_word);
 	tcase_add_test(tc, starts);
 	tcase_add_test(tc, base);
+	tcase_add_test(tc, quote_round_trips);
 	suite_add_tcase(s, tc);
 	return s;
 }
