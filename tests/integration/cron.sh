@@ -199,6 +199,8 @@ label = team=db
 label = tier=0
 EOF
 chmod 0644 "$WORK/cg.conf"
+# 0600, as cronguard makes its lock files: one others could open is refused, not waited for.
+install -m 600 /dev/null "$WORK/held.lock"
 exec 8>"$WORK/held.lock"
 flock -n 8 || { echo "not ok - cannot hold $WORK/held.lock"; exit 1; }
 # Two lines as contrib/ansible's role renders them (its own template, through Jinja2).
