@@ -1,6 +1,8 @@
 /* --lint-crontab: reads a crontab and warns about what burns people on a fleet. The schedule
  * is cronsched's, the words shword's, and each cronguard invocation goes through cronguard's
- * own option grammar (options_parse, options_check): lint only adds the checks. */
+ * own option grammar (options_parse, options_check): lint only adds the checks. This file
+ * reads each line; variable lines, the wrappers and PATH, and the checks across the whole
+ * crontab are lint_vars.c's, lint_path.c's and lint_across.c's. */
 #include "config.h"
 
 #include <ctype.h>
@@ -14,55 +16,15 @@
 #include "cronsched.h"
 #include "duration.h"
 #include "lint.h"
+#include "lint_int.h"
 #include "options.h"
 #include "shword.h"
-
-enum { MAX_GROUPS = 256, MAX_LISTED = 8 };
 
 /* What an expansion ($X, $(...)) on a cronguard line stands for when its words are parsed: a
  * message that quotes it is about a value lint cannot know, and is not reported. */
 #define EXPANSION "/cronguard-lint/expansion"
 
-/* ---- The lint state ---------------------------------------------------------------------- */
-
-struct warning {
-	unsigned line, seq;
-	enum lint_severity sev;
-	char *msg;
-};
-
-struct job {
-	unsigned line;
-	struct cronsched s;
-	int splayed;
-	int duplicate;                    /* already reported: not counted again in a crowd */
-	int named;                        /* its name's collision already said */
-	char *key;                        /* user and normalised command, for duplicates */
-	char *name;                       /* user and cronguard job name, or NULL */
-	char *what;                       /* what that job runs: its command words, or --command */
-	struct cronsched_times t;
-};
-
-/* What one cronguard invocation tells the line: for the crowd and the name checks. */
-struct seen {
-	int splayed;
-	char *name, *what;
-};
-
-struct lint {
-	const struct lint_history *h;
-	enum lint_format format;
-	unsigned same_minute;
-	struct warning *w;
-	size_t nw, wcap;
-	char **env;                       /* the crontab's valid CRONGUARD_ variables, NAME=VALUE */
-	size_t nenv, envcap;
-	int env_dry_run;                  /* CRONGUARD_DRY_RUN is on (said once, at its line) */
-	char *path;                       /* the crontab's PATH line, or NULL: cron's default */
-	struct job *jobs;
-	size_t njobs, jobcap;
-	int oom;
-};
+/* ---- The warnings ------------------------------------------------------------------------- */
 
 static void add_warning(struct lint *l, unsigned line, enum lint_severity sev, const char *fmt,
 			va_list ap) __attribute__((format(printf, 4, 0)));
@@ -95,9 +57,8 @@ static void add_warning(struct lint *l, unsigned line, enum lint_severity sev, c
 	l->nw++;
 }
 
-/* A line that works but burns. */
-static void warn(struct lint *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void warn(struct lint *l, unsigned line, const char *fmt, ...)
+/* lint_warn and lint_fault: the severity is the only difference. */
+void lint_warn(struct lint *l, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,152 +67,13 @@ static void warn(struct lint *l, unsigned line, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A line that does not do its job: cron or cronguard refuses it, or its command never runs. */
-static void fault(struct lint *l, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fault(struct lint *l, unsigned line, const char *fmt, ...)
+void lint_fault(struct lint *l, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	add_warning(l, line, LINT_ERROR, fmt, ap);
 	va_end(ap);
-}
-
-static int blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int bit(const uint64_t *bits, unsigned i)
-{
-	return (int)((bits[i / 64] >> (i % 64)) & 1);
-}
-
-static void set_bit(uint64_t *bits, unsigned i)
-{
-	bits[i / 64] |= (uint64_t)1 << (i % 64);
-}
-
-/* ---- Crontab variable lines ---------------------------------------------------------------- */
-
-/* A variable line as cron reads one: NAME = VALUE, either side optionally quoted. */
-static int parse_var(const char *s, char *name, char *value)
-{
-	const char *e;
-	size_t n;
-
-	while (blank(*s))
-		s++;
-	if (*s == '"' || *s == '\'') {
-		e = strchr(s + 1, *s);
-		if (!e)
-			return 0;
-		n = (size_t)(e - s - 1);
-		memcpy(name, s + 1, n);
-		s = e + 1;
-	} else {
-		for (e = s; *e && *e != '=' && !blank(*e); e++)
-			;
-		n = (size_t)(e - s);
-		memcpy(name, s, n);
-		s = e;
-	}
-	name[n] = '\0';
-	while (blank(*s))
-		s++;
-	if (n == 0 || *s != '=')
-		return 0;
-	s++;
-	while (blank(*s))
-		s++;
-	n = strlen(s);
-	while (n > 0 && blank(s[n - 1]))
-		n--;
-	if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
-		s++;
-		n -= 2;
-	}
-	memcpy(value, s, n);
-	value[n] = '\0';
-	return 1;
-}
-
-/* A crontab variable is kept for the cronguard lines below it; a CRONGUARD_ one is first put
- * through cronguard's grammar on its own, so a bad one is said once, here, and left out. */
-static void lint_var(struct lint *l, unsigned line, const char *name, const char *value)
-{
-	char *argv[] = { (char *)"cronguard", (char *)"--", (char *)"true", NULL };
-	struct options_source src = { NULL, NULL, NULL };
-	char *env[2] = { NULL, NULL }, err[1024];
-	struct options o;
-
-	/* cron looks the command up in the last PATH line above it (default LINT_CRON_PATH). */
-	if (strcmp(name, "PATH") == 0) {
-		free(l->path);
-		if (!(l->path = strdup(value)))
-			l->oom = 1;
-		return;
-	}
-	if (strncmp(name, "CRONGUARD_", 10) != 0)
-		return;
-	if (asprintf(&env[0], "%s=%s", name, value) < 0) {
-		l->oom = 1;
-		return;
-	}
-	src.env = env;
-	if (options_parse(&o, 3, argv, &src, err, sizeof err) < 0) {
-		fault(l, line, "cronguard: %s: every cronguard line below fails (exit 125)", err);
-		free(env[0]);
-		options_free(&o);
-		return;
-	}
-	if (strcmp(name, "CRONGUARD_DRY_RUN") == 0) {
-		if (o.dry_run && !l->env_dry_run)
-			warn(l, line, "%s is set: the cronguard lines below never run their command", name);
-		l->env_dry_run = o.dry_run;
-	}
-	options_free(&o);
-	if (l->nenv + 1 >= l->envcap) {
-		size_t cap = l->envcap ? l->envcap * 2 : 8;
-		char **ne = realloc(l->env, cap * sizeof *ne);
-
-		if (!ne) {
-			free(env[0]);
-			l->oom = 1;
-			return;
-		}
-		l->env = ne;
-		l->envcap = cap;
-	}
-	l->env[l->nenv++] = env[0];
-	l->env[l->nenv] = NULL;
-}
-
-/* The command with runs of blanks outside quotes made one space: the duplicate key. */
-static void normalise(const char *s, char *out)
-{
-	char quote = 0, *p = out;
-
-	while (blank(*s))
-		s++;
-	for (; *s; s++) {
-		if (!quote && blank(*s)) {
-			while (blank(s[1]))
-				s++;
-			if (s[1])
-				*p++ = ' ';
-			continue;
-		}
-		if (*s == '\\' && quote != '\'' && s[1]) {
-			*p++ = *s++;
-		} else if (quote && *s == quote) {
-			quote = 0;
-		} else if (!quote && (*s == '"' || *s == '\'')) {
-			quote = *s;
-		}
-		*p++ = *s;
-	}
-	*p = '\0';
 }
 
 /* ---- A cronguard invocation ----------------------------------------------------------------- */
@@ -302,9 +124,9 @@ static void check_overlap(struct lint *l, unsigned line, const struct options *o
 	/* A timeout with a KILL that lands before the next firing also prevents overlap. */
 	if (usual > window && !(o->timeout_ms > 0 && o->kill_after_ms > 0 &&
 				o->timeout_ms + o->kill_after_ms <= window))
-		warn(l, line, "job %s can start again %s after a run, but a recent run took %s, "
-			      "and the line has no --lock: runs will overlap",
-		     o->name, human(window, a), human(usual, b));
+		lint_warn(l, line, "job %s can start again %s after a run, but a recent run took %s, "
+				   "and the line has no --lock: runs will overlap",
+			  o->name, human(window, a), human(usual, b));
 }
 
 /* The words around one cronguard invocation, for the checks that look past its options. */
@@ -330,16 +152,16 @@ static void check_period(struct lint *l, unsigned line, const struct options *o,
 	if (period_ms == CRONSCHED_NO_PERIOD)
 		return;
 	if (o->splay_ms >= period_ms)
-		warn(l, line, "--splay %s does not fit in the %s between runs: a run starts after the next "
-			      "one is due; keep the splay below the period", human(o->splay_ms, a),
-		     human(period_ms, b));
+		lint_warn(l, line, "--splay %s does not fit in the %s between runs: a run starts after the next "
+				   "one is due; keep the splay below the period", human(o->splay_ms, a),
+			  human(period_ms, b));
 	if (o->lock && o->lock_wait_ms >= period_ms)
-		warn(l, line, "--lock-wait %s does not fit in the %s between runs: the runs waiting for the "
-			      "lock queue up", human(o->lock_wait_ms, a), human(period_ms, b));
+		lint_warn(l, line, "--lock-wait %s does not fit in the %s between runs: the runs waiting for the "
+				   "lock queue up", human(o->lock_wait_ms, a), human(period_ms, b));
 	if (o->timeout_ms > 0 && o->timeout_ms + (o->random_splay ? o->splay_ms : 0) > period_ms)
-		warn(l, line, "--timeout %s%s does not fit in the %s between runs: a run that hangs is "
-			      "still running when the next one is due", human(o->timeout_ms, a),
-		     o->random_splay ? " after the random splay" : "", human(period_ms, b));
+		lint_warn(l, line, "--timeout %s%s does not fit in the %s between runs: a run that hangs is "
+				   "still running when the next one is due", human(o->timeout_ms, a),
+			  o->random_splay ? " after the random splay" : "", human(period_ms, b));
 }
 
 /* A unit written as a word of its own: "--splay 10 min" makes "min" the command. */
@@ -396,13 +218,13 @@ static int split_duration(struct lint *l, const struct call *c, size_t cmd)
 	if (cmd == 0 || a[cmd].dynamic || !unit_word(a[cmd].s))
 		return 0;
 	if (cmd >= 2 && digits(a[cmd - 1].s) && duration_option(a[cmd - 2].s, NULL)) {
-		fault(l, c->line, "'%s %s %s': a duration is one word (%s %s%s); here '%s' is taken as the command",
-		      a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
+		lint_fault(l, c->line, "'%s %s %s': a duration is one word (%s %s%s); here '%s' is taken as the command",
+			   a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd - 2].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
 		return 1;
 	}
 	if (duration_option(a[cmd - 1].s, &value) && digits(value)) {
-		fault(l, c->line, "'%s %s': a duration is one word (%s%s); here '%s' is taken as the command",
-		      a[cmd - 1].s, a[cmd].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
+		lint_fault(l, c->line, "'%s %s': a duration is one word (%s%s); here '%s' is taken as the command",
+			   a[cmd - 1].s, a[cmd].s, a[cmd - 1].s, a[cmd].s, a[cmd].s);
 		return 1;
 	}
 	return 0;
@@ -467,11 +289,11 @@ static void check_outside(struct lint *l, const struct call *c, const struct opt
 	if (!line)
 		return;
 	if (x->redir)
-		warn(l, c->line, "'%s %s' truncates the file even when cronguard skips; use --command '...': %s",
-		     x->op, x->s, line);
+		lint_warn(l, c->line, "'%s %s' truncates the file even when cronguard skips; use --command '...': %s",
+			  x->op, x->s, line);
 	else
-		warn(l, c->line, "'%s' after cronguard runs even when cronguard skips; use --command '...': %s",
-		     x->op, line);
+		lint_warn(l, c->line, "'%s' after cronguard runs even when cronguard skips; use --command '...': %s",
+			  x->op, line);
 	free(line);
 }
 
@@ -542,11 +364,11 @@ static void lint_invocation(struct lint *l, const struct call *c, struct seen *s
 		rc = options_check(&o, err, sizeof err);
 	if (rc < 0) {
 		if (!dynamic || !strstr(err, EXPANSION))  /* else about a value only the shell knows */
-			fault(l, line, "cronguard: %s", err);
+			lint_fault(l, line, "cronguard: %s", err);
 		goto done;
 	}
 	if (o.action != ACTION_RUN || (o.dry_run && !l->env_dry_run)) {
-		fault(l, line, "cronguard --%s in a crontab line: the command never runs", action_name(o.action));
+		lint_fault(l, line, "cronguard --%s in a crontab line: the command never runs", action_name(o.action));
 		goto done;
 	}
 	cmd = (size_t)(o.argv - argv) - 1;
@@ -560,8 +382,8 @@ static void lint_invocation(struct lint *l, const struct call *c, struct seen *s
 	seen->splayed = o.splay_ms > 0;
 	if (c->outside) {
 		if (o.command)
-			warn(l, line, "'%s' after cronguard --command runs even when cronguard skips: "
-				      "put it inside the --command string", c->outside->op);
+			lint_warn(l, line, "'%s' after cronguard --command runs even when cronguard skips: "
+					   "put it inside the --command string", c->outside->op);
 		else
 			check_outside(l, c, &o, cmd);
 	}
@@ -577,198 +399,6 @@ done:
 out:
 	free(argv);
 	free(env);
-}
-
-/* ---- Schedules: collisions ------------------------------------------------------------------- */
-
-struct group {
-	uint64_t *members;        /* bits over the eligible jobs */
-	int minute;               /* the first minute of the day they meet */
-	unsigned times;           /* how many minutes of such a day they meet */
-	size_t sig;               /* the set of days it was found on */
-	int dropped;
-};
-
-static size_t popcount(const uint64_t *b, size_t words)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < words; i++)
-		n += (size_t)__builtin_popcountll(b[i]);
-	return n;
-}
-
-static int subset(const uint64_t *a, const uint64_t *b, size_t words)
-{
-	for (size_t i = 0; i < words; i++)
-		if (a[i] & ~b[i])
-			return 0;
-	return 1;
-}
-
-/* Jobs without a splay starting on the same minute: one warning per largest set of them. */
-static void lint_same_minute(struct lint *l)
-{
-	size_t *elig = malloc((l->njobs + 1) * sizeof *elig), ne = 0, words, nsig = 0, ngroups = 0;
-	uint64_t **sigs = NULL, *cur = NULL;
-	struct group *groups = NULL;
-
-	for (size_t i = 0; elig && i < l->njobs; i++)
-		if (!l->jobs[i].splayed && !l->jobs[i].duplicate && !l->jobs[i].s.reboot)
-			elig[ne++] = i;
-	if (!elig || ne < l->same_minute) {
-		free(elig);
-		l->oom |= !elig;
-		return;
-	}
-	words = (ne + 63) / 64;
-	sigs = calloc(CRONSCHED_DAYS, sizeof *sigs);
-	groups = calloc(MAX_GROUPS, sizeof *groups);
-	if (!sigs || !groups)
-		goto oom;
-	/* The days with the same set of jobs are one case: most crontabs have a handful. */
-	for (unsigned d = 0; d < CRONSCHED_DAYS; d++) {
-		size_t s;
-
-		if (!cur && !(cur = calloc(words, sizeof *cur)))
-			goto oom;
-		for (size_t k = 0; k < ne; k++)
-			if (bit(l->jobs[elig[k]].t.days, d))
-				set_bit(cur, (unsigned)k);
-		if (popcount(cur, words) < l->same_minute) {
-			memset(cur, 0, words * sizeof *cur);
-			continue;
-		}
-		for (s = 0; s < nsig && memcmp(sigs[s], cur, words * sizeof *cur) != 0; s++)
-			;
-		if (s == nsig) {
-			sigs[nsig++] = cur;
-			cur = NULL;
-		} else {
-			memset(cur, 0, words * sizeof *cur);
-		}
-	}
-	for (size_t s = 0; s < nsig; s++) {
-		unsigned counts[CRONSCHED_MINUTES] = { 0 };
-		size_t last = MAX_GROUPS;
-
-		for (size_t k = 0; k < ne; k++) {
-			if (!bit(sigs[s], (unsigned)k))
-				continue;
-			for (unsigned wi = 0; wi < CRONSCHED_MINUTE_WORDS; wi++)
-				for (uint64_t b = l->jobs[elig[k]].t.minutes[wi]; b; b &= b - 1)
-					counts[wi * 64 + (unsigned)__builtin_ctzll(b)]++;
-		}
-		for (unsigned m = 0; m < CRONSCHED_MINUTES && ngroups < MAX_GROUPS; m++) {
-			size_t g;
-
-			if (counts[m] < l->same_minute)
-				continue;
-			if (!cur && !(cur = calloc(words, sizeof *cur)))
-				goto oom;
-			for (size_t k = 0; k < ne; k++)
-				if (bit(sigs[s], (unsigned)k) && bit(l->jobs[elig[k]].t.minutes, m))
-					set_bit(cur, (unsigned)k);
-			/* Neighbouring minutes usually hold the same crowd: try the last one first. */
-			if (last < ngroups && memcmp(groups[last].members, cur, words * sizeof *cur) == 0)
-				g = last;
-			else
-				for (g = 0; g < ngroups && memcmp(groups[g].members, cur, words * sizeof *cur) != 0; g++)
-					;
-			last = g;
-			if (g == ngroups) {
-				groups[ngroups++] = (struct group){ cur, (int)m, 1, s, 0 };
-				cur = NULL;
-			} else {
-				groups[g].times += groups[g].sig == s;
-				memset(cur, 0, words * sizeof *cur);
-			}
-		}
-	}
-	/* A set inside a larger one is the same crowd seen at another time: say it once. */
-	for (size_t g = 0; g < ngroups; g++)
-		for (size_t o = 0; o < ngroups && !groups[g].dropped; o++)
-			if (o != g && !groups[o].dropped && subset(groups[g].members, groups[o].members, words))
-				groups[g].dropped = 1;
-	for (size_t g = 0; g < ngroups; g++) {
-		char lines[MAX_LISTED * 12 + 32], when[64];
-		size_t len = 0, listed = 0, total = popcount(groups[g].members, words);
-		unsigned first = 0;
-		int h = groups[g].minute / 60, mi = groups[g].minute % 60;
-
-		if (groups[g].dropped)
-			continue;
-		for (size_t k = 0; k < ne; k++) {
-			if (!bit(groups[g].members, (unsigned)k))
-				continue;
-			if (!first)
-				first = l->jobs[elig[k]].line;
-			if (listed < MAX_LISTED)
-				len += (size_t)snprintf(lines + len, sizeof lines - len, "%s%u", listed ? ", " : "",
-							l->jobs[elig[k]].line);
-			listed++;
-		}
-		if (listed > MAX_LISTED)
-			snprintf(lines + len, sizeof lines - len, " and %zu more", listed - MAX_LISTED);
-		/* When they meet, as a person reads a schedule: "* * * * *" meets every minute,
-		 * not "at 00:00". */
-		if (groups[g].times >= CRONSCHED_MINUTES)
-			snprintf(when, sizeof when, "every minute");
-		else if (groups[g].times == 1)
-			snprintf(when, sizeof when, "at %02d:%02d", h, mi);
-		else
-			snprintf(when, sizeof when, "%u times a day, first at %02d:%02d", groups[g].times, h, mi);
-		warn(l, first, "%zu jobs start on the same minute without a splay (lines %s; %s): "
-			       "spread them with cronguard --splay", total, lines, when);
-	}
-	goto out;
-oom:
-	l->oom = 1;
-out:
-	for (size_t s = 0; s < nsig; s++)
-		free(sigs[s]);
-	for (size_t g = 0; g < ngroups; g++)
-		free(groups[g].members);
-	free(sigs);
-	free(groups);
-	free(cur);
-	free(elig);
-}
-
-/* ---- Job names ------------------------------------------------------------------------------ */
-
-/* Lines that run different commands under one job name share its lock, its state file and its
- * reports: the second is skipped while the first holds the lock, and each run's record
- * overwrites the other's. One name on several schedules with the same command is one job. */
-static void lint_names(struct lint *l)
-{
-	for (size_t i = 0; i < l->njobs; i++) {
-		struct job *a = &l->jobs[i];
-		char lines[MAX_LISTED * 12 + 32];
-		size_t len, listed = 1, differ = 0;
-		const char *name;
-
-		if (!a->name || a->named || a->duplicate)
-			continue;
-		len = (size_t)snprintf(lines, sizeof lines, "%u", a->line);
-		for (size_t k = i + 1; k < l->njobs; k++) {
-			struct job *b = &l->jobs[k];
-
-			if (!b->name || b->named || b->duplicate || strcmp(a->name, b->name) != 0)
-				continue;
-			b->named = 1;
-			differ |= strcmp(a->what, b->what) != 0;
-			if (listed++ < MAX_LISTED)
-				len += (size_t)snprintf(lines + len, sizeof lines - len, ", %u", b->line);
-		}
-		if (!differ)
-			continue;
-		if (listed > MAX_LISTED)
-			snprintf(lines + len, sizeof lines - len, " and %zu more", listed - MAX_LISTED);
-		name = strchr(a->name, '\x1f') + 1;
-		warn(l, a->line, "lines %s run different commands as job %s: they share one lock, one state "
-				 "file and one set of reports; give each its own --name", lines, name);
-	}
 }
 
 /* ---- One line --------------------------------------------------------------------------------- */
@@ -792,123 +422,8 @@ static size_t fields(const char *s, const char **start, size_t *len, size_t max)
 	return n;
 }
 
-/* Commands that run the command after them, which lint looks through to find cronguard: their
- * options that take a value (short letters, long names), and the words before the command. */
-static const struct wrapper {
-	const char *name, *argopts, *const *longargs;
-	unsigned assigns : 1;     /* NAME=VALUE words before the command (env) */
-	unsigned duration : 1;    /* one word before the command (timeout's DURATION) */
-	unsigned secure_path : 1; /* looks the command up in its own PATH (sudo's secure_path) */
-} wrappers[] = {
-	{ "exec", "a", NULL, 0, 0, 0 },
-	{ "command", "", NULL, 0, 0, 0 },
-	{ "nohup", "", NULL, 0, 0, 0 },
-	{ "env", "uCS", (const char *const[]){ "--unset", "--chdir", "--split-string", NULL }, 1, 0, 0 },
-	{ "nice", "n", (const char *const[]){ "--adjustment", NULL }, 0, 0, 0 },
-	{ "ionice", "cnp", (const char *const[]){ "--class", "--classdata", "--pid", NULL }, 0, 0, 0 },
-	{ "sudo", "ugCDhpRrtTU", (const char *const[]){ "--user", "--group", "--chdir", "--host",
-						       "--prompt", "--role", "--type", NULL }, 0, 0, 1 },
-	{ "timeout", "sk", (const char *const[]){ "--signal", "--kill-after", NULL }, 0, 1, 0 },
-	{ "chronic", "", NULL, 0, 0, 0 },
-	{ "setsid", "", NULL, 0, 0, 0 },
-};
 
-/* sudo's secure_path as Debian's sudoers sets it: sudo looks its command up there. */
-#define SUDO_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static const struct wrapper *find_wrapper(const char *word)
-{
-	const char *base = shword_base(word);
-
-	for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++)
-		if (strcmp(base, wrappers[i].name) == 0)
-			return &wrappers[i];
-	return NULL;
-}
-
-/* Skips wrapper W's options and leading words from W[*P], the word after its name. */
-static void skip_wrapper(const struct wrapper *wr, const struct shword *w, size_t e, size_t *p)
-{
-	while (*p < e && w[*p].s[0] == '-' && w[*p].s[1]) {
-		const char *o = w[*p].s;
-		int takes = 0;
-
-		(*p)++;
-		if (strcmp(o, "--") == 0)
-			break;
-		if (o[1] == '-') {
-			for (size_t k = 0; wr->longargs && wr->longargs[k]; k++)
-				takes |= strcmp(o, wr->longargs[k]) == 0;
-		} else {
-			/* -n 10 takes the next word, -n10 and -10 do not. */
-			takes = !o[2] && strchr(wr->argopts, o[1]) != NULL;
-		}
-		if (takes && *p < e)
-			(*p)++;
-	}
-	if (wr->duration && *p < e)
-		(*p)++;
-}
-
-/* The PATH after a NAME=VALUE word that sets it: $PATH in it is the PATH before. Returns
- * NULL (the lookup is unknown) for any other expansion. */
-static char *path_after(const char *assign, const char *before)
-{
-	const char *v = assign + 5, *hit;
-	char *out;
-
-	if (!before)
-		return NULL;
-	hit = strstr(v, "${PATH}") ? strstr(v, "${PATH}") : strstr(v, "$PATH");
-	if (!hit)
-		return strchr(v, '$') ? NULL : strdup(v);
-	{
-		size_t skip = hit[1] == '{' ? 7 : 5;
-
-		if (strchr(hit + skip, '$') || memchr(v, '$', (size_t)(hit - v)) ||
-		    asprintf(&out, "%.*s%s%s", (int)(hit - v), v, before, hit + skip) < 0)
-			return NULL;
-	}
-	return out;
-}
-
-/* cron runs the line with /bin/sh, which finds cronguard on the crontab's PATH (cron's default
- * is short, /usr/bin:/bin, and make install's /usr/local/bin is not on it). */
-static void check_reachable(struct lint *l, unsigned line, const char *word, const char *path)
-{
-	const struct lint_history *h = l->h;
-	char dir[4096];
-
-	if (!h || !h->has_cronguard || !path)
-		return;
-	if (strchr(word, '/')) {
-		size_t n = (size_t)(shword_base(word) - word) - 1;
-
-		if (word[0] != '/' || n >= sizeof dir || strcmp(shword_base(word), "cronguard") != 0)
-			return;  /* relative to cron's working directory, the user's home */
-		memcpy(dir, word, n);
-		dir[n] = '\0';
-		if (!h->has_cronguard(h->path_ctx, n ? dir : "/"))
-			fault(l, line, "%s: not found on this host: cron says 'not found' and the job never runs", word);
-		return;
-	}
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-
-		if (n > 0 && n < sizeof dir) {
-			memcpy(dir, p, n);
-			dir[n] = '\0';
-			if (h->has_cronguard(h->path_ctx, dir))
-				return;
-		}
-		p += n + (p[n] == ':');
-	}
-	fault(l, line, "cronguard is not on the crontab's PATH (%s): cron says 'cronguard: not found' and "
-		       "the job never runs; write its full path%s%s, or set PATH in the crontab",
-	      path, h->installed ? " " : "", h->installed ? h->installed : "");
-}
-
-/* Every simple command of the line whose program is cronguard, through the wrappers above:
+/* Every simple command of the line whose program is cronguard, through lint_path.c's wrappers:
  * fills *SEEN from the first (any one splayed makes the line splayed). */
 static void lint_commands(struct lint *l, unsigned line, const char *head, size_t headlen, const char *sh,
 			 uint64_t period, struct seen *seen)
@@ -926,7 +441,7 @@ static void lint_commands(struct lint *l, unsigned line, const char *head, size_
 	while (c < nw) {
 		size_t e, p = 0, ns = 0;
 		const struct shword *outside = NULL;
-		char *path = strdup(l->path ? l->path : LINT_CRON_PATH), *np;
+		char *path = strdup(l->path ? l->path : LINT_CRON_PATH);
 
 		/* The simple command's words, its redirections apart; "> file" truncates FILE
 		 * before the command (cronguard) even starts. */
@@ -943,31 +458,13 @@ static void lint_commands(struct lint *l, unsigned line, const char *head, size_
 					       strcmp(w[e].op, "||") == 0 || strcmp(w[e].op, ";") == 0 ||
 					       strcmp(w[e].op, "\n") == 0))
 			outside = &w[e];
-		for (;;) {
-			const struct wrapper *wr;
-
-			for (; p < ns && seg[p].assign; p++)
-				if (strncmp(seg[p].s, "PATH=", 5) == 0) {
-					np = seg[p].dynamic ? path_after(seg[p].s, path) : strdup(seg[p].s + 5);
-					free(path);
-					path = np;
-				}
-			if (p >= ns || seg[p].dynamic || !(wr = find_wrapper(seg[p].s)))
-				break;
-			if (wr->secure_path) {
-				free(path);
-				path = strdup(SUDO_PATH);
-			}
-			p++;
-			skip_wrapper(wr, seg, ns, &p);
-			/* env's NAME=VALUE words are the loop's assignments, as the shell's are. */
-		}
+		lint_skip_wrappers(seg, ns, &p, &path);
 		if (p < ns && !seg[p].dynamic && strcmp(shword_base(seg[p].s), "cronguard") == 0) {
 			struct call call = { line, sh, head, headlen, seg + p + 1, ns - p - 1, seg, p, outside,
 					     period };
 			struct seen one = { 0, NULL, NULL };
 
-			check_reachable(l, line, seg[p].s, path);
+			lint_check_reachable(l, line, seg[p].s, path);
 			lint_invocation(l, &call, &one);
 			if (!any) {
 				*seen = one;
@@ -1020,18 +517,18 @@ static void lint_job(struct lint *l, unsigned line, const char *s)
 	want = nsched + (l->format == LINT_SYSTEM) + 1;
 	nf = fields(s, f, n, want);
 	if (nsched == 1 && cronsched_special(f[0], n[0], &j.s) < 0) {
-		fault(l, line, "not a valid crontab line: unknown schedule '%.*s'", (int)n[0], f[0]);
+		lint_fault(l, line, "not a valid crontab line: unknown schedule '%.*s'", (int)n[0], f[0]);
 		return;
 	}
 	if (nf < want) {
-		fault(l, line, "not a valid crontab line: expected %s%s a command",
-		     nsched == 1 ? "a schedule" : "five time fields",
-		     l->format == LINT_SYSTEM ? ", a user and" : " and");
+		lint_fault(l, line, "not a valid crontab line: expected %s%s a command",
+			  nsched == 1 ? "a schedule" : "five time fields",
+			  l->format == LINT_SYSTEM ? ", a user and" : " and");
 		return;
 	}
 	if (nsched == 5 && (badfield = cronsched_parse(f, n, &j.s, &bad)) >= 0) {
-		fault(l, line, "not a valid crontab line: bad %s field '%.*s'", bad, (int)n[badfield],
-		     f[badfield]);
+		lint_fault(l, line, "not a valid crontab line: bad %s field '%.*s'", bad, (int)n[badfield],
+			  f[badfield]);
 		return;
 	}
 	if (l->format == LINT_SYSTEM)
@@ -1046,22 +543,22 @@ static void lint_job(struct lint *l, unsigned line, const char *s)
 	cronsched_expand(&j.s, &j.t);
 	period = cronsched_period_ms(&j.t);
 	if (!j.s.reboot && popcount(j.t.days, CRONSCHED_DAY_WORDS) == 0)
-		fault(l, line, "the schedule never fires: no month has that day");
+		lint_fault(l, line, "the schedule never fires: no month has that day");
 
 	pct = cronsched_command(cmd, sh);
 	lint_commands(l, line, s, (size_t)(cmd - s), sh, period, &seen);
 	/* In any line: a date +%F in a plain job is cut short just the same. */
 	if (pct)
-		warn(l, line, "unescaped %% in the command: cron ends the command there and feeds the "
-			      "rest to its standard input; write \\%%");
+		lint_warn(l, line, "unescaped %% in the command: cron ends the command there and feeds the "
+				   "rest to its standard input; write \\%%");
 
 	/* Duplicates: the same schedule, user and command, however they are spaced. */
 	memcpy(norm, f[nsched], ulen);
 	norm[ulen] = '\x1f';
-	normalise(cmd, norm + ulen + 1);
+	lint_normalise(cmd, norm + ulen + 1);
 	for (size_t i = 0; i < l->njobs; i++) {
 		if (cronsched_same(&l->jobs[i].s, &j.s) && strcmp(l->jobs[i].key, norm) == 0) {
-			warn(l, line, "duplicate of line %u: the job runs twice", l->jobs[i].line);
+			lint_warn(l, line, "duplicate of line %u: the job runs twice", l->jobs[i].line);
 			j.duplicate = 1;
 			break;
 		}
@@ -1090,7 +587,7 @@ static void lint_line(struct lint *l, unsigned line, char *s, size_t n, int last
 	int cr = n > 0 && s[n - 1] == '\r';
 
 	if (memchr(s, '\0', n)) {
-		fault(l, line, "NUL byte in the line");
+		lint_fault(l, line, "NUL byte in the line");
 		return;
 	}
 	if (cr)
@@ -1100,15 +597,15 @@ static void lint_line(struct lint *l, unsigned line, char *s, size_t n, int last
 	if (*s == '\0' || *s == '#')
 		return;
 	if (cr)
-		warn(l, line, "carriage return at the end of the line (DOS line endings): cron keeps it "
-			      "as part of the line");
+		lint_warn(l, line, "carriage return at the end of the line (DOS line endings): cron keeps it "
+				   "as part of the line");
 	if (last)
-		fault(l, line, "no newline at the end of the file: cron takes the crontab as broken");
+		lint_fault(l, line, "no newline at the end of the file: cron takes the crontab as broken");
 	name = malloc(n + 1);
 	value = malloc(n + 1);
 	if (!name || !value)
 		l->oom = 1;
-	else if (parse_var(s, name, value))
+	else if (lint_parse_var(s, name, value))
 		lint_var(l, line, name, value);
 	else
 		lint_job(l, line, s);
@@ -1155,7 +652,7 @@ static enum lint_format guess_format(const char *text, size_t len)
 			line[0] = '\0';
 		}
 		pos += n + (nl ? 1 : 0);
-		if (strlen(line) != n || parse_var(line, name, value))
+		if (strlen(line) != n || lint_parse_var(line, name, value))
 			continue;
 		nf = fields(line, f, fl, 7);
 		if (nf == 0 || f[0][0] == '#')
