@@ -27,6 +27,9 @@ static const struct wrapper {
 	{ "timeout", "sk", (const char *const[]){ "--signal", "--kill-after", NULL }, 0, 1, 0 },
 	{ "chronic", "", NULL, 0, 0, 0 },
 	{ "setsid", "", NULL, 0, 0, 0 },
+	/* flock [-n] [-w SECONDS] FILE COMMAND: the lock file is the one word before it. */
+	{ "flock", "wE", (const char *const[]){ "--timeout", "--wait", "--conflict-exit-code", NULL },
+	  0, 1, 0 },
 };
 
 /* sudo's secure_path as Debian's sudoers sets it: sudo looks its command up there. */

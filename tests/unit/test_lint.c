@@ -388,7 +388,8 @@ START_TEST(path_reachable)
 		"0 8 * * * timeout 1h nice -5 cronguard -n h -- /a\n"
 		"PATH=/usr/local/bin:/usr/bin:/bin\n"
 		"0 10 * * * cronguard -n i -- /a\n"
-		"0 11 * * * /usr/bin/env nice cronguard -n j -- /a\n";
+		"0 11 * * * /usr/bin/env nice cronguard -n j -- /a\n"
+		"0 12 * * * flock -n -w 5 /tmp/x cronguard -n k -- /a\n";
 	static const char want[] =
 		"1: cronguard is not on the crontab's PATH (/usr/bin:/bin): cron says 'cronguard: not found' and the job never runs; write its full path /usr/local/bin/cronguard, or set PATH in the crontab\n"
 		"3: /usr/bin/cronguard: not found on this host: cron says 'not found' and the job never runs\n"
@@ -402,6 +403,27 @@ START_TEST(path_reachable)
 	ck_assert_int_eq(lint_crontab(text, sizeof text - 1, &h, collect, &o), 4);
 	ck_assert_str_eq(o.text, want);
 	ck_assert_uint_gt(asked, 0);
+}
+END_TEST
+
+/* Behind any wrapper lint looks through, a line cronguard refuses is still refused, with
+ * cronguard's own message (an adversarial review found these linting clean). */
+START_TEST(refused_behind_wrappers)
+{
+	static const char *const wrapped[] = { "nice -n 10", "timeout 1h", "sudo -u bob", "ionice -c3",
+					       "flock -n /tmp/x", "env A=1", "nohup" };
+
+	for (size_t i = 0; i < sizeof wrapped / sizeof *wrapped; i++) {
+		char text[256];
+		struct lint_history h = { jobs, 2, NULL, NULL, LINT_USER, 0, NULL, NULL, NULL };
+		struct out o = { { 0 }, 0 };
+
+		snprintf(text, sizeof text, "* * * * * %s /usr/bin/cronguard --fail-after 0 -n a -- /bin/true\n",
+			 wrapped[i]);
+		lint_crontab(text, strlen(text), &h, collect, &o);
+		ck_assert_msg(strstr(o.text, "cronguard: --fail-after: bad count '0'") != NULL,
+			      "behind '%s': %s", wrapped[i], o.text);
+	}
 }
 END_TEST
 
@@ -821,6 +843,7 @@ Suite *lint_suite(void)
 	tcase_add_loop_test(tc, table, 0, (int)(sizeof cases / sizeof *cases));
 	tcase_add_test(tc, no_history_no_config);
 	tcase_add_test(tc, path_reachable);
+	tcase_add_test(tc, refused_behind_wrappers);
 	tcase_add_test(tc, rewrite_lints_clean);
 	tcase_add_test(tc, severities);
 	tcase_add_test(tc, nul_byte_and_binary);
