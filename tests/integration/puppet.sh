@@ -132,29 +132,7 @@ papply "$T_TMP/run.pp"
 check "puppet apply of the string-form jobs (exit $RC)" test "$RC" = 2
 [ "$RC" = 2 ] || sed 's/^/#   /' "$T_TMP/puppet.out"
 sed 's/^/# crontab: /' "$FAKE_CRONTAB"
-runjob() { python3 "$top/tests/integration/crontab_check.py" "$FAKE_CRONTAB" run "$1"; }
-runjob pipe
-RC=$?
-printf 'A\n%s\n' "$(date +%F)" >"$T_TMP/pipe.want"
-check "string form: the pipeline, its redirection and the %F ran inside the guard (exit $RC)" \
-	sh -c "[ $RC = 0 ] && cmp -s '$T_TMP/pipe.want' '$T_TMP/pipe.out'"
-runjob firstfails
-RC=$?
-check "string form: a failing first stage of a pipeline fails the run (exit $RC)" test "$RC" = 1
-runjob standby
-RC=$?
-check "string form: a skipped standby (VIP not held) leaves the redirection's file untouched (exit $RC)" \
-	sh -c "[ $RC = 0 ] && [ \"\$(cat '$T_TMP/standby.out')\" = keep ]"
-runjob slotted >"$T_TMP/slotted.out"
-ms=$(sed -n 's/^splay_ms=//p' "$T_TMP/slotted.out")
-check "splay_slot: host 3 of 10 waits (3 + h) / 10 of the splay (splay_ms=$ms)" \
-	sh -c "grep -qx splay=slot '$T_TMP/slotted.out' && [ '$ms' -ge 180000 ] && [ '$ms' -lt 240000 ]"
-"$CRONGUARD" --lint-crontab "$FAKE_CRONTAB" --format json >"$T_TMP/lint.json"
-check "lint finds nothing outside the guard in the rendered lines" \
-	python3 -c 'import json, sys
-bad = [x["message"] for x in json.load(open(sys.argv[1])) if "cronguard skips" in x["message"]]
-print("".join("# " + m + "\n" for m in bad), end="")
-sys.exit(1 if bad else 0)' "$T_TMP/lint.json"
+check_string_jobs splay_slot
 
 # cron's own variables can only be crontab lines, which apply to every later job: refused.
 printf "cronguard::job { 'quiet': command => '/bin/true', environment => ['MAILTO='] }\n" >"$T_TMP/mailto.pp"
