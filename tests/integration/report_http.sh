@@ -22,18 +22,6 @@ UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
 # ---- servers ----
 
-start_fake() { # NAME [--port N] [--tls CERT KEY]: sets PORT
-	local name=$1
-	shift
-	rm -f "$T_TMP/$name.port"
-	start_bg "$T_TMP/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$T_TMP/$name.port" \
-		--log "$T_TMP/$name.log" "$@"
-	if ! wait_for 10 test -s "$T_TMP/$name.port"; then
-		sed 's/^/#   /' "$T_TMP/$name.server.log"
-		bail_out "httpfake $name starts"
-	fi
-	PORT=$(cat "$T_TMP/$name.port")
-}
 
 start_fake main
 H=http://127.0.0.1:$PORT

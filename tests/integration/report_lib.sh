@@ -11,6 +11,21 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 HTTPFAKE=$top_srcdir/tests/integration/httpfake.py
 export CRONGUARD_NO_SYSLOG=yes
 
+# start_fake NAME [ARGS...]: a loopback HTTP receiver (httpfake.py serve ARGS: --port N,
+# --tls CERT KEY, ...) logging to $T_TMP/NAME.log; sets PORT.
+start_fake() {
+	local name=$1
+	shift
+	rm -f "$T_TMP/$name.port"
+	start_bg "$T_TMP/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$T_TMP/$name.port" \
+		--log "$T_TMP/$name.log" "$@"
+	if ! wait_for 10 test -s "$T_TMP/$name.port"; then
+		sed 's/^/#   /' "$T_TMP/$name.server.log"
+		bail_out "httpfake $name starts"
+	fi
+	PORT=$(cat "$T_TMP/$name.port")
+}
+
 # A missing server binary skips the script, except under CI=true where it is a failure.
 need_binary() { command -v "$1" >/dev/null 2>&1 || skip_all "$1 not installed"; }
 

@@ -23,18 +23,6 @@ need_binary openssl
 need_binary strace
 need_binary unshare
 
-start_fake() { # NAME [--tls CERT KEY]: sets PORT
-	local name=$1
-	shift
-	rm -f "$T_TMP/$name.port"
-	start_bg "$T_TMP/$name.server.log" python3 "$HTTPFAKE" serve --port-file "$T_TMP/$name.port" \
-		--log "$T_TMP/$name.log" "$@"
-	if ! wait_for 10 test -s "$T_TMP/$name.port"; then
-		sed 's/^/#   /' "$T_TMP/$name.server.log"
-		bail_out "httpfake $name starts"
-	fi
-	PORT=$(cat "$T_TMP/$name.port")
-}
 
 start_fake main
 HPORT=$PORT
