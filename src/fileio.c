@@ -247,6 +247,27 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
 	return buf;
 }
 
+ssize_t fileio_read_small(int dirfd, const char *name, char *buf, size_t size)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	e = n == 0 ? EIO : errno;
+	close(fd);
+	if (n <= 0) {
+		errno = e;
+		return -1;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 char *fileio_read_fd(int fd, size_t max, size_t *len)
 {
 	struct stat sb;

@@ -19,6 +19,12 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
  * a regular file of at most MAX bytes, read from its current offset to its end. */
 char *fileio_read_fd(int fd, size_t max, size_t *len);
 
+/* fileio_read_small reads at most SIZE - 1 bytes of DIRFD/NAME into BUF, NUL-terminated, with
+ * one read(2): for /proc's small files, which have no size to trust and must be read without
+ * a malloc (the keeper is a forked child). Returns the length, or -1 with errno (0 bytes is
+ * EIO: /proc's file was emptied by an exiting process). */
+ssize_t fileio_read_small(int dirfd, const char *name, char *buf, size_t size);
+
 /* fileio_read_path is fileio_read_at(AT_FDCWD, PATH, ...). fileio_read_input is the same,
  * except that "-" and /dev/stdin are standard input and /dev/fd/N is descriptor N, read to
  * its end as it comes, a pipe included (at most MAX bytes; ST untouched; EBADF when it is

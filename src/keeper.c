@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "keeper.h"
 
 struct linux_dirent64 {
@@ -36,22 +37,14 @@ static int member_live(int procfd, const char *name, pid_t pgid)
 {
 	char path[40], buf[512], *p, *end;
 	size_t len = strlen(name);
-	ssize_t n;
 	long pg;
-	int fd;
 
 	if (len > sizeof path - 6)
 		return 0;
 	memcpy(path, name, len);
 	memcpy(path + len, "/stat", 6);
-	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fileio_read_small(procfd, path, buf, sizeof buf) < 0)
 		return 0;     /* gone meanwhile */
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: the fields start after the last ')'. */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')

@@ -338,18 +338,10 @@ static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb, size_t *bu
 static long proc_hwm_kb(pid_t pid)
 {
 	char path[40], buf[2048], *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fileio_read_small(AT_FDCWD, path, buf, sizeof buf) < 0)
 		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	p = strstr(buf, "\nVmHWM:");
 	return p ? strtol(p + 7, NULL, 10) : 0;
 }

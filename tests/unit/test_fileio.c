@@ -294,6 +294,21 @@ START_TEST(mkdirs_makes_the_parents)
 }
 END_TEST
 
+/* /proc's small files, as the keeper and the peak-memory sampler read them. */
+START_TEST(small_proc_files)
+{
+	char buf[64], path[64];
+
+	ck_assert_int_gt(fileio_read_small(AT_FDCWD, "/proc/self/stat", buf, sizeof buf), 0);
+	ck_assert_uint_lt(strlen(buf), sizeof buf);   /* cut to fit, and terminated */
+	snprintf(path, sizeof path, "%d (", (int)getpid());
+	ck_assert_msg(strncmp(buf, path, strlen(path)) == 0, "%s", buf);
+	errno = 0;
+	ck_assert_int_eq(fileio_read_small(AT_FDCWD, "/proc/self/no-such-file", buf, sizeof buf), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 Suite *fileio_suite(void)
 {
 	Suite *s = suite_create("fileio");
@@ -310,6 +325,7 @@ Suite *fileio_suite(void)
 	tcase_add_test(tc, swap_refuses_a_planted_spare);
 	tcase_add_test(tc, replace_never_writes_through_a_planted_temporary);
 	tcase_add_test(tc, mkdirs_makes_the_parents);
+	tcase_add_test(tc, small_proc_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
