@@ -36,10 +36,13 @@ need_file() {
 }
 
 # start_prometheus RULES...: a Prometheus scraping $PG every second with honor_labels, as the
-# README asks, evaluating RULES every second; sets PROM (its base URL).
+# README asks, evaluating RULES every second; sets PROM (its base URL). PROM_NODES (an array
+# of HOST:PORT, optional) adds node_exporters scraped the same way, for --textfile-dir.
+PROM_NODES=()
 start_prometheus() {
-	local rules="" r
+	local rules="" r nodes=""
 	for r in "$@"; do rules="$rules, \"$r\""; done
+	for r in "${PROM_NODES[@]}"; do nodes="$nodes, \"$r\""; done
 	cat >"$T_TMP/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -50,6 +53,12 @@ scrape_configs:
     honor_labels: true
     static_configs:
       - targets: ["${PG#http://}"]
+EOF
+	[ -z "$nodes" ] || cat >>"$T_TMP/prometheus.yml" <<EOF
+  - job_name: node
+    honor_labels: true
+    static_configs:
+      - targets: [${nodes#, }]
 EOF
 	mkdir -p "$T_TMP/tsdb"
 	start_server prometheus "http://127.0.0.1:PORT/-/ready" \

@@ -101,26 +101,8 @@ for h in 1 2; do
 		--collector.textfile --collector.textfile.directory="$T_TMP/tf$h"
 	NE+=("127.0.0.1:$PORT")
 done
-cat >"$T_TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: ["$RULES"]
-scrape_configs:
-  - job_name: pushgateway
-    honor_labels: true
-    static_configs:
-      - targets: ["${PG#http://}"]
-  - job_name: node
-    honor_labels: true
-    static_configs:
-      - targets: ["${NE[0]}", "${NE[1]}"]
-EOF
-mkdir -p "$T_TMP/tsdb"
-start_server prometheus "http://127.0.0.1:PORT/-/ready" \
-	prometheus --config.file="$T_TMP/prometheus.yml" --storage.tsdb.path="$T_TMP/tsdb" \
-	--web.listen-address=127.0.0.1:PORT --log.level=warn
-PROM=http://127.0.0.1:$PORT
+PROM_NODES=("${NE[@]}")
+start_prometheus "$RULES"
 ok "pushgateway, two node_exporters and prometheus (rules loaded, honor_labels) started on 127.0.0.1"
 check "prometheus scrapes all three targets" wait_for 30 prom_has 'count(up == 1)' '"value": "3"'
 
