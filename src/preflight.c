@@ -13,7 +13,6 @@
 #include "fileio.h"
 #include "preflight.h"
 #include "safedir.h"
-#include "sink_influx.h"
 
 /* How a file is used, which decides what is said about who can read it. */
 enum kind { PUBLIC, PRIVATE_KEY, SECRET };
@@ -117,34 +116,4 @@ int preflight_check(const struct options *o, char *err, size_t errlen)
 			close(fd);
 	}
 	return check_state_dir(o->state_dir, !o->dry_run);
-}
-
-/* Whether URL is the one this run sends its influx points to. */
-static int is_influx_url(const struct options *o, const char *url)
-{
-	char *mine = NULL;
-	size_t len = 0;
-	FILE *f;
-	int same;
-
-	if (!o->influx || !(f = open_memstream(&mine, &len)))
-		return 0;
-	same = influx_url(f, o->influx) == 0;
-	if (fclose(f) != 0)
-		same = 0;
-	same = same && mine && strcmp(mine, url) == 0;
-	free(mine);
-	return same;
-}
-
-int preflight_spool_target(const struct options *o, const char *job, const char *sink,
-			   const char *url)
-{
-	if (!o->name || strcmp(job, o->name) != 0)
-		return 0;
-	if (strcmp(sink, "webhook") == 0)
-		return o->webhook && strcmp(url, o->webhook) == 0;
-	if (strcmp(sink, "influx") == 0)
-		return is_influx_url(o, url);
-	return 0;
 }

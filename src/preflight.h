@@ -16,11 +16,4 @@
  * -1 with one line in ERR for a missing or unusable file (the run must not start). */
 int preflight_check(const struct options *opts, char *err, size_t errlen);
 
-/* preflight_spool_target tells whether a record spooled for JOB's SINK ("influx",
- * "webhook") may go to URL: only when this run is of JOB and is configured to send that
- * sink's records to exactly URL. A spool entry names its own URL, so without this anyone
- * who could write one would choose where a run POSTs. Returns 1 or 0. */
-int preflight_spool_target(const struct options *opts, const char *job, const char *sink,
-			   const char *url);
-
 #endif

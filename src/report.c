@@ -30,7 +30,6 @@
 #include "sink_syslog.h"
 #include "sink_textfile.h"
 #include "sink_webhook.h"
-#include "preflight.h"
 #include "spool.h"
 
 #define CT_TEXT "text/plain; charset=utf-8"
@@ -172,7 +171,6 @@ struct flush {
 	struct group *groups;
 	size_t ngroups;
 	const struct remote *rm;
-	const struct options *o;   /* only to ask preflight_spool_target */
 	const struct run_record *rec;
 	const char *influx_auth;   /* NULL: none configured or unreadable */
 	size_t kept;               /* spooled records that stay for a later run */
@@ -280,6 +278,41 @@ static int same_origin(const char *a, const char *b)
 	return strcmp(origin_of(a, oa), origin_of(b, ob)) == 0;
 }
 
+/* Whether URL is where this run sends SINK's records: a webhook's URL as given, an influx
+ * point's as influx_url renders it. */
+static int configured_url(const struct remote *rm, const char *sink, const char *url)
+{
+	char *mine = NULL;
+	size_t len = 0;
+	int same;
+
+	if (strcmp(sink, "webhook") == 0)
+		return rm->webhook && strcmp(url, rm->webhook) == 0;
+	if (strcmp(sink, "influx") != 0 || !rm->influx.url)
+		return 0;
+	RENDER(&mine, &len, influx_url(out, rm->influx.url));
+	same = mine && strcmp(mine, url) == 0;
+	free(mine);
+	return same;
+}
+
+/* A spool entry names its own URL: only a run of the entry's JOB configured to send that
+ * SINK's records to exactly URL sends it, or anyone who could write an entry would choose
+ * where a run POSTs. */
+static int spool_target(const struct remote *rm, const char *self, const char *job,
+			const char *sink, const char *url)
+{
+	return self && strcmp(job, self) == 0 && configured_url(rm, sink, url);
+}
+
+int report_spool_target(const struct options *o, const char *job, const char *sink,
+			const char *url)
+{
+	struct remote rm = remote_of(o);
+
+	return spool_target(&rm, o->name, job, sink, url);
+}
+
 /* Claims up to WANT of group G's records into B. Credentials are never spooled: a record
  * that needs them is sent only by a run configured with credentials for the same server
  * (a token never goes to a server the configuration no longer names); if this run cannot
@@ -295,9 +328,7 @@ static void claim_group(struct flush *f, struct batch *b, int gi, size_t want)
 
 		if (spool_claim(&f->sp, g->idx[g->next++], &e) != 0)
 			continue;
-		/* An entry names its own URL: only one this run is configured to send that sink's
-		 * records to is used, or anyone who could write an entry would choose where we POST. */
-		if (!preflight_spool_target(f->o, e.job, e.sink, e.url)) {
+		if (!spool_target(f->rm, f->rec->job, e.job, e.sink, e.url)) {
 			spool_release(&e);
 			spool_entry_free(&e);
 			continue;
@@ -649,7 +680,7 @@ int report_send(const struct options *o, const struct report_session *s,
 {
 	struct remote rm = remote_of(o);
 	int64_t deadline = now_ms() + (int64_t)rm.timeout_ms;
-	struct flush f = { .rm = &rm, .o = o, .rec = rec };
+	struct flush f = { .rm = &rm, .rec = rec };
 	char *influx_auth = NULL, err[512];
 
 	if (o->textfile_dir && textfile_write(o->textfile_dir, rec, err, sizeof err) < 0) {

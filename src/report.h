@@ -22,6 +22,12 @@ int report_wanted(const struct options *o);
  * failure is logged, never fatal. */
 void report_start(const struct options *o, const struct run_record *rec, struct report_session *s);
 
+/* report_spool_target tells whether a record spooled for JOB's SINK ("influx", "webhook")
+ * may go to URL from a run configured by O: only when the run is of JOB and sends that
+ * sink's records to exactly URL. Returns 1 or 0. */
+int report_spool_target(const struct options *o, const char *job, const char *sink,
+			const char *url);
+
 /* report_local writes REC's syslog line (unless --no-syslog): the report that goes out while
  * the job's lock is still held, with the state file. */
 void report_local(const struct options *o, const struct run_record *rec);

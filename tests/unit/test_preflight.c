@@ -151,27 +151,6 @@ START_TEST(unsafe_state_dir_is_refused_not_fatal)
 }
 END_TEST
 
-START_TEST(spool_targets)
-{
-	o.webhook = "http://hooks.example/cg";
-	o.influx = "http://influx.example:8086/write?db=cg&precision=s";
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "webhook", "http://hooks.example/cg"), 1);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "webhook", "http://evil.example/cg"), 0);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "webhook", "http://hooks.example/cg/x"), 0);
-	ck_assert_int_eq(preflight_spool_target(&o, "other", "webhook", "http://hooks.example/cg"), 0);
-	/* The influx URL as this run would send to it: its precision set to ms. */
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "influx",
-						"http://influx.example:8086/write?db=cg&precision=ms"), 1);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "influx", o.influx), 0);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "influx", "http://hooks.example/cg"), 0);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "ping", "http://hooks.example/cg"), 0);
-	o.webhook = NULL;
-	o.influx = NULL;
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "webhook", "http://hooks.example/cg"), 0);
-	ck_assert_int_eq(preflight_spool_target(&o, "job", "influx", "http://x/write?precision=ms"), 0);
-}
-END_TEST
-
 Suite *preflight_suite(void)
 {
 	Suite *s = suite_create("preflight");
@@ -182,7 +161,6 @@ Suite *preflight_suite(void)
 	tcase_add_loop_test(tc, each_file_option, 0, sizeof files / sizeof *files);
 	tcase_add_test(tc, world_readable_secret_is_a_warning);
 	tcase_add_test(tc, unsafe_state_dir_is_refused_not_fatal);
-	tcase_add_test(tc, spool_targets);
 	suite_add_tcase(s, tc);
 	return s;
 }

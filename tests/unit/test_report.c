@@ -12,6 +12,8 @@
 
 #include "encode.h"
 #include "http.h"
+#include "options.h"
+#include "report.h"
 #include "sink_influx.h"
 #include "sink_ping.h"
 #include "sink_pushgateway.h"
@@ -718,6 +720,29 @@ START_TEST(webhook_nulls_and_binary_output)
 }
 END_TEST
 
+START_TEST(spool_targets)
+{
+	struct options o = { .name = "job" };
+
+	o.webhook = "http://hooks.example/cg";
+	o.influx = "http://influx.example:8086/write?db=cg&precision=s";
+	ck_assert_int_eq(report_spool_target(&o, "job", "webhook", "http://hooks.example/cg"), 1);
+	ck_assert_int_eq(report_spool_target(&o, "job", "webhook", "http://evil.example/cg"), 0);
+	ck_assert_int_eq(report_spool_target(&o, "job", "webhook", "http://hooks.example/cg/x"), 0);
+	ck_assert_int_eq(report_spool_target(&o, "other", "webhook", "http://hooks.example/cg"), 0);
+	/* The influx URL as this run would send to it: its precision set to ms. */
+	ck_assert_int_eq(report_spool_target(&o, "job", "influx",
+					     "http://influx.example:8086/write?db=cg&precision=ms"), 1);
+	ck_assert_int_eq(report_spool_target(&o, "job", "influx", o.influx), 0);
+	ck_assert_int_eq(report_spool_target(&o, "job", "influx", "http://hooks.example/cg"), 0);
+	ck_assert_int_eq(report_spool_target(&o, "job", "ping", "http://hooks.example/cg"), 0);
+	o.webhook = NULL;
+	o.influx = NULL;
+	ck_assert_int_eq(report_spool_target(&o, "job", "webhook", "http://hooks.example/cg"), 0);
+	ck_assert_int_eq(report_spool_target(&o, "job", "influx", "http://x/write?precision=ms"), 0);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -757,6 +782,7 @@ Suite *report_suite(void)
 	tcase_add_test(tc, influx_line_failure);
 	tcase_add_test(tc, influx_line_success_and_skip);
 	tcase_add_test(tc, influx_urls_get_ms_precision);
+	tcase_add_test(tc, spool_targets);
 	tcase_add_test(tc, influx_credentials_from_files);
 	suite_add_tcase(s, tc);
 
