@@ -11,6 +11,8 @@ case $CRONGUARD in
 *) CRONGUARD=$PWD/$CRONGUARD ;;
 esac
 export LC_ALL=C
+# with-devlog SOCKET CMD...: CMD in a private mount namespace whose /dev/log is SOCKET.
+WITH_DEVLOG=$(cd "${top_srcdir:-.}" && pwd)/tests/with-devlog
 T_PASS=0
 T_FAIL=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cg-test.XXXXXX")

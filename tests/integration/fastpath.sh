@@ -72,8 +72,7 @@ wait_for 10 grep -q ready "$W/receiver.out" || bail_out "the test's /dev/log rec
 # expansions are its own.)
 # shellcheck disable=SC2016
 logged() {
-	unshare -m sh -c 'mount --bind "$1" /dev/log && shift && echo $$ && exec "$@"' sh \
-		"$W/log" "$CRONGUARD" "$@" 2>>"$W/cg.err"
+	"$WITH_DEVLOG" "$W/log" sh -c 'echo $$ && exec "$@"' sh "$CRONGUARD" "$@" 2>>"$W/cg.err"
 }
 PID1=$(logged -n fp-fail --label team=ops --lock-file "$W/fp.lock" -- sh -c 'exit 3')
 PID2=$(logged -n fp-ok --lock-file "$W/fp.lock" -- true)

@@ -23,16 +23,7 @@ with open(sys.argv[2], "a") as f:
         f.flush()
 PY
 # in_logns CMD...: CMD in a private mount namespace whose /dev/log is our socket.
-in_logns() {
-	unshare -m --propagation private sh -c '
-		if [ -e /dev/log ] || [ -L /dev/log ]; then
-			mount --bind "$0" /dev/log || exit 99
-		else
-			mount -t tmpfs tmpfs /dev && touch /dev/null /dev/log &&
-			mount --bind /proc/1/root/dev/null /dev/null && mount --bind "$0" /dev/log || exit 99
-		fi
-		exec "$@"' "$SOCK" "$@"
-}
+in_logns() { "$WITH_DEVLOG" "$SOCK" "$@"; }
 if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
 	skip_all "needs root and mount namespaces"
 fi

@@ -174,7 +174,7 @@ at_exit "stop_bg $SYSLOGD"
 wait_for 10 test -S "$T_TMP/devlog"
 cat >"$T_TMP/with-syslog" <<EOF
 #!/bin/sh
-exec unshare -m sh -c 'mount --bind "\$0" /dev/log && exec env CRONGUARD_NO_SYSLOG=no "\$@"' "$T_TMP/devlog" "$CRONGUARD" "\$@"
+exec "$WITH_DEVLOG" "$T_TMP/devlog" env CRONGUARD_NO_SYSLOG=no "$CRONGUARD" "\$@"
 EOF
 chmod +x "$T_TMP/with-syslog"
 S5=$T_TMP/s5
