@@ -291,11 +291,14 @@ static enum run_state run(struct job *j)
 	if (j->vip_watch_fd >= 0)
 		watches[spec.nwatches++] = (struct run_watch){ .fd = j->vip_watch_fd,
 							      .check = vip_still_held, .ctx = j };
-	if (j->gate) {
-		etcd_gate_watch(j->gate, &watches[spec.nwatches]);
-		if (watches[spec.nwatches].interval_ms)
-			spec.nwatches++;
+	if (etcd_gate_watch(j->gate, &watches[spec.nwatches]) < 0) {
+		snprintf(j->reason, sizeof j->reason, "cannot keep the cluster lock's lease: %s; "
+			 "command not run", strerror(errno));
+		j->rec.exit_code = EXIT_CANCELED;
+		return RUN_ERROR;
 	}
+	if (watches[spec.nwatches].check)
+		spec.nwatches++;
 	/* No CRONGUARD_* for the command (a nested cronguard would take our settings); its
 	 * run's identity under the CG_ prefix instead, which cronguard never reads, and under
 	 * a cluster gate the revision that created the lock or claim, a fencing token. */
@@ -307,6 +310,12 @@ static enum run_state run(struct job *j)
 	free(spec.envp);
 	if (rc < 0) {
 		snprintf(j->reason, sizeof j->reason, "cannot start the command: %s", strerror(errno));
+		j->rec.exit_code = EXIT_CANCELED;
+		return RUN_ERROR;
+	}
+	if (r->unstarted_stop) {
+		snprintf(j->reason, sizeof j->reason, "%.200s before the command started; command "
+			 "not run", r->reason);
 		j->rec.exit_code = EXIT_CANCELED;
 		return RUN_ERROR;
 	}

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,8 @@ enum {
 	 * every write here can be repeated (see claim_won). */
 	REQUEST_MS = 3000,
 	CONNECT_MS = 1000,
-	KEEPALIVE_MS = 3000,       /* one keepalive round, which holds up run_command's loop */
+	KEEPALIVE_MS = 3000,       /* one keepalive round, in the keeper thread */
+	RETRY_MS = 250,            /* the pause before a failed keepalive is tried again */
 	LEAVE_MS = 3000,
 	DESCRIBE_MS = 5000,
 	NAP_MIN_MS = 100,          /* pauses between rounds of endpoints, and lock polls */
@@ -80,6 +83,16 @@ struct etcd_gate {
 	char lock_key[KEY_MAX];
 	int locked;
 	int64_t revision;          /* where the lock (else the claim) was created: CG_FENCING_TOKEN */
+	/* While the command runs, a thread of its own renews the lease (lease_keeper), so that
+	 * no request ever holds up run_command's loop; the loop only reads the clock. Under MU:
+	 * renewed_ms, locked, lost and why. */
+	pthread_t keeper;
+	int keeping;               /* the thread runs */
+	int bell[2];               /* the thread -> the loop: the lease is gone (lost) */
+	int quit[2];               /* the loop -> the thread: stop */
+	pthread_mutex_t mu;
+	int lost;                  /* etcd said the lease is gone */
+	char why[400];             /* the last keepalive's error */
 };
 
 static int64_t mono_ms(void)
@@ -535,11 +548,15 @@ static int claim_slot(struct etcd_gate *g, int64_t invoked_us, int *signo, char 
 	return ETCD_CLAIMED;
 }
 
+static void keeper_stop(struct etcd_gate *g);
+
 /* Gives back whatever was taken; LOUD says so on stderr when that fails. */
 static void gate_free(struct etcd_gate *g, int loud)
 {
 	uint64_t ttl_s = g->ttl_ms / 1000;
 
+	keeper_stop(g);
+	pthread_mutex_destroy(&g->mu);
 	g->c.stop = NULL;
 	if (g->lease && lease_revoke(g, mono_ms() + LEAVE_MS) < 0) {
 		if (loud && g->locked)
@@ -577,6 +594,8 @@ static int enter(const struct etcd_spec *o, const char *run_id, int64_t invoked_
 		return -1;
 	}
 	snprintf(g->run_id, sizeof g->run_id, "%s", run_id);
+	g->bell[0] = g->bell[1] = g->quit[0] = g->quit[1] = -1;
+	pthread_mutex_init(&g->mu, NULL);
 	g->ttl_ms = o->ttl_ms;
 	g->started_ms = mono_ms();
 	g->deadline_ms = g->started_ms + GATE_MS + (int64_t)o->lock_wait_ms;
@@ -652,72 +671,168 @@ void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t i
 
 /* The last moment the command may still live: the lease lives TTL past the last keepalive
  * sent, less a margin for the KILL to take effect and for the clocks' drift. */
-static int64_t kill_by_ms(const struct etcd_gate *g)
+static int64_t kill_by_ms(int64_t renewed_ms, int64_t ttl)
 {
-	int64_t ttl = (int64_t)g->ttl_ms, margin = ttl / 10 > 500 ? ttl / 10 : 500;
+	int64_t margin = ttl / 10 > 500 ? ttl / 10 : 500;
 
-	return g->renewed_ms + ttl - margin;
+	return renewed_ms + ttl - margin;
+}
+
+/* The moment TERM must go out: a third of the TTL before the KILL, for the command to end
+ * on TERM. Pure arithmetic on the last renewal, so that the loop never waits for etcd. */
+static int64_t term_by_ms(int64_t renewed_ms, int64_t ttl)
+{
+	return kill_by_ms(renewed_ms, ttl) - ttl / 3;
 }
 
 static uint64_t lease_kill_within(void *ctx)
 {
-	const struct etcd_gate *g = ctx;
-	int64_t left = kill_by_ms(g) - mono_ms();
+	struct etcd_gate *g = ctx;
+	int64_t left;
+	int locked;
 
+	pthread_mutex_lock(&g->mu);
+	left = kill_by_ms(g->renewed_ms, (int64_t)g->ttl_ms) - mono_ms();
+	locked = g->locked && !g->lost;
+	pthread_mutex_unlock(&g->mu);
 	/* Gone already (the server said so): now. */
-	return left > 0 && g->locked ? (uint64_t)left : 0;
+	return left > 0 && locked ? (uint64_t)left : 0;
 }
 
-/* The watch: renew the lease; stop the command while the lease may still be ours, early
- * enough that its KILL (see lease_kill_within) comes before the lease can expire, whatever
- * --kill-after says: no keepalive round is started that could end past that moment, and
- * none is left for the next tick when that tick and its round could. */
-static int keep_lease(void *ctx, char *reason, size_t len)
+/* The watch's verdict, from the clock and what the keeper thread found; never a request.
+ * Stops the command when etcd said the lease is gone, or when the lease was not renewed
+ * for so long that only the TERM-to-KILL third is left before it may expire. */
+static int lease_check(void *ctx, char *reason, size_t len)
 {
 	struct etcd_gate *g = ctx;
-	int64_t ttl, budget, silent;
-	enum call_status st;
-	int r;
+	int64_t ttl = (int64_t)g->ttl_ms, now = mono_ms(), silent;
+	char ding[16];
+	int stop = 0;
 
-	if (!g || !g->lease)
-		return 0;
-	ttl = (int64_t)g->ttl_ms;
-	budget = ttl / 3 < KEEPALIVE_MS ? ttl / 3 : KEEPALIVE_MS;
-	if (mono_ms() + budget >= kill_by_ms(g)) {
-		snprintf(reason, len, "lost the cluster lock (etcd lease %" PRIx64 " not renewed "
-			 "for %" PRId64 " s of its %" PRId64 " s: %s)", (uint64_t)g->lease,
-			 (mono_ms() - g->renewed_ms) / 1000, ttl / 1000, g->c.error);
-		return 1;
-	}
-	r = lease_renew(g, mono_ms() + budget, &st);
-	if (r > 0)
-		return 0;
-	if (r == 0) {
+	if (g->bell[0] >= 0)
+		while (read(g->bell[0], ding, sizeof ding) > 0)
+			;
+	pthread_mutex_lock(&g->mu);
+	silent = now - g->renewed_ms;
+	if (g->lost) {
 		snprintf(reason, len, "lost the cluster lock (etcd lease %" PRIx64 " expired)",
 			 (uint64_t)g->lease);
-		g->locked = 0;
-		return 1;
-	}
-	/* The lease lives TTL past the last keepalive sent; a third of it is left for the
-	 * command to end on TERM before another host may take the lock. */
-	silent = mono_ms() - g->renewed_ms;
-	if (silent >= ttl - ttl / 3 || mono_ms() + ttl / 3 + budget >= kill_by_ms(g)) {
+		stop = 1;
+	} else if (now >= term_by_ms(g->renewed_ms, ttl)) {
 		snprintf(reason, len, "lost the cluster lock (etcd lease %" PRIx64 " not renewed "
 			 "for %" PRId64 " s of its %" PRId64 " s: %s)", (uint64_t)g->lease,
-			 silent / 1000, ttl / 1000, g->c.error);
-		return 1;
+			 silent / 1000, ttl / 1000, g->why[0] ? g->why : "no answer yet");
+		stop = 1;
 	}
-	diag_verbose("cannot renew etcd lease %" PRIx64 " (will retry): %s", (uint64_t)g->lease,
-		     g->c.error);
-	return 0;
+	pthread_mutex_unlock(&g->mu);
+	return stop;
 }
 
-void etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w)
+/* Waits MS on the quit pipe; returns 1 when told to stop. */
+static int keeper_nap(struct etcd_gate *g, int64_t ms)
 {
-	*w = (struct run_watch){ .fd = -1, .check = keep_lease, .kill_within = lease_kill_within,
-				 .ctx = gate };
-	if (gate && gate->lease)
-		w->interval_ms = gate->ttl_ms / 3;
+	struct pollfd p = { .fd = g->quit[0], .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, ms > 0 ? (int)(ms < 60000 ? ms : 60000) : 0);
+	while (r < 0 && errno == EINTR);
+	return r != 0;
+}
+
+/* The keeper thread: a keepalive every TTL/3 after the last renewal, again after RETRY_MS
+ * while one fails, each one bounded; it alone uses the client while the command runs. A
+ * lease that etcd says is gone rings the bell at once; a silence is judged by lease_check. */
+static void *lease_keeper(void *arg)
+{
+	struct etcd_gate *g = arg;
+	int64_t ttl = (int64_t)g->ttl_ms, budget = ttl / 3 < KEEPALIVE_MS ? ttl / 3 : KEEPALIVE_MS;
+	int64_t next;
+
+	pthread_mutex_lock(&g->mu);
+	next = g->renewed_ms + ttl / 3;
+	pthread_mutex_unlock(&g->mu);
+	while (!keeper_nap(g, next - mono_ms())) {
+		struct etcd_answer ans;
+		enum call_status st;
+		int64_t sent = mono_ms();
+
+		st = call_op(&g->c, ETCD_KEEPALIVE, NULL, NULL, g->lease, sent + budget, &ans);
+		pthread_mutex_lock(&g->mu);
+		if (st == CALL_OK && ans.ttl > 0) {
+			g->renewed_ms = sent;
+			g->why[0] = '\0';
+			next = sent + ttl / 3;
+		} else if (st == CALL_OK || (st == CALL_REFUSED && g->c.code == GRPC_NOT_FOUND)) {
+			g->lost = 1;
+		} else {
+			snprintf(g->why, sizeof g->why, "%s", g->c.error);
+			next = mono_ms() + RETRY_MS;
+		}
+		pthread_mutex_unlock(&g->mu);
+		if (g->lost) {
+			(void)!write(g->bell[1], "x", 1);
+			break;
+		}
+		if (st != CALL_OK)
+			diag_verbose("cannot renew etcd lease %" PRIx64 " (will retry): %s",
+				     (uint64_t)g->lease, g->c.error);
+	}
+	return NULL;
+}
+
+static void keeper_stop(struct etcd_gate *g)
+{
+	if (g->keeping) {
+		(void)!write(g->quit[1], "x", 1);
+		pthread_join(g->keeper, NULL);
+		g->keeping = 0;
+		/* What the thread learnt, for the revoke: a lease etcd said is gone is not ours. */
+		if (g->lost)
+			g->locked = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (g->bell[i] >= 0)
+			close(g->bell[i]);
+		if (g->quit[i] >= 0)
+			close(g->quit[i]);
+		g->bell[i] = g->quit[i] = -1;
+	}
+}
+
+int etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w)
+{
+	sigset_t all, old;
+	int e;
+
+	*w = (struct run_watch){ .fd = -1 };
+	if (!gate || !gate->lease)
+		return 0;
+	if (pipe2(gate->bell, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	if (pipe2(gate->quit, O_CLOEXEC) < 0) {
+		e = errno;
+		keeper_stop(gate);
+		errno = e;
+		return -1;
+	}
+	/* Every signal stays with the main thread's signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&gate->keeper, NULL, lease_keeper, gate);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		keeper_stop(gate);
+		errno = e;
+		return -1;
+	}
+	gate->keeping = 1;
+	/* Woken by the bell, and often enough to TERM within a twentieth of the TTL (at most
+	 * 500 ms) of the moment lease_check names. */
+	*w = (struct run_watch){ .fd = gate->bell[0], .check = lease_check,
+				 .kill_within = lease_kill_within, .ctx = gate,
+				 .interval_ms = gate->ttl_ms / 20 < 500 ? gate->ttl_ms / 20 : 500 };
+	return 0;
 }
 
 int64_t etcd_gate_revision(const struct etcd_gate *gate)

@@ -43,11 +43,15 @@ struct etcd_spec {
 void etcd_gate_enter(const struct etcd_spec *spec, const char *run_id, int64_t invoked_us,
 		     const sigset_t *stop, struct etcd_gate **gate, struct gate_result *r);
 
-/* etcd_gate_watch fills W (fd -1) so that run_command keeps the lock's lease alive every
- * TTL/3, and stops the command with "lost the cluster lock (etcd lease ...)" once its
- * keepalives have failed for so long that the lease may have expired. Without a lease
- * (no --cluster-lock, or GATE NULL), W's interval is 0: it never fires. */
-void etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w);
+/* etcd_gate_watch starts the lease's keeper, a thread that renews it every TTL/3 (and again
+ * every 250 ms while a renewal fails), and fills W so that run_command stops the command with
+ * "lost the cluster lock (etcd lease ...)" when etcd says the lease is gone, or when it was
+ * not renewed for so long that the command's TERM must go out to be KILLed (KILL_WITHIN)
+ * before the lease can expire. The watch's check reads the clock and never waits for etcd,
+ * so no request holds up run_command's loop. Without a lease (no --cluster-lock, or GATE
+ * NULL), W's fd is -1 and its interval 0: nothing to watch. Returns 0, or -1 with errno when
+ * the thread could not be started: the command must not run. etcd_gate_leave stops it. */
+int etcd_gate_watch(struct etcd_gate *gate, struct run_watch *w);
 
 /* etcd_gate_revision returns the etcd revision at which the cluster lock (else the
  * --once-per claim) was created, the job's fencing token: it grows with every new holder.

@@ -648,7 +648,7 @@ int run_command(const struct run_spec *spec, struct run_result *res)
 	struct child_args ca = { .spec = spec, .keeper_fd = -1 };
 	struct rusage self;
 	sigset_t ttys, oldmask;
-	int e, sig;
+	int e, sig, unstarted = 0;
 
 	memset(res, 0, sizeof *res);
 	res->held[0] = res->held[1] = -1;
@@ -694,6 +694,16 @@ int run_command(const struct run_spec *spec, struct run_result *res)
 	ca.tty = r.tty;
 	ca.keeper_fd = r.keeper.pid ? r.keeper.fd : -1;
 	ca.out = r.out;
+	/* The last word of the watches, after everything slow: a lease that can no longer be
+	 * trusted, or a VIP that moved during the lock wait, means the command is not run. */
+	for (size_t i = 0; i < spec->nwatches; i++) {
+		if (spec->watches[i].check(spec->watches[i].ctx, res->reason, sizeof res->reason) == 1) {
+			sigprocmask(SIG_SETMASK, &oldmask, NULL);
+			unstarted = 1;
+			errno = 0;
+			goto fail;
+		}
+	}
 	/* The child's ru_maxrss starts from the peak of the address space it left at exec, ours. */
 	getrusage(RUSAGE_SELF, &self);
 	r.floor_kb = self.ru_maxrss;
@@ -747,6 +757,10 @@ fail:
 	if (r.sfd >= 0)
 		close(r.sfd);
 	run_result_free(res);
+	if (unstarted) {
+		res->unstarted_stop = 1;
+		return 0;
+	}
 	errno = e;
 	return -1;
 }

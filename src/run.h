@@ -16,8 +16,9 @@ enum run_output {
 };
 
 /* A watch is asked while the command runs whether it may go on: when FD (if >= 0) is
- * readable, and every INTERVAL_MS (if > 0). CHECK returns 0 to go on, or 1 to stop the
- * command (TERM to its group, KILL after the grace) with REASON filled in. When it stopped
+ * readable, and every INTERVAL_MS (if > 0), and once more just before the exec, after
+ * everything slow. CHECK returns 0 to go on, or 1 to stop the command (TERM to its group,
+ * KILL after the grace; before the exec: not start it) with REASON filled in. When it stopped
  * the command, KILL_WITHIN (if not NULL) says how long the KILL may wait at most, in ms,
  * whatever the grace (even none): a lease must not expire on a live command. */
 struct run_watch {
@@ -53,6 +54,8 @@ struct run_result {
 	int last_forwarded;         /* the last signal passed on, or 0 */
 	int unstarted_signal;       /* a signal to forward was pending before the exec: the
 				     * command was not started at all (exec_errno 0, no status) */
+	int unstarted_stop;         /* a watch said stop just before the exec (REASON says why):
+				     * the command was not started at all */
 	int leftovers;              /* processes were left in the group when the command ended */
 	int was_stopped;            /* the command was seen stopped at least once */
 	long maxrss_kb;             /* the command's own peak RSS, or 0 when not known */

@@ -300,4 +300,39 @@ check "etcd frozen: the TERM-ignoring command was KILLed before the lease could 
 check "etcd frozen: the run is a failure that names the lost lock" eval '[ "$RC" -eq 137 ] && grep -q "lost the cluster lock" "$ST/frozen.json"'
 kill_all "$frozen"
 
+# --- J. A keepalive that hangs (etcd frozen, TTL 9 s: the keepalive at 3 s waits up to 3 s)
+# never holds up the run loop: a TERM to cronguard, or --timeout, reaches the command at once.
+# hung_keepalive NAME ARGS...: the command writes its start and its TERM times (ms), with
+# bash's clock, so that a second TERM cannot kill a date(1) half-way through the trap.
+hung_keepalive() {
+	local name=$1
+	shift
+	"$CRONGUARD" -n "$name" --etcd "${ETCD_EP[1]}" --cluster-lock --etcd-ttl 9s "$@" -- \
+		bash -c 'ms() { local t=${EPOCHREALTIME/./}; echo "${t%???}"; }
+			ms > "$0.start"
+			trap '\''ms > "$0.term"; exit 0'\'' TERM
+			while :; do sleep 0.05; done' "$T_TMP/$name" 2>"$T_TMP/$name.err" &
+	cgp=$!
+	wait_for 10 test -s "$T_TMP/$name.start"
+	sleep 0.5
+	kill -STOP "${ETCD_PID[1]}"
+}
+hung_keepalive katerm
+sleep 3   # the keepalive of second 3 is on its way, and hangs
+t_term=$(now_ms)
+kill -TERM "$cgp"
+wait_for 5 test -s "$T_TMP/katerm.term"
+kill -CONT "${ETCD_PID[1]}"
+reap_bg "$cgp" 10
+delay=$(($(cat "$T_TMP/katerm.term" 2>/dev/null || echo 99999999999999) - t_term))
+check "a hung keepalive does not hold up a TERM: forwarded in $delay ms (< 500)" [ "$delay" -lt "$(t_slow 500)" ]
+hung_keepalive katime --timeout 3500ms
+wait_for 8 test -s "$T_TMP/katime.term"
+kill -CONT "${ETCD_PID[1]}"
+reap_bg "$cgp" 10
+ran=$(($(cat "$T_TMP/katime.term" 2>/dev/null || echo 99999999999999) - $(cat "$T_TMP/katime.start")))
+check "a hung keepalive does not hold up --timeout 3500ms: TERM after $ran ms (< 4200)" \
+	[ "$ran" -lt "$(t_slow 4200)" ]
+check "... the run is a timeout (124)" [ "$RC" -eq 124 ]
+
 done_testing

@@ -343,4 +343,26 @@ in_ns primary ip addr add 10.0.0.201/32 dev lo
 cg_in primary -n watch2 --vip 10.0.0.201 --vip-watch --state-dir "$WATCH" -- sh -c 'sleep 0.3; exit 0'
 check "--vip-watch: a VIP that stays lets the command finish (exit 0)" test "$RC" = 0
 
+# A failover while the run waits for its lock: the last check before the exec sees it, and
+# the command is not run at all (an error, 125), instead of started and stopped at once.
+in_ns primary ip addr add 10.0.0.202/32 dev lo
+(umask 077 && : >"$WATCH/wait.lock")
+# (The holder is one process: killing it lets the lock go.)
+sh -c 'exec 9>>"$0" && flock -x 9 && exec sleep 30' "$WATCH/wait.lock" &
+holder=$!
+wait_for 5 sh -c "! flock -n '$WATCH/wait.lock' true"
+in_ns primary "$CRONGUARD" -n watch3 --vip 10.0.0.202 --vip-watch --lock-file "$WATCH/wait.lock" \
+	--lock-wait 20s --state-dir "$WATCH" -- touch "$WATCH/watch3.ran" >/dev/null 2>"$WATCH/err3" &
+wpid=$!
+sleep 0.5
+in_ns primary ip addr del 10.0.0.202/32 dev lo
+kill "$holder"
+wait "$holder" 2>/dev/null
+wait "$wpid"
+wrc=$?
+check "--vip-watch: the VIP left during the lock wait: not run, exit 125 (exit $wrc)" \
+	test "$wrc" = 125 -a ! -e "$WATCH/watch3.ran"
+check "... recorded as an error that says so" eval \
+	"grep -q '\"state\": \"error\"' '$WATCH/watch3.json' && grep -q 'the VIP left this host.*before the command started; command not run' '$WATCH/watch3.json'"
+
 done_testing
