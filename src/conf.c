@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,28 +127,101 @@ static int by_section(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line, char *err,
-	       size_t errlen)
+/* How many '\n' in P[0..N): eight bytes at a time, exactly (no borrow between bytes). */
+static size_t count_lines(const char *p, size_t n)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL, nl = 0x0a0a0a0a0a0a0a0aULL;
+	size_t count = 0;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w, t;
+
+		memcpy(&w, p, 8);
+		w ^= nl;                           /* a '\n' byte is now 0 */
+		t = ((w & low7) + low7) | w;       /* high bit set in every non-zero byte */
+		t = (~t & ~low7) >> 7;             /* 1 in each byte that was '\n', else 0 */
+		count += (size_t)((t * 0x0101010101010101ULL) >> 56);   /* their sum, at most 8 */
+	}
+	for (; n; p++, n--)
+		count += *p == '\n';
+	return count;
+}
+
+/* The start of the next line at or after POS (a line start) whose first non-blank character
+ * is '[': a section header, or a malformed line that the full parse would refuse. LEN if
+ * none. Only '[' is looked for, so the lines between cost no more than a memchr. */
+static size_t next_header(const char *text, size_t len, size_t pos)
+{
+	const char *p = text + pos, *end = text + len;
+
+	while ((p = memchr(p, '[', (size_t)(end - p)))) {
+		const char *q = p;
+
+		while (q > text + pos && is_space(q[-1]))
+			q--;
+		if (q == text + pos || q[-1] == '\n')
+			return (size_t)(q - text);
+		p++;
+	}
+	return len;
+}
+
+/* Whether LINE[0..N) is "[ONLY]", blanks around it aside. */
+static int is_header_of(const char *line, size_t n, const char *only, size_t onlylen)
+{
+	const char *s = line, *e = line + n;
+
+	while (s < e && is_space(*s))
+		s++;
+	while (e > s && is_space(e[-1]))
+		e--;
+	return (size_t)(e - s) == onlylen + 2 && *s == '[' && e[-1] == ']' &&
+	       memcmp(s + 1, only, onlylen) == 0;
+}
+
+static int parse(const char *text, size_t len, const char *only, struct conf *c,
+		 unsigned *bad_line, char *err, size_t errlen)
 {
 	char buf[CONF_LINE_MAX + 1], *arena;
 	const char *section = NULL;
-	size_t pos = 0, lines = 1, k = 0;
+	size_t pos = 0, k = 0, cap = 16, mark = 0, onlylen = only ? strlen(only) : 0;
 	unsigned lineno = 0;
+	int skipping = 0;
 
 	memset(c, 0, sizeof *c);
 	*bad_line = 0;
-	for (size_t i = 0; i < len; i++)
-		lines += text[i] == '\n';
-	/* Each line gives at most one entry or section name, never longer than the line + 2. */
-	c->v = malloc(lines * sizeof *c->v);
-	c->arena = arena = malloc(len + 2 * lines + 1);
+	/* Each line gives at most one entry or section name, never longer than the line + 2:
+	 * at most LEN + 2 * (LEN + 1) bytes, of which only what is used is ever touched. */
+	c->v = malloc(cap * sizeof *c->v);
+	c->arena = arena = malloc(3 * len + 3);
 	if (!c->v || !c->arena)
 		goto oom;
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		const char *nl;
+		size_t n;
 		char *s, *e;
 
+		if (skipping) {
+			/* Another job's section: not read; only the next header of ONLY is looked
+			 * for, and the lines up to it counted in one go. */
+			size_t h = next_header(text, len, pos);
+			const char *end;
+
+			if (h == len)
+				break;
+			end = memchr(text + h, '\n', len - h);
+			n = end ? (size_t)(end - (text + h)) : len - h;
+			if (is_header_of(text + h, n, only, onlylen)) {
+				lineno += (unsigned)count_lines(text + mark, h - mark);
+				pos = h;
+				skipping = 0;
+			} else {
+				pos = h + n + (end ? 1 : 0);
+			}
+			continue;
+		}
+		nl = memchr(text + pos, '\n', len - pos);
+		n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		lineno++;
 		if (n > CONF_LINE_MAX) {
 			bad(bad_line, lineno, err, errlen, "line longer than %d bytes", CONF_LINE_MAX);
@@ -165,8 +239,20 @@ int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line,
 		trim(&s, &e);
 		if (s == e || *s == '#')
 			continue;
+		if (c->n == cap) {
+			struct conf_entry *v = realloc(c->v, 2 * cap * sizeof *c->v);
+
+			if (!v)
+				goto oom;
+			c->v = v;
+			cap *= 2;
+		}
 		if (parse_line(c, &arena, &section, lineno, s, e, bad_line, err, errlen) < 0)
 			goto fail;
+		if (only && *s == '[' && strcmp(section, only) != 0) {
+			skipping = 1;
+			mark = pos;
+		}
 	}
 	c->order = malloc((c->n + 1) * sizeof *c->order);
 	if (!c->order)
@@ -178,9 +264,12 @@ int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line,
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].section)
 			c->order[k++] = i;
-	sort_conf = c;
-	qsort(c->order + c->nglobal, c->n - c->nglobal, sizeof *c->order, by_section);
-	sort_conf = NULL;
+	/* With ONLY, every section entry is ONLY's, already in file order. */
+	if (!only) {
+		sort_conf = c;
+		qsort(c->order + c->nglobal, c->n - c->nglobal, sizeof *c->order, by_section);
+		sort_conf = NULL;
+	}
 	return 0;
 oom:
 	errno = ENOMEM;
@@ -188,6 +277,18 @@ oom:
 fail:
 	conf_free(c);
 	return -1;
+}
+
+int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line, char *err,
+	       size_t errlen)
+{
+	return parse(text, len, NULL, c, bad_line, err, errlen);
+}
+
+int conf_parse_job(const char *text, size_t len, const char *job, struct conf *c,
+		   unsigned *bad_line, char *err, size_t errlen)
+{
+	return parse(text, len, job ? job : "", c, bad_line, err, errlen);
 }
 
 void conf_free(struct conf *c)

@@ -30,6 +30,14 @@ int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line,
 	       size_t errlen);
 void conf_free(struct conf *c);
 
+/* conf_parse_job is conf_parse for one job's run: the global entries and the entries of
+ * section JOB (NULL: none) are parsed and checked as conf_parse does; other jobs' sections
+ * are skipped unread, so their cost is a scan for the next line that starts with '[' and
+ * their mistakes are found by a full parse (--lint-crontab), not by every run. Where
+ * conf_parse succeeds, the result is conf_parse's less the other sections' entries. Pure. */
+int conf_parse_job(const char *text, size_t len, const char *job, struct conf *c,
+		   unsigned *bad_line, char *err, size_t errlen);
+
 /* conf_section returns how many entries section JOB has and sets *FIRST to the first of their
  * indices in C->order (in file order), in O(log n). */
 size_t conf_section(const struct conf *c, const char *job, size_t *first);

@@ -128,7 +128,8 @@ int options_parse(struct options *opts, int argc, char **argv, const struct opti
  * cluster option, a command is given or not, ...). Returns 0, or -1 with one line in ERR. */
 int options_check(const struct options *opts, char *err, size_t errlen);
 
-/* options_check_conf checks that every key of C (every section's, not only one job's) is an
+/* options_check_conf checks that every key of C (every section parsed into it: all of them
+ * for lint's conf_parse, the global ones and the job's for a run's conf_parse_job) is an
  * option the config file may set. PATH names the file in the message. Returns 0 or -1. */
 int options_check_conf(const struct conf *c, const char *path, char *err, size_t errlen);
 

@@ -92,6 +92,81 @@ START_TEST(sections_indexed)
 }
 END_TEST
 
+/* "key=value@line;" for C's entries that apply to JOB, in the order a run applies them. */
+static void applied(const struct conf *c, const char *job, char *out, size_t len)
+{
+	size_t first = 0, n = conf_section(c, job, &first), used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->nglobal + n; i++) {
+		const struct conf_entry *e = &c->v[c->order[i < c->nglobal ? i : first + i - c->nglobal]];
+
+		used += (size_t)snprintf(out + used, len - used, "%s=%s@%u;", e->key, e->value, e->line);
+	}
+}
+
+/* A run parses the global entries and its own section only; where the full parse succeeds,
+ * it gives the same entries, at the same lines, whatever the other sections hold. */
+static const char *const job_texts[] = {
+	"a = 1\n[b]\nx = 1\n[job]\ny = 2\n[b]\nz = 3\n[job]\nw = 0\n",
+	"  [other]\nv = [x]\n  [job]  \r\nk = v\n",
+	"# [job]\n[o]\n# [job]\ncommand = [ -f x ]\n\t[job]\nk = 1 # [job]\n",
+	"[job]\n",
+	"g = 1\n[o1]\na = 1\n[o2]\n\n\n[o3]\nb = 2\n",
+	"[jobx]\nk = 1\n[xjob]\nk = 2\n[job]\nk = 3",
+	"",
+};
+
+START_TEST(job_parse_matches_full_parse)
+{
+	const char *text = job_texts[_i];
+	struct conf full, job;
+	unsigned bad;
+	char err[256], want[1024], got[1024];
+
+	ck_assert_int_eq(conf_parse(text, strlen(text), &full, &bad, err, sizeof err), 0);
+	ck_assert_int_eq(conf_parse_job(text, strlen(text), "job", &job, &bad, err, sizeof err), 0);
+	applied(&full, "job", want, sizeof want);
+	applied(&job, "job", got, sizeof got);
+	ck_assert_str_eq(got, want);
+	conf_free(&full);
+	conf_free(&job);
+}
+END_TEST
+
+/* Other jobs' mistakes cost a run nothing (lint's full parse finds them); the job's own and
+ * the global ones are still errors, at their line. */
+START_TEST(job_parse_skips_other_sections)
+{
+	const char *text = "[o]\nbad line\nx\0y = 1\n[job]\nk = v\n[o2]\nno equals\n";
+	size_t len = strlen(text) + strlen(text + strlen(text) + 1) + 1;
+	struct conf c;
+	unsigned bad = 0;
+	char err[256], got[256];
+
+	ck_assert_int_eq(conf_parse(text, len, &c, &bad, err, sizeof err), -1);
+	ck_assert_uint_eq(bad, 2);
+	ck_assert_int_eq(conf_parse_job(text, len, "job", &c, &bad, err, sizeof err), 0);
+	applied(&c, "job", got, sizeof got);
+	ck_assert_str_eq(got, "k=v@5;");
+	conf_free(&c);
+	text = "[o]\nk = 1\n[o]\nj = 2\n[job]\nk = v\nbad line\n";
+	ck_assert_int_eq(conf_parse_job(text, strlen(text), "job", &c, &bad, err, sizeof err), -1);
+	ck_assert_uint_eq(bad, 7);
+	text = "x y\n[o]\n";
+	ck_assert_int_eq(conf_parse_job(text, strlen(text), "job", &c, &bad, err, sizeof err), -1);
+	ck_assert_uint_eq(bad, 1);
+	/* A malformed header inside another job's section is that section's mistake too. */
+	text = "[o]\n[job\n";
+	ck_assert_int_eq(conf_parse_job(text, strlen(text), "job", &c, &bad, err, sizeof err), 0);
+	conf_free(&c);
+	text = "[o]\n[jo]b]\nk = 1\n[job]\n";
+	ck_assert_int_eq(conf_parse_job(text, strlen(text), "job", &c, &bad, err, sizeof err), 0);
+	ck_assert_uint_eq(c.n, 0);
+	conf_free(&c);
+}
+END_TEST
+
 START_TEST(job_section_wins_whatever_the_order)
 {
 	struct seen s;
@@ -160,6 +235,8 @@ Suite *conf_suite(void)
 	tcase_add_test(tc, job_section_wins_whatever_the_order);
 	tcase_add_test(tc, inline_comments);
 	tcase_add_test(tc, sections_indexed);
+	tcase_add_loop_test(tc, job_parse_matches_full_parse, 0, sizeof job_texts / sizeof *job_texts);
+	tcase_add_test(tc, job_parse_skips_other_sections);
 	tcase_add_test(tc, quotes_and_crlf);
 	tcase_add_loop_test(tc, malformed_lines, 0, sizeof malformed / sizeof *malformed);
 	tcase_add_test(tc, long_line_and_nul);

@@ -268,7 +268,7 @@ static const struct {
 	{ "lock = maybe\n", "cronguard.conf:1: --lock: bad boolean 'maybe'" },
 	{ "just words\n", "cronguard.conf:1: expected 'key = value'" },
 	{ "[job]\nsplay = 1q\n", "cronguard.conf:2:" },
-	{ "[otherjob]\nsplya = 1m\n", "cronguard.conf:2: unknown key 'splya'" },
+	{ "[job]\nsplya = 1m\n", "cronguard.conf:2: unknown key 'splya'" },
 };
 
 START_TEST(bad_config_names_file_and_line)
@@ -279,6 +279,24 @@ START_TEST(bad_config_names_file_and_line)
 	write_conf(bad_conf[_i].conf, 0644);
 	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), -1);
 	ck_assert_msg(strstr(err, bad_conf[_i].needle) != NULL, "got '%s'", err);
+	options_free(&o);
+}
+END_TEST
+
+/* A run reads the global entries and its own section: another job's typo is that job's
+ * error (and lint's), not every job's. */
+START_TEST(other_jobs_typo_is_theirs)
+{
+	struct options o;
+	char err[512];
+
+	write_conf("splay = 1m\n[otherjob]\nsplya = 1m\nnot a line\n[job]\ntimeout = 1h\n", 0644);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "job", "true"), 0);
+	ck_assert_uint_eq(o.splay_ms, 60000);
+	ck_assert_uint_eq(o.timeout_ms, 3600000);
+	options_free(&o);
+	ck_assert_int_eq(LOAD(&o, err, "-n", "otherjob", "true"), -1);
+	ck_assert_msg(strstr(err, "cronguard.conf:4: expected 'key = value'") != NULL, "got '%s'", err);
 	options_free(&o);
 }
 END_TEST
@@ -703,6 +721,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, precedence);
 	tcase_add_loop_test(tc, bad_input_names_the_problem, 0, sizeof bad / sizeof *bad);
 	tcase_add_loop_test(tc, bad_config_names_file_and_line, 0, sizeof bad_conf / sizeof *bad_conf);
+	tcase_add_test(tc, other_jobs_typo_is_theirs);
 	tcase_add_test(tc, unsafe_config_refused);
 	tcase_add_test(tc, bad_environment);
 	tcase_add_test(tc, help_and_version_win);
