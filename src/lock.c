@@ -127,9 +127,16 @@ static void write_holder(int fd, const char *host)
 	put(line, sizeof line, &n, " host=");
 	put(line, sizeof line, &n, host);
 	put(line, sizeof line, &n, "\n");
-	/* Only informative: a failure to write it must not fail the lock we already hold. */
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, line, n, 0) < 0)
-		return;
+	/* Only informative: a failure to write it must not fail the lock we already hold.
+	 * Written over the last holder's line, and cut to length only when the two differ:
+	 * a truncation frees the file's block and the write allocates it again, which costs
+	 * more than the rest of the lock. */
+	if (pwrite(fd, line, n, 0) == (ssize_t)n) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && st.st_size != (off_t)n)
+			(void)!ftruncate(fd, (off_t)n);
+	}
 }
 
 /* Sleep up to MS, but wake for any signal in STOP; returns the signal or 0. */
@@ -264,10 +271,8 @@ void lock_release(int fd)
 {
 	if (fd < 0)
 		return;
-	/* Truncate first, so a reader never sees a holder that is gone. */
-	if (ftruncate(fd, 0) < 0) {
-		/* Nothing to do: closing releases the lock whatever the contents say. */
-	}
+	/* The line stays: it is read only by a run that finds the lock held, and then it is
+	 * the holder's own, written over it (write_holder). */
 	close(fd);
 }
 
