@@ -28,8 +28,10 @@ int keeper_tell(struct keeper *k, pid_t pgid);
  * killer) and returns 1; returns 0 when PID was not the keeper. */
 int keeper_reaped(struct keeper *k, pid_t pid);
 
-/* keeper_stop tells the keeper the job is over (its group is empty) and reaps it. Safe on a
- * keeper that was never started (pid 0). */
+/* keeper_stop tells the keeper the job is over (its group is empty), without waiting for it:
+ * it closes its copy of the hold descriptor and exits on its own. Its copy shares the
+ * caller's open file description, so an explicit unlock (lock_release) frees the lock at
+ * once. Safe on a keeper that was never started (pid 0). */
 void keeper_stop(struct keeper *k);
 
 /* keeper_group_alive tells whether process group PGID still has a process that is not a

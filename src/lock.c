@@ -272,7 +272,9 @@ void lock_release(int fd)
 	if (fd < 0)
 		return;
 	/* The line stays: it is read only by a run that finds the lock held, and then it is
-	 * the holder's own, written over it (write_holder). */
+	 * the holder's own, written over it (write_holder). Unlocked explicitly: the keeper's
+	 * copy of this descriptor, which it may not have closed yet, shares the lock. */
+	(void)flock(fd, LOCK_UN);
 	close(fd);
 }
 

@@ -64,6 +64,34 @@ START_TEST(acquire_busy_release)
 }
 END_TEST
 
+/* The keeper holds a copy of the lock's descriptor while the command runs and may not have
+ * closed it when cronguard releases the lock: the release frees the lock all the same. Its
+ * holder line stays, and is written over by the next holder. */
+START_TEST(release_frees_a_lock_a_copy_still_holds)
+{
+	char holder[256];
+	int fd = -1, fd2 = -1, copy, st;
+	pid_t child;
+
+	ck_assert_int_eq(acquire(0, &fd, holder), LOCK_ACQUIRED);
+	copy = dup(fd);
+	ck_assert_int_ge(copy, 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* A keeper that has not yet heard that the job is over. */
+		pause();
+		_exit(0);
+	}
+	close(copy);
+	lock_release(fd);
+	ck_assert_int_eq(acquire(0, &fd2, holder), LOCK_ACQUIRED);
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	lock_release(fd2);
+}
+END_TEST
+
 START_TEST(wait_then_acquire)
 {
 	char holder[256];
@@ -332,6 +360,7 @@ Suite *lock_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, acquire_busy_release);
+	tcase_add_test(tc, release_frees_a_lock_a_copy_still_holds);
 	tcase_add_test(tc, wait_then_acquire);
 	tcase_add_test(tc, wait_times_out);
 	tcase_add_test(tc, signal_ends_the_wait);
