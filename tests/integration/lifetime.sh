@@ -335,4 +335,25 @@ check "a hung keepalive does not hold up --timeout 3500ms: TERM after $ran ms (<
 	[ "$ran" -lt "$(t_slow 4200)" ]
 check "... the run is a timeout (124)" [ "$RC" -eq 124 ]
 
+# --- K. Two hosts on one cluster lock, one of them with a /start ping slower than the lease's
+# TTL (2 s): the lease is kept while the ping is out, so the other host's command never runs
+# beside this one's. Each command writes its host, start and end (ms) when it ends or is
+# TERMed.
+span_cmd='ms() { local t=${EPOCHREALTIME/./}; echo "${t%???}"; }
+	s=$(ms); : >"$1.$0"; trap '\''echo "$0 $s $(ms)" >> "$1"; exit 0'\'' TERM
+	sleep 4 & wait; echo "$0 $s $(ms)" >> "$1"'
+"$CRONGUARD" -n twohosts --host hosta --etcd "${ETCD_EP[1]}" --cluster-lock --etcd-ttl 2s \
+	--ping "$FAKE/delay:3000" --report-timeout 8s -- bash -c "$span_cmd" hosta "$T_TMP/spans" \
+	2>"$T_TMP/hosta.err" &
+cga=$!
+wait_for "$(t_slow 10)" test -e "$T_TMP/spans.hosta"
+"$CRONGUARD" -n twohosts --host hostb --etcd "${ETCD_EP[1]}" --cluster-lock --etcd-ttl 2s \
+	--lock-wait 20s -- bash -c "$span_cmd" hostb "$T_TMP/spans" 2>"$T_TMP/hostb.err" &
+cgb=$!
+reap_bg "$cga" 30
+reap_bg "$cgb" 30
+overlap=$(sort -k2 -n "$T_TMP/spans" 2>/dev/null | awk 'NR > 1 && $2 < end { o = 1 } { if ($3 > end) end = $3 } END { print NR == 2 ? o + 0 : "runs: " NR }')
+check "two hosts, a /start ping slower than the TTL: the commands never overlap ($(tr '\n' ';' <"$T_TMP/spans" 2>/dev/null))" \
+	[ "$overlap" = 0 ]
+
 done_testing
