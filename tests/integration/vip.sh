@@ -354,7 +354,8 @@ wait_for 5 sh -c "! flock -n '$WATCH/wait.lock' true"
 in_ns primary "$CRONGUARD" -n watch3 --vip 10.0.0.202 --vip-watch --lock-file "$WATCH/wait.lock" \
 	--lock-wait 20s --state-dir "$WATCH" -- touch "$WATCH/watch3.ran" >/dev/null 2>"$WATCH/err3" &
 wpid=$!
-sleep 0.5
+# Past the VIP gate and waiting: cronguard has the lock file open beside its holder.
+wait_for "$(t_slow 5)" sh -c "[ \$(find /proc/[0-9]*/fd -lname '$WATCH/wait.lock' 2>/dev/null | wc -l) -ge 2 ]"
 in_ns primary ip addr del 10.0.0.202/32 dev lo
 kill "$holder"
 wait "$holder" 2>/dev/null
