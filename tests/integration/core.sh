@@ -89,7 +89,8 @@ check "the other 29 skipped with exit 0" [ "$rcs" -eq 0 ]
 # The holder holds long enough for two more runs to start (under memcheck, seconds).
 "$CRONGUARD" -n lk --lock-file "$L" -- sleep "$(t_slow 1)" &
 holder=$!
-wait_for 5 sh -c "grep -q pid= '$L'"
+# (The last holder's line stays after its release: wait for this holder's own.)
+wait_for "$(t_slow 5)" grep -q "^pid=$holder " "$L"
 check "the lock file names its holder" grep -q "^pid=$holder start=[0-9]* uid=$(id -u) host=" "$L"
 cg -n lk --lock-file "$L" --skip-exit 75 -- touch "$T_TMP/should-not"
 check "busy lock: --skip-exit 75" [ "$RC" -eq 75 -a ! -e "$T_TMP/should-not" ]
