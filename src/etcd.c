@@ -326,24 +326,36 @@ static enum call_status lease_grant(struct etcd_gate *g)
 	return st;
 }
 
-/* Renews the lease before DEADLINE. Returns 1 renewed, 0 the lease is gone (expired or
- * revoked), -1 not renewed (*ST and c.error say why). */
-static int lease_renew(struct etcd_gate *g, int64_t deadline, enum call_status *st)
+/* Sends one keepalive before DEADLINE. Returns 1 renewed (*SENT: when it was sent, from
+ * which the lease lives its TTL), 0 the lease is gone (expired or revoked), -1 not renewed
+ * (*ST and c.error say why). Sets nothing else: the gate's steps and the keeper thread keep
+ * renewed_ms each in their own way. */
+static int lease_keepalive(struct etcd_gate *g, int64_t deadline, int64_t *sent,
+			   enum call_status *st)
 {
 	struct etcd_answer ans;
-	int64_t sent = mono_ms();
 
+	*sent = mono_ms();
 	*st = call_op(&g->c, ETCD_KEEPALIVE, NULL, NULL, g->lease, deadline, &ans);
-	if (*st == CALL_OK && ans.ttl > 0) {
-		g->renewed_ms = sent;
+	if (*st == CALL_OK && ans.ttl > 0)
 		return 1;
-	}
 	if (*st == CALL_OK || (*st == CALL_REFUSED && g->c.code == GRPC_NOT_FOUND)) {
 		snprintf(g->c.error, sizeof g->c.error, "lease %" PRIx64 " expired",
 			 (uint64_t)g->lease);
 		return 0;
 	}
 	return -1;
+}
+
+/* lease_keepalive for the gate's own steps, before the command runs. */
+static int lease_renew(struct etcd_gate *g, int64_t deadline, enum call_status *st)
+{
+	int64_t sent;
+	int r = lease_keepalive(g, deadline, &sent, st);
+
+	if (r > 0)
+		g->renewed_ms = sent;
+	return r;
 }
 
 /* Revokes the lease, which deletes the lock key with it, atomically and only if the key is
@@ -753,17 +765,16 @@ static void *lease_keeper(void *arg)
 	next = g->renewed_ms + ttl / 3;
 	pthread_mutex_unlock(&g->mu);
 	while (!keeper_nap(g, next - mono_ms())) {
-		struct etcd_answer ans;
 		enum call_status st;
-		int64_t sent = mono_ms();
+		int64_t sent;
+		int r = lease_keepalive(g, mono_ms() + budget, &sent, &st);
 
-		st = call_op(&g->c, ETCD_KEEPALIVE, NULL, NULL, g->lease, sent + budget, &ans);
 		pthread_mutex_lock(&g->mu);
-		if (st == CALL_OK && ans.ttl > 0) {
+		if (r > 0) {
 			g->renewed_ms = sent;
 			g->why[0] = '\0';
 			next = sent + ttl / 3;
-		} else if (st == CALL_OK || (st == CALL_REFUSED && g->c.code == GRPC_NOT_FOUND)) {
+		} else if (r == 0) {
 			g->lost = 1;
 		} else {
 			snprintf(g->why, sizeof g->why, "%s", g->c.error);
@@ -774,7 +785,7 @@ static void *lease_keeper(void *arg)
 			(void)!write(g->bell[1], "x", 1);
 			break;
 		}
-		if (st != CALL_OK)
+		if (r < 0)
 			diag_verbose("cannot renew etcd lease %" PRIx64 " (will retry): %s",
 				     (uint64_t)g->lease, g->c.error);
 	}
