@@ -147,25 +147,6 @@ static size_t count_lines(const char *p, size_t n)
 	return count;
 }
 
-/* The start of the next line at or after POS (a line start) whose first non-blank character
- * is '[': a section header, or a malformed line that the full parse would refuse. LEN if
- * none. Only '[' is looked for, so the lines between cost no more than a memchr. */
-static size_t next_header(const char *text, size_t len, size_t pos)
-{
-	const char *p = text + pos, *end = text + len;
-
-	while ((p = memchr(p, '[', (size_t)(end - p)))) {
-		const char *q = p;
-
-		while (q > text + pos && is_space(q[-1]))
-			q--;
-		if (q == text + pos || q[-1] == '\n')
-			return (size_t)(q - text);
-		p++;
-	}
-	return len;
-}
-
 /* Whether LINE[0..N) is "[ONLY]", blanks around it aside. */
 static int is_header_of(const char *line, size_t n, const char *only, size_t onlylen)
 {
@@ -179,14 +160,56 @@ static int is_header_of(const char *line, size_t n, const char *only, size_t onl
 	       memcmp(s + 1, only, onlylen) == 0;
 }
 
-static int parse(const char *text, size_t len, const char *only, struct conf *c,
-		 unsigned *bad_line, char *err, size_t errlen)
+/* Parses TEXT[0..LEN). RUNS (NRUNS of them), when given, say at which file line each run of
+ * TEXT's lines starts (a job's kept lines: conf_job); without them the lines are numbered
+ * from 1. SORT orders the section entries by section for conf_section. */
+/* The start of the next line at or after POS (a line start) that is "[ONLY]", blanks around
+ * it aside; LEN if none. Only that pattern is searched for (memmem), so the lines of other
+ * sections, their headers included, cost no more than the search. */
+static size_t next_header_of(const char *text, size_t len, size_t pos, const char *only,
+			     size_t onlylen)
+{
+	const char *p = text + pos, *end = text + len, *pat = only, *m;
+	char brk[130];
+	size_t patlen = onlylen, skip = 0;
+
+	/* "[ONLY]" itself where it fits (job names have at most 64 characters), else ONLY. */
+	if (onlylen + 2 <= sizeof brk) {
+		brk[0] = '[';
+		memcpy(brk + 1, only, onlylen);
+		brk[onlylen + 1] = ']';
+		pat = brk;
+		patlen = onlylen + 2;
+	} else {
+		skip = 1;
+	}
+	while ((m = memmem(p, (size_t)(end - p), pat, patlen))) {
+		const char *q, *nl;
+
+		p = m + 1;          /* where the search goes on */
+		if (skip) {         /* ONLY alone was searched for: the '[' must precede it */
+			if (m == text + pos || m[-1] != '[')
+				continue;
+			m--;
+		}
+		for (q = m; q > text + pos && is_space(q[-1]); q--)
+			;
+		if (q == text + pos || q[-1] == '\n') {
+			nl = memchr(m, '\n', (size_t)(end - m));
+			if (is_header_of(q, (size_t)((nl ? nl : end) - q), only, onlylen))
+				return (size_t)(q - text);
+		}
+	}
+	return len;
+}
+
+static int parse(const char *text, size_t len, const struct conf_run *runs, size_t nruns,
+		 int sort, struct conf *c, unsigned *bad_line, char *err, size_t errlen)
 {
 	char buf[CONF_LINE_MAX + 1], *arena;
 	const char *section = NULL;
-	size_t pos = 0, k = 0, cap = 16, mark = 0, onlylen = only ? strlen(only) : 0;
+	size_t pos = 0, k = 0, cap = 16, run = 0;
 	unsigned lineno = 0;
-	int skipping = 0;
 
 	memset(c, 0, sizeof *c);
 	*bad_line = 0;
@@ -201,25 +224,8 @@ static int parse(const char *text, size_t len, const char *only, struct conf *c,
 		size_t n;
 		char *s, *e;
 
-		if (skipping) {
-			/* Another job's section: not read; only the next header of ONLY is looked
-			 * for, and the lines up to it counted in one go. */
-			size_t h = next_header(text, len, pos);
-			const char *end;
-
-			if (h == len)
-				break;
-			end = memchr(text + h, '\n', len - h);
-			n = end ? (size_t)(end - (text + h)) : len - h;
-			if (is_header_of(text + h, n, only, onlylen)) {
-				lineno += (unsigned)count_lines(text + mark, h - mark);
-				pos = h;
-				skipping = 0;
-			} else {
-				pos = h + n + (end ? 1 : 0);
-			}
-			continue;
-		}
+		if (run < nruns && runs[run].off == pos)
+			lineno = runs[run++].line - 1;
 		nl = memchr(text + pos, '\n', len - pos);
 		n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		lineno++;
@@ -249,10 +255,6 @@ static int parse(const char *text, size_t len, const char *only, struct conf *c,
 		}
 		if (parse_line(c, &arena, &section, lineno, s, e, bad_line, err, errlen) < 0)
 			goto fail;
-		if (only && *s == '[' && strcmp(section, only) != 0) {
-			skipping = 1;
-			mark = pos;
-		}
 	}
 	c->order = malloc((c->n + 1) * sizeof *c->order);
 	if (!c->order)
@@ -264,8 +266,7 @@ static int parse(const char *text, size_t len, const char *only, struct conf *c,
 	for (size_t i = 0; i < c->n; i++)
 		if (c->v[i].section)
 			c->order[k++] = i;
-	/* With ONLY, every section entry is ONLY's, already in file order. */
-	if (!only) {
+	if (sort) {
 		sort_conf = c;
 		qsort(c->order + c->nglobal, c->n - c->nglobal, sizeof *c->order, by_section);
 		sort_conf = NULL;
@@ -282,13 +283,129 @@ fail:
 int conf_parse(const char *text, size_t len, struct conf *c, unsigned *bad_line, char *err,
 	       size_t errlen)
 {
-	return parse(text, len, NULL, c, bad_line, err, errlen);
+	return parse(text, len, NULL, 0, 1, c, bad_line, err, errlen);
+}
+
+void conf_job_init(struct conf_job *j, const char *job)
+{
+	memset(j, 0, sizeof *j);
+	j->only = job ? job : "";
+	j->onlylen = strlen(j->only);
+}
+
+void conf_job_free(struct conf_job *j)
+{
+	free(j->kept);
+	free(j->runs);
+	j->kept = NULL;
+	j->runs = NULL;
+}
+
+/* Appends P[0..N) to the kept text, starting a run at file line LINE unless it continues one. */
+static int keep(struct conf_job *j, const char *p, size_t n, unsigned line)
+{
+	if (!j->inrun) {
+		if (j->nruns == j->rcap) {
+			size_t cap = j->rcap ? 2 * j->rcap : 4;
+			struct conf_run *r = realloc(j->runs, cap * sizeof *r);
+
+			if (!r)
+				return -1;
+			j->runs = r;
+			j->rcap = cap;
+		}
+		j->runs[j->nruns++] = (struct conf_run){ j->klen, line };
+		j->inrun = 1;
+	}
+	if (j->kcap - j->klen < n) {
+		size_t cap = j->kcap ? j->kcap : 256;
+		char *k;
+
+		while (cap - j->klen < n)
+			cap *= 2;
+		if (!(k = realloc(j->kept, cap)))
+			return -1;
+		j->kept = k;
+		j->kcap = cap;
+	}
+	memcpy(j->kept + j->klen, p, n);
+	j->klen += n;
+	return 0;
+}
+
+/* The first non-blank character of LINE[0..N), or '\0'. */
+static char lead(const char *line, size_t n)
+{
+	while (n && is_space(*line))
+		line++, n--;
+	return n ? *line : '\0';
+}
+
+int conf_job_feed(struct conf_job *j, const char *piece, size_t len)
+{
+	size_t pos = 0, mark = 0;
+
+	while (pos < len) {
+		const char *nl;
+		size_t n;
+
+		if (j->skipping) {
+			/* Another job's section: not read; only the next header of ONLY is looked
+			 * for, and the lines up to it counted in one go. */
+			size_t h = next_header_of(piece, len, pos, j->only, j->onlylen);
+
+			if (h == len)
+				break;
+			j->line += (unsigned)count_lines(piece + mark, h - mark);
+			j->skipping = 0;
+			pos = h;
+			continue;
+		}
+		/* The global lines and the job's: kept whole, for parse to read (and refuse). A
+		 * header of another job (or a malformed one, which parse refuses) ends the run. */
+		nl = memchr(piece + pos, '\n', len - pos);
+		n = nl ? (size_t)(nl - (piece + pos)) : len - pos;
+		if (keep(j, piece + pos, n + (nl ? 1 : 0), j->line + 1) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		j->line += nl ? 1 : 0;
+		if (lead(piece + pos, n) == '[' && !is_header_of(piece + pos, n, j->only, j->onlylen)) {
+			j->skipping = 1;
+			j->inrun = 0;
+			mark = pos + n + (nl ? 1 : 0);
+		}
+		pos += n + (nl ? 1 : 0);
+	}
+	if (j->skipping)
+		j->line += (unsigned)count_lines(piece + mark, len - mark);
+	return 0;
+}
+
+int conf_job_finish(struct conf_job *j, struct conf *c, unsigned *bad_line, char *err,
+		    size_t errlen)
+{
+	/* With ONLY, every section entry kept is ONLY's, already in file order. */
+	int rc = parse(j->kept ? j->kept : "", j->klen, j->runs, j->nruns, 0, c, bad_line, err,
+		       errlen);
+
+	conf_job_free(j);
+	return rc;
 }
 
 int conf_parse_job(const char *text, size_t len, const char *job, struct conf *c,
 		   unsigned *bad_line, char *err, size_t errlen)
 {
-	return parse(text, len, job ? job : "", c, bad_line, err, errlen);
+	struct conf_job j;
+
+	conf_job_init(&j, job);
+	if (conf_job_feed(&j, text, len) < 0) {
+		conf_job_free(&j);
+		*bad_line = 0;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return conf_job_finish(&j, c, bad_line, err, errlen);
 }
 
 void conf_free(struct conf *c)

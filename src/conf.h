@@ -38,6 +38,33 @@ void conf_free(struct conf *c);
 int conf_parse_job(const char *text, size_t len, const char *job, struct conf *c,
 		   unsigned *bad_line, char *err, size_t errlen);
 
+/* The same parse, fed in pieces as a file is read (fileio_read_lines), so that a run holds
+ * only the lines it reads, never the whole file: conf_job_init, then conf_job_feed for each
+ * piece in order (whole lines; only the last piece may end without a newline), then
+ * conf_job_finish, which parses what was kept and returns what conf_parse_job would for the
+ * whole text. conf_job_feed returns 0, or -1 with errno ENOMEM; conf_job_finish frees J's
+ * buffers in every case (conf_job_free alone, when the reading failed). Pure. */
+struct conf_run {
+	size_t off;               /* where in the kept text a run of kept lines starts */
+	unsigned line;            /* the file's line number of its first line */
+};
+struct conf_job {
+	const char *only;         /* the job's name ("" for none), the caller's, kept alive */
+	size_t onlylen;
+	int skipping;             /* inside another job's section */
+	int inrun;                /* the last piece's last kept line ended a run unbroken */
+	unsigned line;            /* newlines fed so far */
+	char *kept;               /* the lines the job reads, in file order */
+	size_t klen, kcap;
+	struct conf_run *runs;
+	size_t nruns, rcap;
+};
+void conf_job_init(struct conf_job *j, const char *job);
+int conf_job_feed(struct conf_job *j, const char *piece, size_t n);
+int conf_job_finish(struct conf_job *j, struct conf *c, unsigned *bad_line, char *err,
+		    size_t errlen);
+void conf_job_free(struct conf_job *j);
+
 /* conf_section returns how many entries section JOB has and sets *FIRST to the first of their
  * indices in C->order (in file order), in O(log n). */
 size_t conf_section(const struct conf *c, const char *job, size_t *first);

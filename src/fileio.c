@@ -219,23 +219,34 @@ static char *read_fd(int fd, size_t hint, size_t max, size_t *len)
 	return buf;
 }
 
-char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st)
+int fileio_open_at(int dirfd, const char *name, size_t max, struct stat *st)
 {
 	struct stat sb;
-	char *buf;
 	int fd, e;
 
 	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever, while we hold
 	 * the state directory's lock. O_NOCTTY: a terminal never becomes ours. */
 	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
+		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
 		e = fstat(fd, &sb) < 0 ? errno : !S_ISREG(sb.st_mode) ? EINVAL : EFBIG;
 		close(fd);
 		errno = e;
-		return NULL;
+		return -1;
 	}
+	*st = sb;
+	return fd;
+}
+
+char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st)
+{
+	struct stat sb;
+	char *buf;
+	int fd = fileio_open_at(dirfd, name, max, &sb), e;
+
+	if (fd < 0)
+		return NULL;
 	/* The size is a hint: a file may grow while we read (the bound still holds), and some
 	 * file systems report 0 for files that have content. */
 	buf = read_fd(fd, (size_t)sb.st_size, max, len);
@@ -245,6 +256,70 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
 	if (buf && st)
 		*st = sb;
 	return buf;
+}
+
+int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece, size_t n),
+		      void *ctx)
+{
+	char small[16384], *buf = small;
+	size_t cap = sizeof small, have = 0, total = 0;
+	int rc = 0, e = 0;
+
+	for (;;) {
+		const char *last;
+		ssize_t r;
+
+		if (have == cap) {
+			/* One line longer than the buffer: only then is more memory touched. */
+			char *nb = cap < max + 1 ? malloc(2 * cap) : NULL;
+
+			if (!nb) {
+				e = cap < max + 1 ? ENOMEM : EFBIG;
+				break;
+			}
+			memcpy(nb, buf, have);
+			explicit_bzero(buf, cap);
+			if (buf != small)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + have, cap - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;
+			break;
+		}
+		if (r == 0) {
+			if (have)
+				rc = fn(ctx, buf, have);
+			break;
+		}
+		if ((total += (size_t)r) > max) {
+			e = EFBIG;
+			break;
+		}
+		/* Hand on every whole line; what follows the last newline waits for the rest. */
+		last = memrchr(buf + have, '\n', (size_t)r);
+		have += (size_t)r;
+		if (last) {
+			size_t cut = (size_t)(last - buf) + 1;
+
+			if ((rc = fn(ctx, buf, cut)) != 0)
+				break;
+			memmove(buf, buf + cut, have - cut);
+			have -= cut;
+		}
+	}
+	explicit_bzero(buf, cap);
+	if (buf != small)
+		free(buf);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return rc;
 }
 
 ssize_t fileio_read_small(int dirfd, const char *name, char *buf, size_t size)

@@ -15,6 +15,18 @@
  * EINVAL not a regular file; EFBIG more than MAX bytes; ENOMEM; or open's and read's own. */
 char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st);
 
+/* fileio_open_at is that open and those checks alone: the descriptor (close-on-exec), with
+ * its fstat in *ST, or -1 with errno as fileio_read_at. For a reader that streams the file
+ * (fileio_read_lines) or must look at its owner before reading it. */
+int fileio_open_at(int dirfd, const char *name, size_t max, struct stat *st);
+
+/* fileio_read_lines reads FD to its end and hands it to FN in pieces of whole lines (the last
+ * piece may end without a newline), through a 16 KiB buffer on the stack that grows only
+ * for a longer line: a large file costs its copy, not fresh memory. More than MAX bytes in
+ * all is EFBIG. Returns 0, FN's non-zero value (which stops the read), or -1 with errno. */
+int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece, size_t n),
+		      void *ctx);
+
 /* fileio_read_fd is the same reader over FD, already open (and, say, locked) by the caller:
  * a regular file of at most MAX bytes, read from its current offset to its end. */
 char *fileio_read_fd(int fd, size_t max, size_t *len);

@@ -870,43 +870,60 @@ static int apply_conf(struct loader *ld, const struct conf *c, const char *path)
 /* The config file may hold credentials and decides what runs as whom: refuse one that others
  * could have written, as sudo and ssh do. Returns 1 when PATH was read into C, 0 when it is
  * absent and need not exist, -1 on error. */
+static int feed_conf(void *job, const char *piece, size_t n)
+{
+	return conf_job_feed(job, piece, n);
+}
+
 static int read_config(struct loader *ld, const char *path, int must_exist, struct conf *c)
 {
+	struct conf_job job;
 	struct stat st;
-	char *text = NULL, why[512];
-	size_t len = 0;
+	char why[512];
 	unsigned bad_line = 0;
-	int rc;
+	int fd, rc;
 
 	/* fileio's reader: a FIFO or a symlink planted as the config never blocks or redirects. */
-	text = fileio_read_path(path, 1 << 20, &len, &st);
-	if (!text) {
+	fd = fileio_open_at(AT_FDCWD, path, 1 << 20, &st);
+	if (fd < 0) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		if (errno == EFBIG)
 			return fail(ld, "config %s: larger than 1 MiB", path);
 		return fail(ld, "config %s: %s", path, fileio_strerror(errno));
 	}
-	if (st.st_mode & S_IWOTH) {
-		free(text);
-		return fail(ld, "config %s: writable by any user; refusing it (chmod o-w)", path);
-	}
+	rc = -1;
+	if (st.st_mode & S_IWOTH)
+		fail(ld, "config %s: writable by any user; refusing it (chmod o-w)", path);
 	/* Group-writable is fine only for root's group, as sudo has it: any other group's
 	 * members could rewrite what root runs. */
-	if ((st.st_mode & S_IWGRP) && st.st_gid != 0) {
-		free(text);
-		return fail(ld, "config %s: writable by group %u; refusing it (chmod g-w %s)", path,
-			    (unsigned)st.st_gid, path);
+	else if ((st.st_mode & S_IWGRP) && st.st_gid != 0)
+		fail(ld, "config %s: writable by group %u; refusing it (chmod g-w %s)", path,
+		     (unsigned)st.st_gid, path);
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		fail(ld, "config %s: owned by uid %u, neither root nor this user; refusing it", path,
+		     (unsigned)st.st_uid);
+	else
+		rc = 0;
+	if (rc < 0) {
+		close(fd);
+		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		free(text);
-		return fail(ld, "config %s: owned by uid %u, neither root nor this user; refusing it",
-			    path, (unsigned)st.st_uid);
+	/* Only what this job reads is kept, read through a small buffer: other jobs' sections
+	 * cost a scan, not a parse nor their memory (lint parses them all). */
+	conf_job_init(&job, ld->o->name);
+	rc = fileio_read_lines(fd, 1 << 20, feed_conf, &job);
+	close(fd);
+	if (rc < 0) {
+		int e = errno;
+
+		conf_job_free(&job);
+		if (e == EFBIG)
+			return fail(ld, "config %s: larger than 1 MiB", path);
+		return e == ENOMEM ? fail(ld, "out of memory")
+				   : fail(ld, "config %s: %s", path, fileio_strerror(e));
 	}
-	/* Only what this job reads: other jobs' sections cost a scan, not a parse (lint parses
-	 * them all). */
-	rc = conf_parse_job(text, len, ld->o->name, c, &bad_line, why, sizeof why);
-	free(text);
+	rc = conf_job_finish(&job, c, &bad_line, why, sizeof why);
 	if (rc < 0)
 		return bad_line ? fail(ld, "%s:%u: %s", path, bad_line, why) : fail(ld, "out of memory");
 	if (options_check_conf(c, path, ld->err, ld->errlen) < 0) {

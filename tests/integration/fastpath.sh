@@ -7,7 +7,8 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root: a private mount namespace for /dev/log"
-{ command -v unshare && command -v python3; } >/dev/null || skip_all "needs unshare and python3"
+{ command -v unshare && command -v python3 && [ -x /usr/bin/time ]; } >/dev/null ||
+	skip_all "needs unshare, python3 and GNU time"
 
 W=$(mktemp -d /tmp/cg-fast.XXXXXX) && at_exit "rm -rf '$W'"
 S=$W/state
@@ -102,5 +103,37 @@ printf '{"runs": 4, "last_success": {"start": 1' >"$S/fp-hand.json"
 cg -n fp-hand --lock-file "$W/fp.lock" -- true
 check "a truncated state file: a warning, and the run is saved" \
 	sh -c "grep -q 'was unreadable (not a JSON document)' '$ERR_FILE' && grep -q '\"state\": \"success\"' '$S/fp-hand.json'"
+
+# --- the config file: read through a small buffer, only the job's lines kept ------------------
+# A run reads its own section of a 1,000,000-byte config (24,000 other sections around it)
+# without holding the file: its peak memory is that of a run with an empty config, give or
+# take a page table, where reading the file whole added its million bytes.
+python3 - "$W/big.conf" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("# the fleet's jobs\n")
+    i = 0
+    while f.tell() < 999_000:
+        if i == 12_000:
+            f.write("[fp-big]\ntimeout = 7m\n\n")
+        f.write("[job%05d]\ntimeout = 1h\n\n" % i)
+        i += 1
+PY
+chmod 600 "$W/big.conf"
+peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+check "the job's section is found in the middle of a 1 MB config" \
+	sh -c "'$CRONGUARD' -c '$W/big.conf' -n fp-big --dry-run -- true | grep -qx timeout_ms=420000"
+# (Under valgrind the peak is valgrind's own.)
+if ! in_memcheck; then
+	E_KB=$(peak_kb "$CRONGUARD" -c "$W/empty.conf" -n fp-big --no-syslog -- true)
+	B_KB=$(peak_kb "$CRONGUARD" -c "$W/big.conf" -n fp-big --no-syslog -- true)
+	check "a 1 MB config adds less than 256 KiB to the run's peak memory ($E_KB -> $B_KB KiB)" \
+		test "$B_KB" -lt $((E_KB + 256))
+fi
+printf '[fp-big]\nbogus = 1\n' >>"$W/big.conf"
+L=$(wc -l <"$W/big.conf")
+cg -n fp-big -c "$W/big.conf" -- true
+check "a mistake in the job's section at the end is still found, at its line ($L)" \
+	sh -c "[ $RC -eq 125 ] && grep -q 'big.conf:$L: unknown key .bogus.' '$ERR_FILE'"
 
 done_testing

@@ -134,6 +134,61 @@ START_TEST(job_parse_matches_full_parse)
 }
 END_TEST
 
+/* Fed one line at a time, as a file is read, the run's parse is the same as over the whole
+ * text, errors and their lines included; a name too long for the bracketed search too. */
+START_TEST(job_parse_in_pieces)
+{
+	static const char *const texts[] = {
+		"a = 1\n[b]\nx = 1\n[job]\ny = 2\n[b]\nz = 3\n[job]\nw = 0\n",
+		"[o]\nbad\n[job]\nk = v\n\n[o]\n  [job] \nbad line\n",
+		"g = 1\n[o]\nk = [job]\n[job] x\n[job]\nk = 2",
+	};
+	char name[200];
+
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (size_t t = 0; t < sizeof texts / sizeof *texts + 1; t++) {
+		char longtext[512];
+		const char *text = texts[t < 3 ? t : 0], *job = "job";
+		struct conf whole, fed;
+		struct conf_job j;
+		unsigned bad1 = 0, bad2 = 0;
+		char err1[256] = "", err2[256] = "", want[1024], got[1024];
+		int rc1, rc2;
+
+		if (t == 3) {
+			snprintf(longtext, sizeof longtext, "[o]\nk = 1\n[%s]\nk = 2\n[o]\n[%s]\nk = 3\n", name, name);
+			text = longtext;
+			job = name;
+		}
+		rc1 = conf_parse_job(text, strlen(text), job, &whole, &bad1, err1, sizeof err1);
+		conf_job_init(&j, job);
+		for (const char *p = text; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+			ck_assert_int_eq(conf_job_feed(&j, p, n), 0);
+			p += n;
+		}
+		rc2 = conf_job_finish(&j, &fed, &bad2, err2, sizeof err2);
+		ck_assert_int_eq(rc1, rc2);
+		ck_assert_uint_eq(bad1, bad2);
+		ck_assert_str_eq(err1, err2);
+		if (rc1 == 0) {
+			applied(&whole, job, want, sizeof want);
+			applied(&fed, job, got, sizeof got);
+			ck_assert_str_eq(got, want);
+			conf_free(&whole);
+			conf_free(&fed);
+		}
+		if (t == 1)
+			ck_assert_uint_eq(bad1, 8);
+		if (t == 3)
+			ck_assert_str_eq(got, "k=2@4;k=3@7;");
+	}
+}
+END_TEST
+
 /* Other jobs' mistakes cost a run nothing (lint's full parse finds them); the job's own and
  * the global ones are still errors, at their line. */
 START_TEST(job_parse_skips_other_sections)
@@ -237,6 +292,7 @@ Suite *conf_suite(void)
 	tcase_add_test(tc, sections_indexed);
 	tcase_add_loop_test(tc, job_parse_matches_full_parse, 0, sizeof job_texts / sizeof *job_texts);
 	tcase_add_test(tc, job_parse_skips_other_sections);
+	tcase_add_test(tc, job_parse_in_pieces);
 	tcase_add_test(tc, quotes_and_crlf);
 	tcase_add_loop_test(tc, malformed_lines, 0, sizeof malformed / sizeof *malformed);
 	tcase_add_test(tc, long_line_and_nul);

@@ -99,6 +99,71 @@ START_TEST(the_size_bound_holds)
 }
 END_TEST
 
+/* fileio_read_lines: pieces of whole lines through a small buffer, a long line whole. */
+struct pieces {
+	size_t n, bytes, stop_after;
+	int partial;          /* a piece that did not end in a newline, other than the last */
+	char last_end;
+};
+
+static int piece(void *ctx, const char *p, size_t n)
+{
+	struct pieces *c = ctx;
+
+	if (c->n && c->last_end != '\n')
+		c->partial = 1;
+	c->n++;
+	c->bytes += n;
+	c->last_end = p[n - 1];
+	return c->stop_after && c->n == c->stop_after ? 7 : 0;
+}
+
+START_TEST(lines_come_in_whole_pieces)
+{
+	size_t big = 100000;
+	char *text = malloc(big + 1);
+	struct pieces c = { 0 };
+	struct stat st;
+	int fd;
+
+	/* Short lines, then one line of 60,000 bytes (more than the buffer), then a last line
+	 * without a newline. */
+	for (size_t i = 0; i < big; i++)
+		text[i] = i % 10 == 9 ? '\n' : 'x';
+	memset(text + 20000, 'y', 60000);
+	memcpy(text + big - 3, "end", 3);
+	text[big] = '\0';
+	put("l", text);
+	fd = fileio_open_at(dfd, "l", big, &st);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(st.st_size, (off_t)big);
+	ck_assert_int_eq(fileio_read_lines(fd, big, piece, &c), 0);
+	close(fd);
+	ck_assert_uint_eq(c.bytes, big);
+	ck_assert_int_eq(c.partial, 0);
+	ck_assert_uint_gt(c.n, 2);
+	ck_assert_int_eq(c.last_end, 'd');
+	/* A callback's non-zero value stops the read and is returned. */
+	memset(&c, 0, sizeof c);
+	c.stop_after = 1;
+	fd = fileio_open_at(dfd, "l", big, &st);
+	ck_assert_int_eq(fileio_read_lines(fd, big, piece, &c), 7);
+	close(fd);
+	ck_assert_uint_eq(c.n, 1);
+	/* The bound holds while reading too (a file that grew after its fstat). */
+	fd = fileio_open_at(dfd, "l", big, &st);
+	ck_assert_int_eq(fileio_read_lines(fd, big - 1, piece, &c), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	close(fd);
+	ck_assert_int_eq(fileio_open_at(dfd, "l", big - 1, &st), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(mkfifoat(dfd, "fifo", 0600), 0);
+	ck_assert_int_eq(fileio_open_at(dfd, "fifo", big, &st), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	free(text);
+}
+END_TEST
+
 /* What another user can plant where cronguard reads: each refused at once, never followed,
  * never waited on. */
 START_TEST(fifos_symlinks_and_directories_are_refused)
@@ -317,6 +382,7 @@ Suite *fileio_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, reads_a_regular_file_whole);
 	tcase_add_test(tc, the_size_bound_holds);
+	tcase_add_test(tc, lines_come_in_whole_pieces);
 	tcase_add_test(tc, fifos_symlinks_and_directories_are_refused);
 	tcase_add_test(tc, dash_is_standard_input);
 	tcase_add_test(tc, descriptors_are_input);
