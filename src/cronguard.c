@@ -540,11 +540,16 @@ static int exit_status(const struct job *j)
 
 int main(int argc, char **argv)
 {
-	struct job j = { .lock_fd = -1, .vip_watch_fd = -1, .res = { .held = { -1, -1 } } };
+	/* Static, not on the stack: only what a run uses of it is ever touched, and the stack
+	 * below main, whose every touched page stays resident while the command runs, starts
+	 * 9 KiB higher. */
+	static struct job j;
 	enum run_state state = RUN_SUCCESS;
 	struct gate_result gate;
 	int sig, code, failing, ran = 0;
 
+	j.lock_fd = j.vip_watch_fd = -1;
+	j.res.held[0] = j.res.held[1] = -1;
 	j.invoked_us = clock_real_us();
 
 	/* 1. Configure: defaults < config file < environment < command line, all validated. */

@@ -261,9 +261,16 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
 int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece, size_t n),
 		      void *ctx)
 {
-	char small[16384], *buf = small;
-	size_t cap = sizeof small, have = 0, total = 0;
+	/* On the heap, not the stack: a config read before the command would otherwise leave
+	 * 16 KiB of stack resident all run long; the heap's pages go on to serve later needs. */
+	size_t cap = 16384, have = 0, total = 0;
+	char *buf = malloc(cap);
 	int rc = 0, e = 0;
+
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
 
 	for (;;) {
 		const char *last;
@@ -279,8 +286,7 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 			}
 			memcpy(nb, buf, have);
 			explicit_bzero(buf, cap);
-			if (buf != small)
-				free(buf);
+			free(buf);
 			buf = nb;
 			cap *= 2;
 		}
@@ -312,9 +318,8 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 			have -= cut;
 		}
 	}
-	explicit_bzero(buf, cap);
-	if (buf != small)
-		free(buf);
+	explicit_bzero(buf, have);
+	free(buf);
 	if (e) {
 		errno = e;
 		return -1;

@@ -21,7 +21,7 @@ char *fileio_read_at(int dirfd, const char *name, size_t max, size_t *len, struc
 int fileio_open_at(int dirfd, const char *name, size_t max, struct stat *st);
 
 /* fileio_read_lines reads FD to its end and hands it to FN in pieces of whole lines (the last
- * piece may end without a newline), through a 16 KiB buffer on the stack that grows only
+ * piece may end without a newline), through one 16 KiB buffer that grows only
  * for a longer line: a large file costs its copy, not fresh memory. More than MAX bytes in
  * all is EFBIG. Returns 0, FN's non-zero value (which stops the read), or -1 with errno. */
 int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece, size_t n),

@@ -73,28 +73,29 @@ static int user_lock_dir(char *dir, size_t len)
 
 int lock_default_path(const char *job, int create, char *buf, size_t len, char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 64];
-	size_t n = 0;
+	size_t n = 0, dn;
 	int fits, fd;
 
-	/* Root's is in /run, which only root can write: never /run/lock, where anyone can
-	 * make the directory first. */
+	/* The directory first, in BUF itself (a second PATH_MAX buffer would deepen the stack
+	 * that stays resident while the command runs). Root's is in /run, which only root can
+	 * write: never /run/lock, where anyone can make the directory first. */
 	if (geteuid() == 0)
-		fits = put(dir, sizeof dir, &n, "/run/cronguard");
+		fits = put(buf, len, &n, "/run/cronguard");
 	else
-		fits = user_lock_dir(dir, sizeof dir);
+		fits = user_lock_dir(buf, len);
 	if (!fits)
 		return diag_fail(err, errlen, ENAMETOOLONG, "the home directory is too long for a lock path");
 	if (create) {
-		fd = safedir_walk(dir, "lock directory", SAFEDIR_PRIVATE, 0700, err, errlen);
+		fd = safedir_walk(buf, "lock directory", SAFEDIR_PRIVATE, 0700, err, errlen);
 		if (fd < 0)
 			return -1;
 		close(fd);
 	}
-	n = 0;
-	if (!put(buf, len, &n, dir) || !put(buf, len, &n, "/") || !put(buf, len, &n, job) ||
-	    !put(buf, len, &n, ".lock"))
-		return diag_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", dir);
+	n = dn = strlen(buf);
+	if (!put(buf, len, &n, "/") || !put(buf, len, &n, job) || !put(buf, len, &n, ".lock")) {
+		buf[dn] = '\0';
+		return diag_fail(err, errlen, ENAMETOOLONG, "lock path in %s is too long", buf);
+	}
 	return 0;
 }
 
@@ -202,18 +203,17 @@ int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t 
 static int open_lock_file(const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX], real[PATH_MAX], why[512];
+	char real[PATH_MAX], why[512];
 	int dfd, fd;
 
 	if (path[0] != '/')
 		return diag_fail(err, errlen, EINVAL, "lock file %s: not an absolute path", path);
 	if (!slash[1])
 		return diag_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
-	if ((size_t)(slash - path) >= sizeof dir)
+	if ((size_t)(slash - path) >= sizeof real)
 		return diag_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	if (safedir_resolve(dir[0] ? dir : "/", real, sizeof real, why, sizeof why) < 0)
+	if (safedir_resolve_n(path, slash > path ? (size_t)(slash - path) : 1, real, sizeof real,
+			      why, sizeof why) < 0)
 		return diag_fail(err, errlen, errno, "lock file %s: %s", path, why);
 	dfd = safedir_walk(real, "directory", SAFEDIR_PARENT, 0, why, sizeof why);
 	if (dfd < 0)

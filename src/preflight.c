@@ -63,7 +63,7 @@ static int check_file(const char *option, const char *path, enum kind kind, char
 static int check_state_dir(const char *dir, int create)
 {
 	mode_t mode = !create ? 0 : geteuid() == 0 ? 0755 : 0700;
-	char err[1024], spool[4200];
+	char err[1024], *spool = NULL;
 	int fd = safedir_walk(dir, "state dir", SAFEDIR_DATA, mode, err, sizeof err), sfd;
 
 	if (fd < 0 && errno == ENOENT && !create)
@@ -72,12 +72,16 @@ static int check_state_dir(const char *dir, int create)
 		diag_error("%s; this run's record is not kept and its spool is not used", err);
 		return 1;
 	}
-	snprintf(spool, sizeof spool, "%s/spool", dir);
 	sfd = openat(fd, "spool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 && (errno == ELOOP || errno == ENOTDIR))
-		diag_error("spool %s is a symlink or not a directory; its records are not sent", spool);
-	else if (sfd >= 0 && safedir_check(sfd, "spool", spool, SAFEDIR_DATA, err, sizeof err) < 0)
+		diag_error("spool %s/spool is a symlink or not a directory; its records are not sent",
+			   dir);
+	/* Its name for messages on the heap: a path buffer here would deepen the stack that
+	 * stays resident while the command runs. */
+	else if (sfd >= 0 && asprintf(&spool, "%s/spool", dir) >= 0 &&
+		 safedir_check(sfd, "spool", spool, SAFEDIR_DATA, err, sizeof err) < 0)
 		diag_error("%s; its records are not sent", err);
+	free(spool);
 	if (sfd >= 0)
 		close(sfd);
 	close(fd);

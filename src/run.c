@@ -292,23 +292,29 @@ static void outq_push(struct outq *q, const char *data, size_t n)
 	outq_flush(q);
 }
 
+/* The one buffer the command's output passes through (pump, drain, run_replay_held: all on
+ * the main thread, never nested). Static, not on the stack: its pages are touched only by
+ * output that flows, and the calls below it do not reach 16 KiB further down the stack,
+ * whose every touched page stays resident while the command runs. */
+static char iobuf[16384];
+
 /* Reads what is there from FD into the tail buffer and on to DEST (a file, or the queue Q);
  * returns -1 at EOF, or when *BUDGET (if not NULL) bytes have been read. With a queue, reads
  * no more than it can hold. */
 static int pump(int fd, int dest, struct outq *q, struct tailbuf *tb, size_t *budget)
 {
-	char buf[16384];
+	char *buf = iobuf;
 
 	for (;;) {
-		size_t want = sizeof buf;
+		size_t want = sizeof iobuf;
 		ssize_t n;
 
 		if (q) {
 			want = outq_room(q);
 			if (want == 0)
 				return 0;
-			if (want > sizeof buf)
-				want = sizeof buf;
+			if (want > sizeof iobuf)
+				want = sizeof iobuf;
 		}
 		if (budget) {
 			if (*budget == 0)
@@ -616,10 +622,9 @@ static void drain(struct runner *r)
 				r->q[i]->len = 0;
 				if (r->out[i][0] >= 0) {
 					/* Count what the command wrote that never got into the queue. */
-					char buf[16384];
 					ssize_t n;
-					while ((n = read(r->out[i][0], buf, sizeof buf)) > 0) {
-						tailbuf_append(r->res->output, buf, (size_t)n);
+					while ((n = read(r->out[i][0], iobuf, sizeof iobuf)) > 0) {
+						tailbuf_append(r->res->output, iobuf, (size_t)n);
 						r->res->dropped[i] += (uint64_t)n;
 					}
 					close_fd(&r->out[i][0]);
@@ -801,7 +806,7 @@ char **run_env_new(char *const *env, const char *run_id, const char *job, const 
 
 int run_replay_held(struct run_result *res)
 {
-	char buf[16384];
+	char *buf = iobuf;
 	int rc = 0;
 
 	for (int i = 0; i < 2; i++) {
@@ -810,7 +815,7 @@ int run_replay_held(struct run_result *res)
 
 		if (res->held[i] < 0)
 			continue;
-		while ((n = pread(res->held[i], buf, sizeof buf, off)) > 0) {
+		while ((n = pread(res->held[i], buf, sizeof iobuf, off)) > 0) {
 			if (fileio_write_all(1 + i, buf, (size_t)n) < 0) {
 				rc = -1;
 				break;

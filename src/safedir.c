@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,29 +121,39 @@ static int private_parent(const char *dir)
 	       (st.st_uid == 0 || st.st_uid == geteuid()) && !others_write(&st);
 }
 
-int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+int safedir_resolve_n(const char *path, size_t plen, char *out, size_t outlen, char *err,
+		      size_t errlen)
 {
-	char rest[4096], target[4096], res[4096] = "";
+	/* What is left to resolve is read from PATH itself until a symlink is followed; only
+	 * then does it take a buffer of its own, on the heap: a deep stack stays resident while
+	 * the command runs. */
+	char *buf = NULL, *target = NULL, *res = out;
+	const char *rest = path, *end = path + plen;
 	size_t rn = 0;
-	int links = 0;
+	int links = 0, rc = -1, pl = plen < 200 ? (int)plen : 200;   /* in messages */
 
-	if (path[0] != '/' || strlen(path) >= sizeof rest)
-		return diag_fail(err, errlen, EINVAL, "%.200s: not an absolute path, or too long", path);
-	strcpy(rest, path);
-	while (rest[0]) {
-		char *p = rest, comp[256];
-		size_t n;
+	if (plen == 0 || path[0] != '/' || plen >= PATH_MAX || outlen < 2)
+		return diag_fail(err, errlen, EINVAL, "%.*s: not an absolute path, or too long", pl,
+				 path);
+	res[0] = '\0';
+	while (rest < end) {
+		const char *p = rest;
+		char comp[256];
+		size_t n = 0, rl;
 		struct stat st;
 		ssize_t tn;
 
-		while (*p == '/')
+		while (p < end && *p == '/')
 			p++;
-		n = strcspn(p, "/");
-		if (n >= sizeof comp)
-			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: a name too long", path);
+		while (p + n < end && p[n] != '/')
+			n++;
+		if (n >= sizeof comp) {
+			diag_fail(err, errlen, ENAMETOOLONG, "%.*s: a name too long", pl, path);
+			goto out;
+		}
 		memcpy(comp, p, n);
 		comp[n] = '\0';
-		memmove(rest, p + n, strlen(p + n) + 1);
+		rest = p + n;
 		if (n == 0 || strcmp(comp, ".") == 0)
 			continue;
 		if (strcmp(comp, "..") == 0) {
@@ -152,8 +164,10 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 			res[rn] = '\0';
 			continue;
 		}
-		if (rn + 1 + n >= sizeof res)
-			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
+		if (rn + 1 + n >= outlen || rn + 1 + n >= PATH_MAX) {
+			diag_fail(err, errlen, ENAMETOOLONG, "%.*s: path too long", pl, path);
+			goto out;
+		}
 		res[rn] = '/';
 		memcpy(res + rn + 1, comp, n + 1);
 		if (lstat(res, &st) < 0 || !S_ISLNK(st.st_mode)) {
@@ -164,31 +178,53 @@ int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_
 		res[rn] = '\0';
 		/* Followed only where nobody else can have made it or can change it: /var/lock,
 		 * root's, in root's /var, is; one in /tmp, or another user's, is not. */
-		if ((st.st_uid != 0 && st.st_uid != geteuid()) || !private_parent(res))
-			return diag_fail(err, errlen, EPERM,
-				    "%s/%s is a symlink %s; refusing it", res, comp,
-				    st.st_uid != 0 && st.st_uid != geteuid() ? "of another user"
-				    : "in a directory other users can write");
-		if (++links > 40)
-			return diag_fail(err, errlen, ELOOP, "%.200s: too many symlinks", path);
+		if ((st.st_uid != 0 && st.st_uid != geteuid()) || !private_parent(res)) {
+			diag_fail(err, errlen, EPERM, "%s/%s is a symlink %s; refusing it", res, comp,
+				  st.st_uid != 0 && st.st_uid != geteuid() ? "of another user"
+				  : "in a directory other users can write");
+			goto out;
+		}
+		if (++links > 40) {
+			diag_fail(err, errlen, ELOOP, "%.*s: too many symlinks", pl, path);
+			goto out;
+		}
+		if ((!buf && !(buf = malloc(PATH_MAX))) || (!target && !(target = malloc(PATH_MAX)))) {
+			diag_fail(err, errlen, ENOMEM, "out of memory");
+			goto out;
+		}
 		res[rn] = '/';
-		tn = readlink(res, target, sizeof target - 1);
+		tn = readlink(res, target, PATH_MAX - 1);
 		res[rn] = '\0';
-		if (tn < 0)
-			return diag_fail(err, errlen, errno, "%.200s: %s", path, strerror(errno));
-		target[tn] = '\0';
-		if ((size_t)tn + 1 + strlen(rest) >= sizeof rest)
-			return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
-		/* The target, then what was left after the symlink. */
-		memmove(rest + tn + 1, rest, strlen(rest) + 1);
-		memcpy(rest, target, (size_t)tn);
-		rest[tn] = '/';
+		if (tn < 0) {
+			diag_fail(err, errlen, errno, "%.*s: %s", pl, path, strerror(errno));
+			goto out;
+		}
+		rl = (size_t)(end - rest);
+		if ((size_t)tn + 1 + rl >= PATH_MAX) {
+			diag_fail(err, errlen, ENAMETOOLONG, "%.*s: path too long", pl, path);
+			goto out;
+		}
+		/* The target, then what was left after the symlink (REST may be in BUF already). */
+		memmove(buf + tn + 1, rest, rl);
+		memcpy(buf, target, (size_t)tn);
+		buf[tn] = '/';
+		rest = buf;
+		end = buf + tn + 1 + rl;
 		if (target[0] == '/')
 			res[rn = 0] = '\0';
 	}
-	if (snprintf(out, outlen, "%s", res[0] ? res : "/") >= (int)outlen)
-		return diag_fail(err, errlen, ENAMETOOLONG, "%.200s: path too long", path);
-	return 0;
+	if (!res[0])
+		strcpy(res, "/");
+	rc = 0;
+out:
+	free(buf);
+	free(target);
+	return rc;
+}
+
+int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	return safedir_resolve_n(path, strlen(path), out, outlen, err, errlen);
 }
 
 /* PATH into BUF with the symlinks above its last component resolved where they are
@@ -198,7 +234,7 @@ static int resolve_parent(const char *path, char *buf, size_t len, const char *w
 			  size_t errlen)
 {
 	const char *last;
-	char parent[4096], why[512];
+	char why[512];
 	size_t n = strlen(path), pn;
 
 	while (n > 1 && path[n - 1] == '/')
@@ -207,11 +243,7 @@ static int resolve_parent(const char *path, char *buf, size_t len, const char *w
 	while (last > path && last[-1] != '/')
 		last--;
 	pn = (size_t)(last - path);
-	if (pn >= sizeof parent)
-		return diag_fail(err, errlen, ENAMETOOLONG, "%s %.200s: path too long", what, path);
-	memcpy(parent, path, pn);
-	parent[pn] = '\0';
-	if (safedir_resolve(parent, buf, len, why, sizeof why) < 0)
+	if (safedir_resolve_n(path, pn, buf, len, why, sizeof why) < 0)
 		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, why);
 	pn = strlen(buf);
 	if ((size_t)snprintf(buf + pn, len - pn, "%s%.*s", strcmp(buf, "/") == 0 ? "" : "/",

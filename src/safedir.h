@@ -53,8 +53,14 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 /* safedir_resolve writes to OUT the absolute PATH with its symlinks resolved, following one
  * only when it is owned by root or us and sits in a directory no other user can write (as
  * /var/lock in /var), so whoever may change where it points is us or root. Missing parts are
- * kept as they are, for safedir_walk to judge. Returns 0, or -1 with errno (EPERM for a
- * symlink not followed) and one line in ERR. */
+ * kept as they are, for safedir_walk to judge. OUT must not overlap PATH; on an error it
+ * holds nothing of use. Returns 0, or -1 with errno (EPERM for a symlink not followed) and
+ * one line in ERR. */
 int safedir_resolve(const char *path, char *out, size_t outlen, char *err, size_t errlen);
+
+/* safedir_resolve_n is safedir_resolve of PATH[0..PLEN), a prefix of a longer string (the
+ * directory of a file's path), without a copy of it. */
+int safedir_resolve_n(const char *path, size_t plen, char *out, size_t outlen, char *err,
+		      size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -354,7 +355,9 @@ fail:
 /* One complete dump on a fresh socket, so that a redo never reads the tail of an old dump. */
 static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 {
-	long buf[VIP_BUF_SIZE / sizeof(long)];    /* long: netlink headers want alignment */
+	/* On the heap (malloc's alignment suits netlink's headers), not the stack: 32 KiB of it
+	 * would stay resident all run long under the calls made below it. */
+	long *buf;
 	struct timeval tv = { VIP_RECV_TIMEOUT_S, 0 };
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
@@ -363,9 +366,13 @@ static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 	int ret, saved;
 
 	memset(m, 0, sizeof(*m));
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (nl == NULL)
+	if (!(buf = malloc(VIP_BUF_SIZE)))
 		return -1;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (nl == NULL) {
+		free(buf);
+		return -1;
+	}
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		goto fail;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -386,7 +393,7 @@ static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 		goto fail;
 
 	for (;;) {
-		got = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		got = mnl_socket_recvfrom(nl, buf, VIP_BUF_SIZE);
 		if (got < 0) {
 			/* A signal is not an interrupted dump: read on. */
 			if (errno == EINTR)
@@ -406,10 +413,12 @@ static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 			break;
 	}
 	mnl_socket_close(nl);
+	free(buf);
 	return 0;
 fail:
 	saved = errno;
 	mnl_socket_close(nl);
+	free(buf);
 	memset(m, 0, sizeof(*m));
 	errno = saved;
 	return -1;
