@@ -160,9 +160,6 @@ static int is_header_of(const char *line, size_t n, const char *only, size_t onl
 	       memcmp(s + 1, only, onlylen) == 0;
 }
 
-/* Parses TEXT[0..LEN). RUNS (NRUNS of them), when given, say at which file line each run of
- * TEXT's lines starts (a job's kept lines: conf_job); without them the lines are numbered
- * from 1. SORT orders the section entries by section for conf_section. */
 /* The start of the next line at or after POS (a line start) that is "[ONLY]", blanks around
  * it aside; LEN if none. Only that pattern is searched for (memmem), so the lines of other
  * sections, their headers included, cost no more than the search. */
@@ -203,6 +200,9 @@ static size_t next_header_of(const char *text, size_t len, size_t pos, const cha
 	return len;
 }
 
+/* Parses TEXT[0..LEN). RUNS (NRUNS of them), when given, say at which file line each run of
+ * TEXT's lines starts (a job's kept lines: conf_job); without them the lines are numbered
+ * from 1. SORT orders the section entries by section for conf_section. */
 static int parse(const char *text, size_t len, const struct conf_run *runs, size_t nruns,
 		 int sort, struct conf *c, unsigned *bad_line, char *err, size_t errlen)
 {

@@ -263,7 +263,7 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 {
 	/* On the heap, not the stack: a config read before the command would otherwise leave
 	 * 16 KiB of stack resident all run long; the heap's pages go on to serve later needs. */
-	size_t cap = 16384, have = 0, total = 0;
+	size_t cap = 16384, have = 0, total = 0, high = 0;   /* HIGH: bytes ever written */
 	char *buf = malloc(cap);
 	int rc = 0, e = 0;
 
@@ -289,6 +289,7 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 			free(buf);
 			buf = nb;
 			cap *= 2;
+			high = have;
 		}
 		r = read(fd, buf + have, cap - have);
 		if (r < 0 && errno == EINTR)
@@ -309,6 +310,8 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 		/* Hand on every whole line; what follows the last newline waits for the rest. */
 		last = memrchr(buf + have, '\n', (size_t)r);
 		have += (size_t)r;
+		if (have > high)
+			high = have;
 		if (last) {
 			size_t cut = (size_t)(last - buf) + 1;
 
@@ -318,7 +321,9 @@ int fileio_read_lines(int fd, size_t max, int (*fn)(void *ctx, const char *piece
 			have -= cut;
 		}
 	}
-	explicit_bzero(buf, have);
+	/* Wiped as far as it was ever written (what was handed on lies past HAVE): not
+	 * further, which would touch pages nothing used. */
+	explicit_bzero(buf, high);
 	free(buf);
 	if (e) {
 		errno = e;

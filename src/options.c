@@ -867,14 +867,25 @@ static int apply_conf(struct loader *ld, const struct conf *c, const char *path)
 	return 0;
 }
 
-/* The config file may hold credentials and decides what runs as whom: refuse one that others
- * could have written, as sudo and ssh do. Returns 1 when PATH was read into C, 0 when it is
- * absent and need not exist, -1 on error. */
+/* fileio_read_lines hands the file to the job's parse. */
 static int feed_conf(void *job, const char *piece, size_t n)
 {
 	return conf_job_feed(job, piece, n);
 }
 
+/* What opening or reading the config file failed with (errno E), in one line. */
+static int config_unreadable(struct loader *ld, const char *path, int e)
+{
+	if (e == EFBIG)
+		return fail(ld, "config %s: larger than 1 MiB", path);
+	if (e == ENOMEM)
+		return fail(ld, "out of memory");
+	return fail(ld, "config %s: %s", path, fileio_strerror(e));
+}
+
+/* The config file may hold credentials and decides what runs as whom: refuse one that others
+ * could have written, as sudo and ssh do. Returns 1 when PATH was read into C, 0 when it is
+ * absent and need not exist, -1 on error. */
 static int read_config(struct loader *ld, const char *path, int must_exist, struct conf *c)
 {
 	struct conf_job job;
@@ -888,9 +899,7 @@ static int read_config(struct loader *ld, const char *path, int must_exist, stru
 	if (fd < 0) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		if (errno == EFBIG)
-			return fail(ld, "config %s: larger than 1 MiB", path);
-		return fail(ld, "config %s: %s", path, fileio_strerror(errno));
+		return config_unreadable(ld, path, errno);
 	}
 	rc = -1;
 	if (st.st_mode & S_IWOTH)
@@ -918,10 +927,7 @@ static int read_config(struct loader *ld, const char *path, int must_exist, stru
 		int e = errno;
 
 		conf_job_free(&job);
-		if (e == EFBIG)
-			return fail(ld, "config %s: larger than 1 MiB", path);
-		return e == ENOMEM ? fail(ld, "out of memory")
-				   : fail(ld, "config %s: %s", path, fileio_strerror(e));
+		return config_unreadable(ld, path, e);
 	}
 	rc = conf_job_finish(&job, c, &bad_line, why, sizeof why);
 	if (rc < 0)
