@@ -203,19 +203,16 @@ int lock_open_at(int dfd, const char *name, const char *path, char *err, size_t 
 static int open_lock_file(const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
-	char real[PATH_MAX], why[512];
+	char why[512];
 	int dfd, fd;
 
 	if (path[0] != '/')
 		return diag_fail(err, errlen, EINVAL, "lock file %s: not an absolute path", path);
 	if (!slash[1])
 		return diag_fail(err, errlen, EISDIR, "lock file %s names a directory", path);
-	if ((size_t)(slash - path) >= sizeof real)
+	if ((size_t)(slash - path) >= PATH_MAX)
 		return diag_fail(err, errlen, ENAMETOOLONG, "lock file %.200s: path too long", path);
-	if (safedir_resolve_n(path, slash > path ? (size_t)(slash - path) : 1, real, sizeof real,
-			      why, sizeof why) < 0)
-		return diag_fail(err, errlen, errno, "lock file %s: %s", path, why);
-	dfd = safedir_walk(real, "directory", SAFEDIR_PARENT, 0, why, sizeof why);
+	dfd = safedir_walk_dir_of(path, "directory", why, sizeof why);
 	if (dfd < 0)
 		return diag_fail(err, errlen, errno, "lock file %s: %s", path, why);
 	fd = lock_open_at(dfd, slash + 1, path, err, errlen);

@@ -1053,7 +1053,14 @@ static size_t build_longopts(struct option *lo, char *shortopts)
 		lo[n++] = (struct option){ defs[i].name, defs[i].arg ? required_argument : no_argument,
 					   NULL, 1000 + i };
 		if (defs[i].type == OPT_FLAG) {
-			snprintf(no_names[i], sizeof no_names[i], "no-%s", defs[i].name);
+			/* Not snprintf: its frame would be the deepest the run's stack reaches. */
+			size_t len = strlen(defs[i].name);
+
+			if (len > sizeof no_names[i] - 4)
+				len = sizeof no_names[i] - 4;
+			memcpy(no_names[i], "no-", 3);
+			memcpy(no_names[i] + 3, defs[i].name, len);
+			no_names[i][3 + len] = '\0';
 			lo[n++] = (struct option){ no_names[i], no_argument, NULL, 2000 + i };
 		}
 		if (defs[i].shortopt) {

@@ -252,20 +252,17 @@ static int resolve_parent(const char *path, char *buf, size_t len, const char *w
 	return 0;
 }
 
-int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
-		 char *err, size_t errlen)
+/* The walk of safedir_walk over BUF, an absolute path with no symlink left to resolve,
+ * which it cuts and mends as it goes; the messages name the first PLEN bytes of PATH, what
+ * the caller asked for. Returns the last directory's descriptor, not yet checked for its
+ * use, or -1 with errno and ERR. */
+static int walk(char *buf, const char *path, int plen, const char *what, enum safedir_use use,
+		mode_t mode, char *err, size_t errlen)
 {
-	char buf[4096];
-	size_t n = strlen(path);
 	int fd, shared = 0;
 	char *p, *next;
 	struct stat st;
 
-	if (path[0] != '/' || n >= sizeof buf)
-		return diag_fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
-			    path);
-	if (resolve_parent(path, buf, sizeof buf, what, err, errlen) < 0)
-		return -1;
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return diag_fail(err, errlen, errno, "cannot open /: %s", strerror(errno));
@@ -294,16 +291,16 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 			goto out;
 		p[-1] = '/';
 		if (strcmp(p, "..") == 0) {
-			diag_fail(err, errlen, EINVAL, "%s %s: \"..\" in the path", what, path);
+			diag_fail(err, errlen, EINVAL, "%s %.*s: \"..\" in the path", what, plen, path);
 			goto out;
 		}
 		nfd = open_component(fd, p, mode);
 		if (nfd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)
-				diag_fail(err, errlen, errno, "%s %s: %s is not a directory (a symlink?)", what, path,
+				diag_fail(err, errlen, errno, "%s %.*s: %s is not a directory (a symlink?)", what, plen, path,
 				     buf);
 			else
-				diag_fail(err, errlen, errno, "%s %s: cannot %s %s: %s", what, path,
+				diag_fail(err, errlen, errno, "%s %.*s: cannot %s %s: %s", what, plen, path,
 				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
 			goto out;
 		}
@@ -316,16 +313,15 @@ int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_
 		}
 		if (shared && st.st_uid != geteuid()) {
 			diag_fail(err, errlen, EPERM,
-			     "%s %s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
+			     "%s %.*s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
 			     "can write: remove it (rm -r %s)",
-			     what, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
+			     what, plen, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
 			goto out;
 		}
 		if (*next)
 			next[-1] = '/';
 	}
-	if (safedir_check(fd, what, path, use, err, errlen) == 0)
-		return fd;
+	return fd;
 out:
 	{
 		int e = errno;
@@ -334,4 +330,47 @@ out:
 		errno = e;
 	}
 	return -1;
+}
+
+/* FD, once the directory it is passes safedir_check for USE; else closed, -1. */
+static int checked(int fd, const char *what, const char *path, enum safedir_use use, char *err,
+		   size_t errlen)
+{
+	int e;
+
+	if (fd < 0 || safedir_check(fd, what, path, use, err, errlen) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
+		 char *err, size_t errlen)
+{
+	char buf[4096];
+
+	if (path[0] != '/' || strlen(path) >= sizeof buf)
+		return diag_fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
+			    path);
+	if (resolve_parent(path, buf, sizeof buf, what, err, errlen) < 0)
+		return -1;
+	return checked(walk(buf, path, (int)strlen(path), what, use, mode, err, errlen), what, path,
+		       use, err, errlen);
+}
+
+int safedir_walk_dir_of(const char *path, const char *what, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash && slash > path ? (size_t)(slash - path) : 1;
+	char buf[4096], why[512];
+
+	if (path[0] != '/' || n >= sizeof buf)
+		return diag_fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
+			    path);
+	if (safedir_resolve_n(path, n, buf, sizeof buf, why, sizeof why) < 0)
+		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, why);
+	return checked(walk(buf, path, (int)n, what, SAFEDIR_PARENT, 0, err, errlen), "directory",
+		       buf, SAFEDIR_PARENT, err, errlen);
 }

@@ -50,6 +50,12 @@ int safedir_open(const char *path, const char *what, enum safedir_use use, char 
 int safedir_walk(const char *path, const char *what, enum safedir_use use, mode_t mode,
 		 char *err, size_t errlen);
 
+/* safedir_walk_dir_of is safedir_walk of the directory that holds PATH's last component,
+ * with the symlinks of that whole directory resolved (as safedir_resolve), checked as
+ * SAFEDIR_PARENT: where the file PATH is to be opened, without a copy of the path on the
+ * caller's stack. WHAT names the directory in the messages. */
+int safedir_walk_dir_of(const char *path, const char *what, char *err, size_t errlen);
+
 /* safedir_resolve writes to OUT the absolute PATH with its symlinks resolved, following one
  * only when it is owned by root or us and sits in a directory no other user can write (as
  * /var/lock in /var), so whoever may change where it points is us or root. Missing parts are

@@ -272,6 +272,54 @@ START_TEST(walk_through_a_sticky_directory)
 }
 END_TEST
 
+/* The directory of a file's path (a --lock-file's): its symlinks are resolved where they
+ * are trusted, the last one too (/var/lock -> /run/lock), and it is checked as a parent. */
+START_TEST(walk_to_the_directory_of_a_file)
+{
+	char path[160], real[160], link[160];
+	struct stat a, b;
+	int fd;
+
+	snprintf(real, sizeof real, "%s/real", dir);
+	ck_assert_int_eq(mkdir(real, 0755), 0);
+	snprintf(link, sizeof link, "%s/link", dir);
+	ck_assert_int_eq(symlink(real, link), 0);
+	snprintf(path, sizeof path, "%s/link/job.lock", dir);
+	fd = safedir_walk_dir_of(path, "directory", err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat(real, &b), 0);
+	ck_assert(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	close(fd);
+	/* A file in "/" itself. */
+	fd = safedir_walk_dir_of("/job.lock", "directory", err, sizeof err);
+	ck_assert_msg(fd >= 0, "%s", err);
+	ck_assert_int_eq(fstat(fd, &a), 0);
+	ck_assert_int_eq(stat("/", &b), 0);
+	ck_assert(a.st_ino == b.st_ino);
+	close(fd);
+	/* Writable by others and not sticky: refused, naming the directory as it was written. */
+	ck_assert_int_eq(chmod(real, 0777), 0);
+	ck_assert_int_eq(safedir_walk_dir_of(path, "directory", err, sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, "writable by other users"), "%s", err);
+	ck_assert_int_eq(chmod(real, 0755), 0);
+	/* A component on the way that others can change, and a missing one. */
+	snprintf(path, sizeof path, "%s/open", dir);
+	ck_assert_int_eq(mkdir(path, 0777), 0);
+	ck_assert_int_eq(chmod(path, 0777), 0);
+	snprintf(path, sizeof path, "%s/open/sub/job.lock", dir);
+	ck_assert_int_eq(safedir_walk_dir_of(path, "directory", err, sizeof err), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_msg(strstr(err, "/open is writable by other users"), "%s", err);
+	snprintf(path, sizeof path, "%s/none/job.lock", dir);
+	ck_assert_int_eq(safedir_walk_dir_of(path, "directory", err, sizeof err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(safedir_walk_dir_of("job.lock", "directory", err, sizeof err), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 Suite *safedir_suite(void)
 {
 	Suite *s = suite_create("safedir");
@@ -290,6 +338,7 @@ Suite *safedir_suite(void)
 	tcase_add_test(walk, walk_refuses_what_others_could_change);
 	tcase_add_test(walk, walk_through_a_sticky_directory);
 	tcase_add_test(walk, walk_below_a_collectors_directory);
+	tcase_add_test(walk, walk_to_the_directory_of_a_file);
 	suite_add_tcase(s, walk);
 	return s;
 }
