@@ -297,8 +297,8 @@ static int walk(char *buf, const char *path, int plen, const char *what, enum sa
 		nfd = open_component(fd, p, mode);
 		if (nfd < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)
-				diag_fail(err, errlen, errno, "%s %.*s: %s is not a directory (a symlink?)", what, plen, path,
-				     buf);
+				diag_fail(err, errlen, errno, "%s %.*s: %s is not a directory (a symlink?)",
+				     what, plen, path, buf);
 			else
 				diag_fail(err, errlen, errno, "%s %.*s: cannot %s %s: %s", what, plen, path,
 				     mode && errno != EACCES ? "create" : "open", buf, strerror(errno));
@@ -370,7 +370,7 @@ int safedir_walk_dir_of(const char *path, const char *what, char *err, size_t er
 		return diag_fail(err, errlen, EINVAL, "%s %.200s: not an absolute path, or too long", what,
 			    path);
 	if (safedir_resolve_n(path, n, buf, sizeof buf, why, sizeof why) < 0)
-		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, why);
-	return checked(walk(buf, path, (int)n, what, SAFEDIR_PARENT, 0, err, errlen), "directory",
-		       buf, SAFEDIR_PARENT, err, errlen);
+		return diag_fail(err, errlen, errno, "%s %.*s: %s", what, (int)n, path, why);
+	return checked(walk(buf, path, (int)n, what, SAFEDIR_PARENT, 0, err, errlen), what, buf,
+		       SAFEDIR_PARENT, err, errlen);
 }
