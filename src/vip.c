@@ -168,8 +168,8 @@ static void remember(struct vip_match *m, const struct vip_addr *vip, unsigned i
 	m->addr = *vip;
 	m->ifindex = ifindex;
 	m->ifname[0] = '\0';
-	/* IFA_LABEL (IPv4 only) names the interface without another syscall; vip_check still
-	 * prefers if_indextoname, and a label that is not a proper C string is ignored. */
+	/* IFA_LABEL (IPv4 only) names the interface without another syscall; vip_match_ifname
+	 * still prefers if_indextoname, and a label that is not a proper C string is ignored. */
 	if (label == NULL)
 		return;
 	s = mnl_attr_get_payload(label);
@@ -353,6 +353,16 @@ fail:
 }
 
 /* One complete dump on a fresh socket, so that a redo never reads the tail of an old dump. */
+/* The one family all the VIPs are of, so that the kernel dumps only its addresses; else
+ * AF_UNSPEC, IPv4 and IPv6 in the same dump. */
+static unsigned char dump_family(const struct vip_query *q)
+{
+	for (size_t i = 1; i < q->n; i++)
+		if (q->vips[i].family != q->vips[0].family)
+			return AF_UNSPEC;
+	return (unsigned char)q->vips[0].family;
+}
+
 static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 {
 	/* On the heap (malloc's alignment suits netlink's headers), not the stack: 32 KiB of it
@@ -388,7 +398,7 @@ static int dump_once(struct vip_query *q, struct vip_match *m, unsigned attempt)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = q->seq;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_UNSPEC;    /* IPv4 and IPv6 in the same dump */
+	ifa->ifa_family = dump_family(q);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto fail;
 
@@ -427,7 +437,6 @@ fail:
 int vip_check(const struct vip_addr *vips, size_t n, const char *dev, struct vip_match *m)
 {
 	struct vip_query q = { vips, n, 0, 0, 0 };
-	char name[IF_NAMESIZE];
 	unsigned attempt;
 	size_t i;
 
@@ -456,11 +465,8 @@ int vip_check(const struct vip_addr *vips, size_t n, const char *dev, struct vip
 		}
 	}
 	for (attempt = 0; attempt < VIP_DUMP_TRIES; attempt++) {
-		if (dump_once(&q, m, attempt) == 0) {
-			if (m->held && if_indextoname(m->ifindex, name) != NULL)
-				memcpy(m->ifname, name, sizeof(m->ifname));
+		if (dump_once(&q, m, attempt) == 0)
 			return 0;
-		}
 		if (errno != EINTR)
 			return -1;
 	}
@@ -469,6 +475,15 @@ int vip_check(const struct vip_addr *vips, size_t n, const char *dev, struct vip
 }
 
 /* A plain socket rather than libmnl's wrapper: the caller polls and owns a bare fd. */
+const char *vip_match_ifname(struct vip_match *m)
+{
+	char name[IF_NAMESIZE];
+
+	if (m->held && if_indextoname(m->ifindex, name) != NULL)
+		memcpy(m->ifname, name, sizeof(m->ifname));
+	return m->ifname;
+}
+
 int vip_watch_open(void)
 {
 	struct sockaddr_nl sa;
@@ -548,7 +563,7 @@ void vip_gate_enter(const struct vip_gate *g, int *watch_fd, struct gate_result 
 		vip_format(&m.addr, addr, sizeof addr);
 	if (m.held && g->standby) {
 		snprintf(r->reason, sizeof r->reason, "standby: VIP %s is held here on %s", addr,
-			 m.ifname);
+			 vip_match_ifname(&m));
 		r->state = RUN_SKIPPED_STANDBY;
 		return;
 	}
@@ -587,7 +602,7 @@ int vip_gate_describe(const struct vip_gate *g, FILE *out)
 	fprintf(out, "vip_held=%s\n", m.held ? "yes" : "no");
 	if (m.held)
 		fprintf(out, "vip_addr=%s\nvip_dev=%s\n", vip_format(&m.addr, addr, sizeof addr),
-			m.ifname);
+			vip_match_ifname(&m));
 	fprintf(out, "vip_mode=%s\n", g->standby ? "standby" : "active");
 	fprintf(out, "vip_run=%s\n", m.held != g->standby ? "yes" : "no");
 	return 0;

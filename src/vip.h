@@ -16,7 +16,8 @@ struct vip_match {
 	int held;                /* 1: one of the VIPs is usable here; 0: none is */
 	struct vip_addr addr;    /* the VIP that matched (valid when held) */
 	unsigned ifindex;        /* its interface (valid when held) */
-	char ifname[16];         /* its interface name, "" if it could not be resolved */
+	char ifname[16];         /* its interface as the dump labelled it (IPv4 only: IFA_LABEL,
+				  * maybe an alias such as eth0:1), or ""; see vip_match_ifname */
 };
 
 /* What vip_scan looks for, and which replies it accepts. */
@@ -52,6 +53,11 @@ const char *vip_format(const struct vip_addr *a, char *buf, size_t len);
  * A failure never reads as held.
  */
 int vip_check(const struct vip_addr *vips, size_t n, const char *dev, struct vip_match *m);
+
+/* The name of the interface a held VIP is on, for messages: the kernel's name for
+ * m->ifindex (if_indextoname), else the dump's label, else "". Asked only where a message
+ * shows it: it costs a socket of its own. */
+const char *vip_match_ifname(struct vip_match *m);
 
 /*
  * Scans one buffer received in reply to an RTM_GETADDR dump; pure, for tests and fuzzing.

@@ -14,7 +14,7 @@
 
 #include "lazy/lazy.h"
 
-static struct lazy_lib jansson = { .soname = JANSSON_SONAME };
+static struct lazy_lib jansson = { .path = JANSSON_PATH, .soname = JANSSON_SONAME };
 
 LAZY_FN(jansson, json_t *, json_array, (void), (), NULL)
 LAZY_FN(jansson, int, json_array_append_new, (json_t *a, json_t *v), (a, v), (json_delete(v), -1))

@@ -14,6 +14,8 @@ void *lazy_sym(struct lazy_lib *lib, const char *name)
 
 	if (lib->failed)
 		return NULL;
+	if (!lib->handle && lib->path[0])
+		lib->handle = dlopen(lib->path, RTLD_NOW | RTLD_LOCAL);
 	if (!lib->handle && !(lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL))) {
 		lib->failed = 1;
 		diag_error("cannot load %s: %s", lib->soname, dlerror());

@@ -7,6 +7,7 @@
 #define CRONGUARD_LAZY_H
 
 struct lazy_lib {
+	const char *path;         /* where configure found it, or "": tried first */
 	const char *soname;
 	void *handle;
 	int failed;               /* said once; every later call fails quietly */

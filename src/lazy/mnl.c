@@ -9,7 +9,7 @@
 
 #include "lazy/lazy.h"
 
-static struct lazy_lib mnl = { .soname = MNL_SONAME };
+static struct lazy_lib mnl = { .path = MNL_PATH, .soname = MNL_SONAME };
 
 LAZY_FN(mnl, void *, mnl_attr_get_payload, (const struct nlattr *a), (a), NULL)
 LAZY_FN(mnl, uint16_t, mnl_attr_get_payload_len, (const struct nlattr *a), (a), 0)

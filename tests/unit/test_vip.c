@@ -735,6 +735,31 @@ START_TEST(test_check_not_held)
 }
 END_TEST
 
+/* Loopback is up wherever the tests run: ::1 (no IFA_LABEL in an IPv6 dump) and 127.0.0.1
+ * alone, each a dump of its own family only, and the two in one dump of both. */
+START_TEST(test_check_held_on_lo)
+{
+	struct vip_addr v6 = vip("::1"), v4 = vip("127.0.0.1"), both[2] = { vip("2001:db8::fe"),
+									  vip("127.0.0.1") };
+	struct vip_match m;
+
+	ck_assert_msg(vip_check(&v6, 1, NULL, &m) == 0, "vip_check: %s", strerror(errno));
+	ck_assert_int_eq(m.held, 1);
+	ck_assert_str_eq(m.ifname, "");
+	ck_assert_str_eq(vip_match_ifname(&m), "lo");
+	ck_assert_msg(vip_check(&v4, 1, "lo", &m) == 0, "vip_check: %s", strerror(errno));
+	ck_assert_int_eq(m.held, 1);
+	ck_assert_str_eq(vip_match_ifname(&m), "lo");
+	ck_assert_msg(vip_check(both, 2, NULL, &m) == 0, "vip_check: %s", strerror(errno));
+	ck_assert_int_eq(m.held, 1);
+	ck_assert_int_eq(m.addr.family, AF_INET);
+	/* Not held: no name, and none looked up. */
+	m.held = 0;
+	m.ifname[0] = '\0';
+	ck_assert_str_eq(vip_match_ifname(&m), "");
+}
+END_TEST
+
 START_TEST(test_watch_open)
 {
 	struct vip_addr v = vip("192.0.2.254");
@@ -799,6 +824,7 @@ Suite *vip_suite(void)
 	tcase_add_test(tc, test_check_no_such_dev);
 	tcase_add_test(tc, test_check_bad_arguments);
 	tcase_add_test(tc, test_check_not_held);
+	tcase_add_test(tc, test_check_held_on_lo);
 	tcase_add_test(tc, test_watch_open);
 	suite_add_tcase(s, tc);
 
