@@ -18,58 +18,64 @@ static int others_write(const struct stat *st)
 	return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
 
-int safedir_check(int fd, const char *what, const char *path, enum safedir_use use, char *err,
-		  size_t errlen)
+/* safedir_check on what fstat(FD) gave, *ST, for a process whose effective uid is ME. */
+static int judge(int fd, const struct stat *st, uid_t me, const char *what, const char *path,
+		 enum safedir_use use, char *err, size_t errlen)
 {
-	uid_t me = geteuid();
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+	if (!S_ISDIR(st->st_mode))
 		return diag_fail(err, errlen, ENOTDIR, "%s %s is not a directory", what, path);
 	if (use == SAFEDIR_PRIVATE) {
-		if (st.st_uid != me)
+		if (st->st_uid != me)
 			return diag_fail(err, errlen, EPERM,
 				    "%s %s is owned by uid %u, not by us (uid %u): remove it (rm -r %s)",
-				    what, path, (unsigned)st.st_uid, (unsigned)me, path);
-		if (others_write(&st))
+				    what, path, (unsigned)st->st_uid, (unsigned)me, path);
+		if (others_write(st))
 			return diag_fail(err, errlen, EPERM,
 				    "%s %s is writable by other users (mode %04o): remove it (rm -r %s)",
-				    what, path, (unsigned)(st.st_mode & 07777), path);
+				    what, path, (unsigned)(st->st_mode & 07777), path);
 		/* Ours and nobody else's to write, but maybe theirs to enter: a file opened in
 		 * it before now is not revoked, which is why lock files are checked too. */
-		if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
+		if ((st->st_mode & 077) && fchmod(fd, st->st_mode & 07700) < 0)
 			return diag_fail(err, errlen, errno, "%s %s: cannot make it private: %s", what, path,
 				    strerror(errno));
 		return 0;
 	}
-	if (use == SAFEDIR_READ && others_write(&st))
+	if (use == SAFEDIR_READ && others_write(st))
 		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o): its files may be anyone's; refusing it",
-			    what, path, (unsigned)(st.st_mode & 07777));
+			    what, path, (unsigned)(st->st_mode & 07777));
 	if (use == SAFEDIR_READ)
 		return 0;
-	if (st.st_uid != me && st.st_uid != 0)
+	if (st->st_uid != me && st->st_uid != 0)
 		return diag_fail(err, errlen, EPERM,
 			    "%s %s is owned by uid %u, neither us (uid %u) nor root: remove it or chown it",
-			    what, path, (unsigned)st.st_uid, (unsigned)me);
-	if (!others_write(&st))
+			    what, path, (unsigned)st->st_uid, (unsigned)me);
+	if (!others_write(st))
 		return 0;
 	/* Writable by others: they could rename ours away and put theirs in its place, unless
 	 * the sticky bit reserves that to each file's owner. */
-	if (!(st.st_mode & S_ISVTX))
+	if (!(st->st_mode & S_ISVTX))
 		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o): chmod go-w %s, or remove it",
-			    what, path, (unsigned)(st.st_mode & 07777), path);
+			    what, path, (unsigned)(st->st_mode & 07777), path);
 	/* Sticky, even ours (/tmp is root's): others may still plant files under the names we
 	 * read and write (NAME.json, its spare, a .prom, a spool entry), and every reader would
 	 * have to tell theirs from ours. A data directory is one only we can add files to. */
 	if (use == SAFEDIR_DATA || use == SAFEDIR_COLLECTED)
 		return diag_fail(err, errlen, EPERM,
 			    "%s %s is writable by other users (mode %04o, sticky): use a directory only we can write",
-			    what, path, (unsigned)(st.st_mode & 07777));
+			    what, path, (unsigned)(st->st_mode & 07777));
 	return 0;
+}
+
+int safedir_check(int fd, const char *what, const char *path, enum safedir_use use, char *err,
+		  size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return diag_fail(err, errlen, errno, "%s %s: %s", what, path, strerror(errno));
+	return judge(fd, &st, geteuid(), what, path, use, err, errlen);
 }
 
 int safedir_open(const char *path, const char *what, enum safedir_use use, char *err,
@@ -262,6 +268,7 @@ static int walk(char *buf, const char *path, int plen, const char *what, enum sa
 	int fd, shared = 0;
 	char *p, *next;
 	struct stat st;
+	uid_t me = geteuid();
 
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -287,7 +294,7 @@ static int walk(char *buf, const char *path, int plen, const char *what, enum sa
 		}
 		shared = others_write(&st);
 		if (!(use == SAFEDIR_COLLECTED && !shared) &&
-		    safedir_check(fd, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
+		    judge(fd, &st, me, "directory", buf[0] ? buf : "/", SAFEDIR_PARENT, err, errlen) < 0)
 			goto out;
 		p[-1] = '/';
 		if (strcmp(p, "..") == 0) {
@@ -311,11 +318,11 @@ static int walk(char *buf, const char *path, int plen, const char *what, enum sa
 			diag_fail(err, errlen, errno, "%s: %s", buf, strerror(errno));
 			goto out;
 		}
-		if (shared && st.st_uid != geteuid()) {
+		if (shared && st.st_uid != me) {
 			diag_fail(err, errlen, EPERM,
 			     "%s %.*s: %s is owned by uid %u, not by us (uid %u), in a directory anyone "
 			     "can write: remove it (rm -r %s)",
-			     what, plen, path, buf, (unsigned)st.st_uid, (unsigned)geteuid(), buf);
+			     what, plen, path, buf, (unsigned)st.st_uid, (unsigned)me, buf);
 			goto out;
 		}
 		if (*next)
