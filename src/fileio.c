@@ -149,8 +149,10 @@ int fileio_swap(int dirfd, const char *name, const char *spare, const void *text
 		errno = e;
 		return -1;
 	}
-	/* Overwrite, then cut to length: O_TRUNC would make ext4 flush on close. */
-	if (fileio_write_all(fd, text, len) < 0 || ftruncate(fd, (off_t)len) < 0) {
+	/* Overwrite, then cut to length where the old text was longer: O_TRUNC would make ext4
+	 * flush on close, and a truncation to the length the file has is a metadata write too. */
+	if (fileio_write_all(fd, text, len) < 0 ||
+	    (st.st_size > (off_t)len && ftruncate(fd, (off_t)len) < 0)) {
 		e = errno;
 		close(fd);
 		errno = e;

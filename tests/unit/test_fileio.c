@@ -324,6 +324,28 @@ START_TEST(swap_refuses_a_planted_spare)
 }
 END_TEST
 
+/* The spare is written over in place: a longer old text is cut to the new one's length, a
+ * shorter or equal one needs no cut. Each swap leaves the text it wrote under the name. */
+START_TEST(swap_leaves_exactly_the_new_text)
+{
+	static const char *const texts[] = { "a long first text\n", "a longer second text\n",
+					     "short\n", "shorts\n", "x\n", "a long first text\n" };
+	char buf[64];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		ck_assert_int_eq(fileio_swap(dfd, "s", ".s.prev", texts[i], strlen(texts[i]), 0644), 0);
+		get("s", buf, sizeof buf);
+		ck_assert_str_eq(buf, texts[i]);
+		ck_assert_int_eq(fstatat(dfd, "s", &st, 0), 0);
+		ck_assert_int_eq(st.st_size, (off_t)strlen(texts[i]));
+	}
+	/* The spare holds the text before the last. */
+	get(".s.prev", buf, sizeof buf);
+	ck_assert_str_eq(buf, "x\n");
+}
+END_TEST
+
 START_TEST(replace_never_writes_through_a_planted_temporary)
 {
 	char tmp[64], buf[64];
@@ -389,6 +411,7 @@ Suite *fileio_suite(void)
 	tcase_add_test(tc, secrets_through_the_reader);
 	tcase_add_test(tc, overwrite_targets_are_checked);
 	tcase_add_test(tc, swap_refuses_a_planted_spare);
+	tcase_add_test(tc, swap_leaves_exactly_the_new_text);
 	tcase_add_test(tc, replace_never_writes_through_a_planted_temporary);
 	tcase_add_test(tc, mkdirs_makes_the_parents);
 	tcase_add_test(tc, small_proc_files);
