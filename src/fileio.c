@@ -227,8 +227,12 @@ int fileio_open_at(int dirfd, const char *name, size_t max, struct stat *st)
 	int fd, e;
 
 	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever, while we hold
-	 * the state directory's lock. O_NOCTTY: a terminal never becomes ours. */
-	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	 * the state directory's lock. O_NOCTTY: a terminal never becomes ours. O_NOATIME: the
+	 * state file is rewritten and read on every run, and relatime would journal a new
+	 * access time on each read; only the file's owner (or root) may ask for it. */
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {

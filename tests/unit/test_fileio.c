@@ -53,6 +53,35 @@ static void get(const char *name, char *buf, size_t len)
 	close(fd);
 }
 
+/* Reading a file leaves its access time alone, where the file system would have changed it
+ * for a plain read (relatime: an access time older than the last change). */
+START_TEST(reads_without_touching_the_access_time)
+{
+	struct timespec old[2] = { { 1000000000, 0 }, { 0, UTIME_OMIT } };
+	struct stat st;
+	char buf[16], *text;
+	size_t len;
+	int fd, touches;
+
+	put("control", "x\n");
+	put("ours", "x\n");
+	ck_assert_int_eq(utimensat(dfd, "control", old, 0), 0);
+	ck_assert_int_eq(utimensat(dfd, "ours", old, 0), 0);
+	fd = openat(dfd, "control", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof buf), 2);
+	close(fd);
+	ck_assert_int_eq(fstatat(dfd, "control", &st, 0), 0);
+	touches = st.st_atim.tv_sec != old[0].tv_sec;
+	text = fileio_read_at(dfd, "ours", 64, &len, NULL);
+	ck_assert_ptr_nonnull(text);
+	free(text);
+	ck_assert_int_eq(fstatat(dfd, "ours", &st, 0), 0);
+	if (touches)
+		ck_assert_int_eq(st.st_atim.tv_sec, old[0].tv_sec);
+}
+END_TEST
+
 START_TEST(reads_a_regular_file_whole)
 {
 	char path[128], *text;
@@ -402,6 +431,7 @@ Suite *fileio_suite(void)
 	TCase *tc = tcase_create("files");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, reads_without_touching_the_access_time);
 	tcase_add_test(tc, reads_a_regular_file_whole);
 	tcase_add_test(tc, the_size_bound_holds);
 	tcase_add_test(tc, lines_come_in_whole_pieces);
