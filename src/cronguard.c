@@ -56,6 +56,7 @@ struct job {
 	struct etcd_gate *gate;   /* --cluster-lock / --once-per: what etcd gave us, or NULL */
 	int state_refused;        /* preflight refused the state dir: no local record */
 	int state_saved;          /* this run's state file was written */
+	struct state_early early; /* the state as read while the command ran */
 	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
 	int64_t start_mono_us;
 	struct run_record rec;
@@ -247,6 +248,18 @@ static void start_report_begin(void *ctx)
 		report_start(&j->start_opts, &j->rec, &j->report);
 }
 
+/* Steps 6 and 8a, beside the command once it runs: the start report goes out, and the state
+ * file is read, so that what is left of the record after the command is the writing. */
+static void while_running(void *ctx)
+{
+	struct job *j = ctx;
+
+	if (j->opts.ping)
+		start_report_begin(j);
+	if (!j->state_refused)
+		state_prefetch(&j->early, j->opts.state_dir, j->opts.name);
+}
+
 /* Waits for the start report, which must be out before the end report; returns the end
  * report's share of the deadline. */
 static uint64_t start_report_end(struct job *j)
@@ -275,7 +288,7 @@ static enum run_state run(struct job *j)
 				   : (o->ping || o->webhook) ? RUN_OUTPUT_TEE : RUN_OUTPUT_PASS,
 		.forward = &j->forward,
 		.blocked = &j->blocked,
-		.started = j->opts.ping ? start_report_begin : NULL,
+		.started = while_running,
 		.started_ctx = j,
 		/* A keeper only where there is a lock for the job to outlive: its fork is the
 		 * dearest part of a short run. */
@@ -402,8 +415,10 @@ static void record_local(struct job *j, enum run_state state)
 		free(state_render(NULL, r, &hist, &n));
 		rc = 0;
 	} else {
-		rc = state_save(j->opts.state_dir, r, &j->forward, &hist, &sig, j->err, sizeof j->err);
+		rc = state_save(j->opts.state_dir, &j->early, r, &j->forward, &hist, &sig, j->err,
+				sizeof j->err);
 	}
+	state_early_free(&j->early);
 	if (rc != 0)
 		diag_error("%s", j->err);
 	else if (!j->state_refused)
@@ -548,7 +563,7 @@ int main(int argc, char **argv)
 	struct gate_result gate;
 	int sig, code, failing, ran = 0;
 
-	j.lock_fd = j.vip_watch_fd = -1;
+	j.lock_fd = j.vip_watch_fd = j.early.dfd = -1;
 	j.res.held[0] = j.res.held[1] = -1;
 	j.invoked_us = clock_real_us();
 

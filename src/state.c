@@ -275,12 +275,14 @@ struct member {
 	const char *value;  /* where its value starts in the text */
 };
 
-static void free_members(struct member *m, size_t n)
+/* Frees the keys M owns and M itself, unless M is ROOM, the array it began in. */
+static void free_members(struct member *m, size_t n, const struct member *room)
 {
 	while (n--)
 		if (m[n].owned)
 			free((char *)m[n].key);
-	free(m);
+	if (m != room)
+		free(m);
 }
 
 static void skip_ws(struct parser *p)
@@ -463,12 +465,16 @@ static int by_key(const void *a, const void *b)
 static int parse_value(struct parser *p, struct buf *out);
 
 /* An object or array at P->s. With OUT, it is written there as jansson dumps it at depth
- * P->depth (keys sorted); with MEMBERS (objects), its members are handed back, sorted. */
-static int parse_container(struct parser *p, struct buf *out, struct member **members, size_t *nmembers)
+ * P->depth (keys sorted); with MEMBERS (objects), its members are handed back, sorted, in
+ * ROOM[0..NROOM) where they fit, else on the heap (free_members with ROOM frees either).
+ * The members of an object are kept on the stack until they outgrow it: a state file read
+ * while the command runs must not spread the heap over another page. */
+static int parse_container(struct parser *p, struct buf *out, struct member *room, size_t nroom,
+			   struct member **members, size_t *nmembers)
 {
 	char close = *p->s == '{' ? '}' : ']';
-	struct member *m = NULL;
-	size_t n = 0, cap = 0;
+	struct member local[16], *m = room ? room : local;
+	size_t n = 0, cap = room ? nroom : sizeof local / sizeof *local;
 	int rc = -1, depth = p->depth;
 
 	if (++p->depth > STATE_MAX_DEPTH)
@@ -492,11 +498,16 @@ static int parse_container(struct parser *p, struct buf *out, struct member **me
 			if (p->s == p->end || *p->s != '"')
 				goto done;
 			if (n == cap) {
-				struct member *nm = realloc(m, (cap = cap ? 2 * cap : 8) * sizeof *m);
+				int first = m == room || m == local;
+				struct member *nm = first ? malloc(2 * cap * sizeof *m)
+							  : realloc(m, 2 * cap * sizeof *m);
 
 				if (!nm)
 					goto done;
+				if (first)
+					memcpy(nm, m, n * sizeof *m);
 				m = nm;
+				cap *= 2;
 			}
 			if (parse_string(p, NULL) < 0)
 				goto done;
@@ -566,12 +577,22 @@ static int parse_container(struct parser *p, struct buf *out, struct member **me
 	rc = 0;
 done:
 	p->depth = depth;
-	if (rc == 0 && members) {
+	if (rc == 0 && members && m != local) {
 		*members = m;
 		*nmembers = n;
 		return 0;
 	}
-	free_members(m, n);
+	if (rc == 0 && members) {
+		/* Asked for its members without room for them: on the heap. */
+		*members = malloc((n ? n : 1) * sizeof *m);
+		*nmembers = n;
+		if (*members) {
+			memcpy(*members, m, n * sizeof *m);
+			return 0;
+		}
+		rc = -1;
+	}
+	free_members(m, n, m == local ? local : room);
 	return rc;
 }
 
@@ -599,7 +620,7 @@ static int parse_value(struct parser *p, struct buf *out)
 	switch (*p->s) {
 	case '{':
 	case '[':
-		return parse_container(p, out, NULL, NULL);
+		return parse_container(p, out, NULL, 0, NULL, NULL);
 	case '"':
 		if (!out)
 			return parse_string(p, NULL);
@@ -666,7 +687,8 @@ static int64_t count_at(const char *end, const struct member *m)
 int state_read_prior(const char *text, size_t len, struct state_prior *prior)
 {
 	struct parser p = { text, text + len, 0 };
-	struct member *m = NULL, *ls = NULL;
+	/* Room for the members of a state file as cronguard writes it, and some. */
+	struct member top[24], lsroom[24], *m = top, *ls = lsroom;
 	size_t n = 0, nls = 0;
 	const struct member *v;
 
@@ -676,9 +698,9 @@ int state_read_prior(const char *text, size_t len, struct state_prior *prior)
 		goto bad;
 	if (*p.s == '[') {
 		/* A document, but not ours: as if there were none. */
-		if (parse_container(&p, NULL, NULL, NULL) < 0)
+		if (parse_container(&p, NULL, NULL, 0, NULL, NULL) < 0)
 			goto bad;
-	} else if (parse_container(&p, NULL, &m, &n) < 0) {
+	} else if (parse_container(&p, NULL, top, sizeof top / sizeof *top, &m, &n) < 0) {
 		goto bad;
 	}
 	skip_ws(&p);
@@ -704,7 +726,7 @@ int state_read_prior(const char *text, size_t len, struct state_prior *prior)
 		long long iv;
 		double rv;
 
-		if (parse_container(&q, NULL, &ls, &nls) < 0)
+		if (parse_container(&q, NULL, lsroom, sizeof lsroom / sizeof *lsroom, &ls, &nls) < 0)
 			goto bad;   /* cannot be: the whole document parsed */
 		prior->last_success = v->value;
 		prior->last_success_len = (size_t)(q.s - v->value);
@@ -715,11 +737,11 @@ int state_read_prior(const char *text, size_t len, struct state_prior *prior)
 			prior->last_success_us = s > -1e11 && s < 1e11 ? (int64_t)(s * 1e6) : 0;
 		}
 	}
-	free_members(m, n);
-	free_members(ls, nls);
+	free_members(m, n, top);
+	free_members(ls, nls, lsroom);
 	return 0;
 bad:
-	free_members(m, n);
+	free_members(m, n, top);
 	memset(prior, 0, sizeof *prior);
 	errno = EINVAL;
 	return -1;
@@ -886,13 +908,15 @@ char *state_render(const struct state_prior *old, const struct run_record *rec,
 }
 
 /* The previous state NAME in DFD, read under the rules every reader shares, into *PRIOR
- * (pointing into *TEXT, which the caller frees). Returns 0; -1 with errno ENOENT when there
- * is none, or with WHY saying why it could not be read. */
-static int load(int dfd, const char *name, char **text, struct state_prior *prior, char *why, size_t whylen)
+ * (pointing into *TEXT, which the caller frees) and, when ST is not NULL, what fstat said of
+ * it before it was read. Returns 0; -1 with errno ENOENT when there is none, or with WHY
+ * saying why it could not be read. */
+static int load(int dfd, const char *name, char **text, struct state_prior *prior,
+		struct stat *st, char *why, size_t whylen)
 {
 	size_t len;
 
-	*text = fileio_read_at(dfd, name, STATE_MAX_BYTES, &len, NULL);
+	*text = fileio_read_at(dfd, name, STATE_MAX_BYTES, &len, st);
 	if (!*text) {
 		int e = errno;
 
@@ -914,13 +938,14 @@ static int load(int dfd, const char *name, char **text, struct state_prior *prio
  * file of ours is one nobody else can open (lock_open_at). A run that holds it only reads
  * and writes two small files, so a longer wait is something wrong: give up rather than pile
  * up behind it. Returns 0, a signal from STOP, or -1 with errno (ETIMEDOUT when the bound
- * passed; EPERM, ELOOP, EINVAL for a .lock that is not a private file of ours). */
+ * passed; EPERM, ELOOP, EINVAL for a .lock that is not a private file of ours). *LFD, when
+ * not -1, is .lock opened already. */
 static int lock_dir(int dfd, const sigset_t *stop, int *lfd)
 {
 	int64_t deadline = clock_mono_us() + (int64_t)STATE_LOCK_WAIT_MS * 1000, step = 1000;
 	char why[512];
 
-	if ((*lfd = lock_open_at(dfd, ".lock", ".lock", why, sizeof why)) < 0)
+	if (*lfd < 0 && (*lfd = lock_open_at(dfd, ".lock", ".lock", why, sizeof why)) < 0)
 		return -1;
 	for (;;) {
 		int64_t now;
@@ -945,15 +970,69 @@ static int lock_dir(int dfd, const sigset_t *stop, int *lfd)
 	}
 }
 
-int state_save(const char *dir, const struct run_record *rec, const sigset_t *stop,
-	       struct state_history *hist, int *signo, char *err, size_t errlen)
+/* The job's file names in the state directory: NAME.json and its spare. */
+static int file_names(const char *job, char name[80], char prev[90])
+{
+	if ((size_t)snprintf(name, 80, "%s.json", job) >= 80)
+		return -1;
+	snprintf(prev, 90, ".%s.prev", name);
+	return 0;
+}
+
+void state_prefetch(struct state_early *e, const char *dir, const char *job)
+{
+	char name[80], prev[90], why[128];
+
+	e->dfd = e->lfd = -1;
+	e->text = NULL;
+	if (strlen(dir) > 4000 || file_names(job, name, prev) < 0)
+		return;
+	e->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (e->dfd < 0)
+		return;
+	if (safedir_check(e->dfd, "state dir", dir, SAFEDIR_DATA, why, sizeof why) < 0) {
+		state_early_free(e);
+		return;
+	}
+	e->lfd = lock_open_at(e->dfd, ".lock", ".lock", why, sizeof why);
+	if (load(e->dfd, name, &e->text, &e->prior, &e->st, why, sizeof why) < 0) {
+		free(e->text);
+		e->text = NULL;
+	}
+}
+
+void state_early_free(struct state_early *e)
+{
+	if (e->dfd >= 0)
+		close(e->dfd);
+	if (e->lfd >= 0)
+		close(e->lfd);
+	free(e->text);
+	e->dfd = e->lfd = -1;
+	e->text = NULL;
+}
+
+/* Whether NAME in DFD is still the file *ST describes: the same inode, size and times. Every
+ * save replaces the file by a rename, which changes the change time of both files, and writes
+ * into the spare, which changes its size or modification time too. */
+static int unchanged(int dfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+
+	return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino && now.st_size == st->st_size &&
+	       now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	       now.st_ctim.tv_sec == st->st_ctim.tv_sec && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+int state_save(const char *dir, struct state_early *early, const struct run_record *rec,
+	       const sigset_t *stop, struct state_history *hist, int *signo, char *err, size_t errlen)
 {
 	char name[80], prev[90], why[128];
 	struct state_prior prior;
 	char *old = NULL, *text = NULL;
 	size_t len;
 	int dfd = -1, lfd = -1, rc = -1, warn = 0, sig, have;
-	mode_t mode = geteuid() == 0 ? 0755 : 0700;
 
 	*signo = 0;
 	/* Until the file says more: this run alone. */
@@ -964,11 +1043,20 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
 		return -1;
 	}
-	snprintf(name, sizeof name, "%s.json", rec->job);
-	snprintf(prev, sizeof prev, ".%s.prev", name);
+	if (file_names(rec->job, name, prev) < 0) {
+		snprintf(err, errlen, "job name %.64s...: too long for a state file", rec->job);
+		return -1;
+	}
+	if (early && early->dfd >= 0) {
+		/* Opened and checked by state_prefetch: only we can change it since. */
+		dfd = early->dfd;
+		lfd = early->lfd;
+		early->dfd = early->lfd = -1;
+		goto opened;
+	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 && errno == ENOENT) {
-		if (fileio_mkdirs(dir, mode) < 0) {
+		if (fileio_mkdirs(dir, geteuid() == 0 ? 0755 : 0700) < 0) {
 			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -981,6 +1069,7 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 	/* Whoever else could make or change it would own our state and our spool. */
 	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0)
 		goto out;
+opened:
 	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
 	if ((sig = lock_dir(dfd, stop, &lfd)) != 0) {
 		if (sig > 0) {
@@ -995,13 +1084,21 @@ int state_save(const char *dir, const struct run_record *rec, const sigset_t *st
 		}
 		goto out;
 	}
-	have = load(dfd, name, &old, &prior, why, sizeof why) == 0;
+	if (early && early->text && unchanged(dfd, name, &early->st)) {
+		/* What state_prefetch read is still the state: no other run saved since. */
+		old = early->text;
+		early->text = NULL;
+		prior = early->prior;
+		have = 1;
+	} else {
+		have = load(dfd, name, &old, &prior, NULL, why, sizeof why) == 0;
+	}
 	if (!have && errno != ENOENT) {
 		/* Torn by a crash, most likely: the state before it is in the spare file. */
 		char spare_why[sizeof why];
 
 		free(old);
-		have = load(dfd, prev, &old, &prior, spare_why, sizeof spare_why) == 0;
+		have = load(dfd, prev, &old, &prior, NULL, spare_why, sizeof spare_why) == 0;
 		snprintf(err, errlen, "state file %s/%s was unreadable (%s); %s", dir, name, why,
 			 have ? "continued from the previous state in its spare file" : "starting it afresh");
 		warn = 1;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -82,6 +83,26 @@ int state_read_prior(const char *text, size_t len, struct state_prior *p);
 char *state_render(const struct state_prior *old, const struct run_record *rec,
 		   struct state_history *hist, size_t *len);
 
+/* The previous state, read while the command runs (state_prefetch), so that what is left
+ * for after it is the write: the state directory as it was opened and checked, and the file
+ * as it was read, with its identity and change time, which state_save checks again under the
+ * state directory's lock before it trusts the text. Empty: dfd and lfd -1, text NULL. */
+struct state_early {
+	int dfd;                  /* DIR, checked, or -1: state_save opens it itself */
+	int lfd;                  /* DIR/.lock, opened (not locked), or -1 */
+	char *text;               /* JOB.json as read and parsed, or NULL: state_save reads it */
+	struct state_prior prior; /* pointing into TEXT */
+	struct stat st;           /* JOB.json when it was read */
+};
+
+/* state_prefetch fills *E from DIR/JOB.json where it can, without the state directory's lock
+ * and without a word: whatever it cannot do (no DIR yet, a DIR to refuse, no file, a file that
+ * does not parse) is left to state_save, which does it again and says why. */
+void state_prefetch(struct state_early *e, const char *dir, const char *job);
+
+/* Closes and frees what state_save did not take of *E, and empties it. */
+void state_early_free(struct state_early *e);
+
 /* state_save creates DIR if needed, then reads, updates and atomically replaces DIR/JOB.json
  * while holding a lock on DIR, so concurrent runs never lose each other's counts. The lock is
  * waited for at most STATE_LOCK_WAIT_MS, and a signal from STOP (kept blocked by the caller;
@@ -90,9 +111,11 @@ char *state_render(const struct state_prior *old, const struct run_record *rec,
  * by a crash) is continued from it, or started afresh, and said so in ERR with a 1 return.
  * Every file is opened as fileio's reader does, and a spare that is not a plain file of its
  * own is refused. *HIST always gets the history (from this run alone when the old state could
- * not be had). Returns 0, 1 (saved, with a warning in ERR) or -1 with ERR (not saved). */
-int state_save(const char *dir, const struct run_record *rec, const sigset_t *stop,
-	       struct state_history *hist, int *signo, char *err, size_t errlen);
+ * not be had). EARLY (or NULL) is what state_prefetch read of DIR and JOB.json: its
+ * directory is taken over, its text used when JOB.json is still the file it read. Returns 0,
+ * 1 (saved, with a warning in ERR) or -1 with ERR (not saved). */
+int state_save(const char *dir, struct state_early *early, const struct run_record *rec,
+	       const sigset_t *stop, struct state_history *hist, int *signo, char *err, size_t errlen);
 
 /* state_summarise reads TEXT[0..LEN), a state file's content, into *S (JOB left as it is).
  * Pure. Returns 0, or -1 when TEXT is not a cronguard state file (S->readable 0). */

@@ -111,6 +111,18 @@ for i in $(seq 1 "$b2b"); do
 	"$CRONGUARD" -n b2b --lock-file "$L" --skip-exit 75 -- true || skips=$((skips + 1))
 done
 check "back-to-back locked runs: none found the lock held ($skips skipped)" [ "$skips" -eq 0 ]
+# Overlapping runs of one job without a lock: the long one read the state file as its command
+# started, three others saved it meanwhile; its own save still counts every run.
+cg -n overlap -- true
+"$CRONGUARD" -n overlap -- sh -c "touch '$T_TMP/overlap-up'; until [ -e '$T_TMP/overlap-go' ]; do sleep 0.05; done" &
+long=$!
+wait_for "$(t_slow 5)" test -e "$T_TMP/overlap-up"
+sleep 0.2
+for i in 1 2 3; do cg -n overlap -- true; done
+touch "$T_TMP/overlap-go"
+wait "$long"
+check "overlapping runs without a lock: every run counted" \
+	[ "$(json_get "$CRONGUARD_STATE_DIR/overlap.json" 'd["runs"]')" -eq 5 ]
 ln -s "$T_TMP/target" "$T_TMP/link.lock"
 cg -n lk --lock-file "$T_TMP/link.lock" -- touch "$T_TMP/should-not"
 check "a symlinked lock file is refused: 125, command not run" [ "$RC" -eq 125 -a ! -e "$T_TMP/should-not" -a ! -e "$T_TMP/target" ]

@@ -38,7 +38,7 @@ static struct state_history hist;
 /* state_save without stop signals; the history lands in HIST. */
 static int save(const char *d, const struct run_record *r, char *err, size_t errlen)
 {
-	int sig = -1, rc = state_save(d, r, NULL, &hist, &sig, err, errlen);
+	int sig = -1, rc = state_save(d, NULL, r, NULL, &hist, &sig, err, errlen);
 
 	ck_assert_int_eq(sig, 0);
 	return rc;
@@ -430,7 +430,7 @@ START_TEST(a_flock_on_the_directory_holds_nothing)
 	ck_assert_int_eq(flock(holder, LOCK_EX), 0);
 	sigemptyset(&stop);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	ck_assert_int_eq(state_save(dir, &r, &stop, &hist, &sig, err, sizeof err), 0);
+	ck_assert_int_eq(state_save(dir, NULL, &r, &stop, &hist, &sig, err, sizeof err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ck_assert_int_lt(b.tv_sec - a.tv_sec, 2);
 	snprintf(lockpath, sizeof lockpath, "%s/.lock", dir);
@@ -462,7 +462,7 @@ START_TEST(a_stop_signal_ends_the_lock_wait)
 	raise(SIGTERM);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	/* flock locks belong to the open file description: our own second open conflicts. */
-	ck_assert_int_eq(state_save(dir, &r, &stop, &hist, &sig, err, sizeof err), -1);
+	ck_assert_int_eq(state_save(dir, NULL, &r, &stop, &hist, &sig, err, sizeof err), -1);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ck_assert_int_eq(sig, SIGTERM);
 	ck_assert_ptr_nonnull(strstr(err, "state not saved"));
@@ -641,6 +641,153 @@ START_TEST(reader_bounds_depth_and_truncation)
 }
 END_TEST
 
+/* state_save with what state_prefetch read; the history lands in HIST. */
+static int save_prefetched(struct state_early *e, const struct run_record *r, char *err,
+			   size_t errlen)
+{
+	int sig = -1, rc = state_save(dir, e, r, NULL, &hist, &sig, err, errlen);
+
+	ck_assert_int_eq(sig, 0);
+	ck_assert_int_eq(e->dfd, -1);     /* taken over */
+	ck_assert_int_eq(e->lfd, -1);
+	state_early_free(e);
+	return rc;
+}
+
+/* Read while the command runs, written after: the same file as a save that reads it then. */
+START_TEST(a_prefetched_state_saves_the_same)
+{
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	struct state_early e;
+	char err[256], a[2048], b[2048], path[128];
+	FILE *f;
+	size_t na, nb;
+
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	state_prefetch(&e, dir, "job");
+	ck_assert_int_ge(e.dfd, 0);
+	ck_assert_int_ge(e.lfd, 0);
+	ck_assert_ptr_nonnull(e.text);
+	ck_assert_int_eq(e.prior.runs, 1);
+	r = rec(RUN_FAILURE, 2000000);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), 0);
+	ck_assert_uint_eq(hist.consecutive_failures, 2);
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	f = fopen(path, "r");
+	na = fread(a, 1, sizeof a, f);
+	fclose(f);
+	/* The same two runs, saved the usual way, elsewhere. */
+	{
+		char other[64];
+
+		strcpy(other, "/tmp/cg-state2-XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(other));
+		r = rec(RUN_FAILURE, 1000000);
+		ck_assert_int_eq(state_save(other, NULL, &r, NULL, &hist, &(int){ 0 }, err, sizeof err), 0);
+		r = rec(RUN_FAILURE, 2000000);
+		ck_assert_int_eq(state_save(other, NULL, &r, NULL, &hist, &(int){ 0 }, err, sizeof err), 0);
+		snprintf(path, sizeof path, "%s/job.json", other);
+		f = fopen(path, "r");
+		nb = fread(b, 1, sizeof b, f);
+		fclose(f);
+		snprintf(path, sizeof path, "rm -rf %s", other);
+		ck_assert_int_eq(system(path), 0);
+	}
+	ck_assert_uint_eq(na, nb);
+	ck_assert_int_eq(memcmp(a, b, na), 0);
+}
+END_TEST
+
+/* Another run of the job saved between the read and the write (no --lock, or another lock
+ * file): its run is not lost, the file is read again. Twice over, the same inode is back
+ * under the name, written anew. */
+START_TEST(a_save_after_the_prefetch_is_not_lost)
+{
+	struct run_record r = rec(RUN_FAILURE, 1000000);
+	struct state_early e;
+	char err[256];
+
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	state_prefetch(&e, dir, "job");
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), 3);
+	ck_assert_uint_eq(hist.consecutive_failures, 3);
+	state_prefetch(&e, dir, "job");
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save(dir, &r, err, sizeof err), 0);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), 6);
+	ck_assert_uint_eq(hist.consecutive_failures, 6);
+}
+END_TEST
+
+/* Whatever the prefetch could not do is done, and said, by the save: no directory yet, no
+ * file, a file that does not parse. */
+START_TEST(a_failed_prefetch_leaves_it_to_the_save)
+{
+	struct run_record r = rec(RUN_SUCCESS, 1000000);
+	struct state_early e;
+	char err[256], sub[128], path[160];
+	FILE *f;
+
+	snprintf(sub, sizeof sub, "%s/new/state", dir);
+	state_prefetch(&e, sub, "job");
+	ck_assert_int_eq(e.dfd, -1);
+	ck_assert_ptr_null(e.text);
+	ck_assert_int_eq(state_save(sub, &e, &r, NULL, &hist, &(int){ 0 }, err, sizeof err), 0);
+	state_early_free(&e);
+	state_prefetch(&e, dir, "job");
+	ck_assert_int_ge(e.dfd, 0);
+	ck_assert_ptr_null(e.text);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), 0);
+	ck_assert_int_eq(runs_in("job.json"), 1);
+	snprintf(path, sizeof path, "%s/job.json", dir);
+	f = fopen(path, "w");
+	fputs("{not json", f);
+	fclose(f);
+	state_prefetch(&e, dir, "job");
+	ck_assert_ptr_null(e.text);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "unreadable"));
+	/* A directory other users can write is refused at the prefetch, and again, said, by
+	 * the save. */
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	state_prefetch(&e, dir, "job");
+	ck_assert_int_eq(e.dfd, -1);
+	ck_assert_int_eq(save_prefetched(&e, &r, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "writable by other users"));
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+}
+END_TEST
+
+/* Objects with more members than the reader keeps on the stack (16 in a nested object, 24
+ * at the top): read whole, and a duplicate among the later members is still refused. */
+START_TEST(reader_reads_large_objects)
+{
+	char text[4096];
+	size_t n = 0;
+	struct state_prior p;
+
+	n += (size_t)snprintf(text + n, sizeof text - n, "{\"last_success\": {");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s\"k%02d\": %d", i ? ", " : "", i, i);
+	n += (size_t)snprintf(text + n, sizeof text - n, ", \"start\": 12.5}");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n, ", \"t%02d\": [%d]", i, i);
+	n += (size_t)snprintf(text + n, sizeof text - n, ", \"runs\": 7}");
+	ck_assert_int_eq(state_read_prior(text, n, &p), 0);
+	ck_assert_int_eq(p.runs, 7);
+	ck_assert_int_eq(p.last_success_us, 12500000);
+	/* The same with "t30" twice. */
+	memcpy(strstr(text, "\"t31\""), "\"t30\"", 5);
+	ck_assert_int_eq(state_read_prior(text, n, &p), -1);
+	memcpy(strstr(text, "\"t30\": [31]"), "\"t31\"", 5);
+	memcpy(strstr(text, "\"k20\""), "\"k19\"", 5);
+	ck_assert_int_eq(state_read_prior(text, n, &p), -1);
+}
+END_TEST
+
 Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -662,11 +809,15 @@ Suite *state_suite(void)
 	tcase_add_test(tc, a_hard_linked_spare_is_never_written_through);
 	tcase_add_test(tc, a_stop_signal_ends_the_lock_wait);
 	tcase_add_test(tc, a_flock_on_the_directory_holds_nothing);
+	tcase_add_test(tc, a_prefetched_state_saves_the_same);
+	tcase_add_test(tc, a_save_after_the_prefetch_is_not_lost);
+	tcase_add_test(tc, a_failed_prefetch_leaves_it_to_the_save);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
 	tcase_add_test(tc, render_is_jansson_byte_for_byte);
 	tcase_add_test(tc, reader_refuses_what_jansson_refuses);
 	tcase_add_test(tc, reader_bounds_depth_and_truncation);
+	tcase_add_test(tc, reader_reads_large_objects);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,7 +20,7 @@ static int save(const char *dir, struct run_record *r)
 	char err[256];
 	int sig;
 
-	return state_save(dir, r, NULL, &h, &sig, err, sizeof err);
+	return state_save(dir, NULL, r, NULL, &h, &sig, err, sizeof err);
 }
 
 static void summarise(const char *text, struct state_summary *s)
