@@ -960,42 +960,47 @@ static const char *env_get(char *const *env, const char *name)
 	return found;
 }
 
-/* A typo in a crontab variable line (CRONGUARD_SPALY=10m) must not pass silently. */
-static int check_env_names(struct loader *ld, char *const *env)
+/* Whether S[0..N), an environment variable's name, is option ID's: CRONGUARD_ and the
+ * option's name in upper case, '_' for '-' (env_name), compared in place. */
+static int env_is(const char *s, size_t n, int id)
 {
+	const char *p = defs[id].name;
+
+	if (n < 10 || memcmp(s, "CRONGUARD_", 10) != 0)
+		return 0;
+	for (s += 10, n -= 10; n && *p; n--, s++, p++)
+		if (*s != (*p == '-' ? '_' : (char)toupper((unsigned char)*p)))
+			return 0;
+	return n == 0 && *p == '\0';
+}
+
+/* The CRONGUARD_ variables of ENV, in one pass over it: one that names no option is an error
+ * (a typo in a crontab variable line, CRONGUARD_SPALY=10m, must not pass silently); of
+ * several of one name the last wins, as with crontab variable lines. They are then applied
+ * in the table's order. */
+static int apply_env(struct loader *ld, char *const *env)
+{
+	const char *val[O_COUNT] = { 0 };
+	char name[64], why[512];
+
 	for (; env && *env; env++) {
 		const char *eq = strchr(*env, '=');
-		int known = 0;
+		int id = -1;
 
 		if (strncmp(*env, "CRONGUARD_", 10) != 0)
 			continue;
-		for (int i = 0; i < O_COUNT && eq; i++) {
-			char name[64];
-
-			env_name(i, name, sizeof name);
-			if ((defs[i].from & ENV) && strlen(name) == (size_t)(eq - *env) &&
-			    memcmp(name, *env, (size_t)(eq - *env)) == 0)
-				known = 1;
-		}
-		if (!known)
+		for (int i = 0; i < O_COUNT && eq && id < 0; i++)
+			if ((defs[i].from & ENV) && env_is(*env, (size_t)(eq - *env), i))
+				id = i;
+		if (id < 0)
 			return fail(ld, "unknown environment variable %.*s", eq ? (int)(eq - *env) : 64, *env);
+		val[id] = eq + 1;
 	}
-	return 0;
-}
-
-static int apply_env(struct loader *ld, char *const *env)
-{
-	char name[64], why[512];
-
 	for (int i = 0; i < O_COUNT; i++) {
-		const char *val;
-
-		if (!(defs[i].from & ENV) || i == O_NAME || i == O_CONFIG)
+		if (!val[i] || i == O_NAME || i == O_CONFIG)
 			continue;
-		env_name(i, name, sizeof name);
-		if (!(val = env_get(env, name)))
-			continue;
-		if (apply(ld, i, val, L_ENV, 0) < 0) {
+		if (apply(ld, i, val[i], L_ENV, 0) < 0) {
+			env_name(i, name, sizeof name);
 			snprintf(why, sizeof why, "%s", ld->err);
 			return fail(ld, "%s: %s", name, why);
 		}
@@ -1279,7 +1284,7 @@ static int load(struct loader *ld, int argc, char **argv, const struct options_s
 		fail(ld, "out of memory");
 		goto out;
 	}
-	if (check_env_names(ld, src->env) < 0 || apply_env(ld, src->env) < 0)
+	if (apply_env(ld, src->env) < 0)
 		goto out;
 	for (size_t i = 0; i < ncli; i++)
 		if (cli[i].id != O_NAME && cli[i].id != O_CONFIG && defs[cli[i].id].type != OPT_ACTION &&
