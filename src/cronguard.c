@@ -57,6 +57,7 @@ struct job {
 	int state_refused;        /* preflight refused the state dir: no local record */
 	int state_saved;          /* this run's state file was written */
 	struct state_early early; /* the state as read while the command ran */
+	struct sink_syslog syslog; /* the syslog sink's socket, opened while the command ran */
 	int64_t invoked_us;       /* realtime at the start, before the splay: --once-per's slot */
 	int64_t start_mono_us;
 	struct run_record rec;
@@ -248,8 +249,9 @@ static void start_report_begin(void *ctx)
 		report_start(&j->start_opts, &j->rec, &j->report);
 }
 
-/* Steps 6 and 8a, beside the command once it runs: the start report goes out, and the state
- * file is read, so that what is left of the record after the command is the writing. */
+/* Steps 6 and 8a, beside the command once it runs: the start report goes out, the state file
+ * is read and the syslog socket opened, so that what is left of the record after the command
+ * is the writing. */
 static void while_running(void *ctx)
 {
 	struct job *j = ctx;
@@ -258,6 +260,7 @@ static void while_running(void *ctx)
 		start_report_begin(j);
 	if (!j->state_refused)
 		state_prefetch(&j->early, j->opts.state_dir, j->opts.name);
+	report_local_begin(&j->opts, &j->syslog);
 }
 
 /* Waits for the start report, which must be out before the end report; returns the end
@@ -405,7 +408,7 @@ static void record_local(struct job *j, enum run_state state)
 	r->reason = j->reason[0] ? j->reason : NULL;
 	/* The syslog line needs nothing from the state file, and goes first: the receiver
 	 * wakes and writes it while we write the state file, instead of after we are done. */
-	report_local(&j->opts, r);
+	report_local(&j->opts, &j->syslog, r);
 	/* A refused state dir (said before the splay) keeps no history: the run counts as the
 	 * job's first, for --fail-after and the alerting sinks. A stop signal ends the wait for
 	 * the state directory's lock, not the reports. */
@@ -563,7 +566,7 @@ int main(int argc, char **argv)
 	struct gate_result gate;
 	int sig, code, failing, ran = 0;
 
-	j.lock_fd = j.vip_watch_fd = j.early.dfd = -1;
+	j.lock_fd = j.vip_watch_fd = j.early.dfd = j.syslog.fd = -1;
 	j.res.held[0] = j.res.held[1] = -1;
 	j.invoked_us = clock_real_us();
 

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "clock.h"
@@ -669,10 +670,16 @@ static void deliver(struct flush *f, const struct report_session *s, const char 
 	free(b.reqs);
 }
 
-void report_local(const struct options *o, const struct run_record *rec)
+void report_local_begin(const struct options *o, struct sink_syslog *ahead)
 {
 	if (!o->no_syslog)
-		sink_syslog_send(rec);
+		sink_syslog_open(ahead, _PATH_LOG);
+}
+
+void report_local(const struct options *o, struct sink_syslog *ahead, const struct run_record *rec)
+{
+	if (!o->no_syslog)
+		sink_syslog_send(ahead, _PATH_LOG, rec);
 }
 
 int report_send(const struct options *o, const struct report_session *s,

@@ -6,6 +6,7 @@
 
 #include "options.h"
 #include "record.h"
+#include "sink_syslog.h"
 
 /* What report_start learnt that report_send needs: zero-initialised means "nothing yet". */
 struct report_session {
@@ -28,9 +29,14 @@ void report_start(const struct options *o, const struct run_record *rec, struct 
 int report_spool_target(const struct options *o, const char *job, const char *sink,
 			const char *url);
 
-/* report_local writes REC's syslog line (unless --no-syslog): the report that goes out while
- * the job's lock is still held, with the state file. */
-void report_local(const struct options *o, const struct run_record *rec);
+/* report_local_begin opens the syslog sink's socket ahead (unless --no-syslog), while the
+ * command runs, into *AHEAD (fd -1 until then). */
+void report_local_begin(const struct options *o, struct sink_syslog *ahead);
+
+/* report_local writes REC's syslog line (unless --no-syslog), through AHEAD where it was
+ * opened (NULL: not): the report that goes out while the job's lock is still held, with the
+ * state file. */
+void report_local(const struct options *o, struct sink_syslog *ahead, const struct run_record *rec);
 
 /* report_send writes REC's textfile, then delivers it
  * to every remote sink at once under one deadline (--report-timeout), retrying what each

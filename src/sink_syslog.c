@@ -24,38 +24,92 @@ size_t sink_syslog_format(int level, pid_t pid, const struct run_record *rec, ch
 	return (size_t)n + strlen(buf + n);
 }
 
-/* One datagram to /dev/log, addressed in the send itself (no connect), or one NUL-terminated
- * message on a stream socket where the receiver listens on one (as syslog(3) does).
- * syslog(3) itself would read /etc/localtime for its timestamp on every run; the receivers
- * (rsyslog's imuxsock, journald) stamp what they receive on their own, so the message goes
- * without one. */
-static void send_to(const char *msg, size_t len)
+/* PATH as a socket address; -1 with ENAMETOOLONG when it does not fit. */
+static int address(struct sockaddr_un *a, const char *path)
 {
-	static const struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = _PATH_LOG };
-	const struct sockaddr *to = (const struct sockaddr *)&addr;
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	*a = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof a->sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(a->sun_path, path);
+	return 0;
+}
+
+/* A stream's messages are framed by their terminating NUL. */
+static ssize_t send_framed(int fd, int stream, const char *msg, size_t len)
+{
 	ssize_t n;
 
-	if (fd < 0)
+	while ((n = send(fd, msg, len + (stream != 0), MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+/* A stream socket connected to A, or -1. */
+static int stream_to(const struct sockaddr_un *a)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)a, sizeof *a) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* syslog(3) itself would read /etc/localtime for its timestamp on every run; the receivers
+ * (rsyslog's imuxsock, journald) stamp what they receive on their own, so the message goes
+ * without one. */
+void sink_syslog_open(struct sink_syslog *s, const char *path)
+{
+	struct sockaddr_un a;
+
+	s->fd = -1;
+	s->stream = 0;
+	if (address(&a, path) < 0 || (s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return;
-	while ((n = sendto(fd, msg, len, MSG_NOSIGNAL, to, sizeof addr)) < 0 && errno == EINTR)
+	if (connect(s->fd, (const struct sockaddr *)&a, sizeof a) == 0)
+		return;
+	close(s->fd);
+	s->fd = -1;
+	if (errno == EPROTOTYPE)
+		s->stream = (s->fd = stream_to(&a)) >= 0;
+}
+
+/* One datagram to PATH, addressed in the send itself (no connect), or one message on a
+ * stream socket where the receiver listens on one. */
+static void send_to(const char *path, const char *msg, size_t len)
+{
+	struct sockaddr_un a;
+	int fd;
+	ssize_t n;
+
+	if (address(&a, path) < 0 || (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return;
+	while ((n = sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&a, sizeof a)) < 0 &&
+	       errno == EINTR)
 		;
 	close(fd);
-	if (n >= 0 || errno != EPROTOTYPE)
+	if (n >= 0 || errno != EPROTOTYPE || (fd = stream_to(&a)) < 0)
 		return;
-	/* A stream's messages are framed by their terminating NUL. */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	if (connect(fd, to, sizeof addr) == 0)
-		while (send(fd, msg, len + 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
-			;
+	(void)send_framed(fd, 1, msg, len);
 	close(fd);
 }
 
-void sink_syslog_send(const struct run_record *rec)
+void sink_syslog_send(struct sink_syslog *s, const char *path, const struct run_record *rec)
 {
 	char msg[64 + SINK_SYSLOG_LINE_MAX + 1];
+	size_t len = sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE,
+					getpid(), rec, msg, sizeof msg);
+	ssize_t n = -1;
 
-	send_to(msg, sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE,
-					getpid(), rec, msg, sizeof msg));
+	if (s && s->fd >= 0) {
+		n = send_framed(s->fd, s->stream, msg, len);
+		close(s->fd);
+		s->fd = -1;
+	}
+	/* Not opened ahead, or the receiver restarted since: a socket of our own. */
+	if (n < 0)
+		send_to(path, msg, len);
 }

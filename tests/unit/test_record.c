@@ -1,8 +1,14 @@
 /* Unit tests of run states and the key=value rendering. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "sink_syslog.h"
@@ -116,6 +122,93 @@ START_TEST(syslog_message_exact)
 }
 END_TEST
 
+/* A receiver at PATH: a datagram socket, or a listening stream one. */
+static int receiver(const char *path, int type)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	unlink(path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	if (type == SOCK_STREAM)
+		ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+/* What one message to FD (a datagram socket, or an accepted stream) says, NUL-terminated. */
+static ssize_t received(int fd, char *buf, size_t len)
+{
+	ssize_t n = recv(fd, buf, len - 1, MSG_DONTWAIT);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* Opened ahead, the socket carries the line; a receiver restarted in between (rsyslog after a
+ * logrotate) still gets it, through a socket of the send's own; a stream receiver gets it
+ * NUL-framed; with nobody listening nothing fails. */
+START_TEST(syslog_sent_through_the_socket_opened_ahead)
+{
+	struct run_record r = { .job = "j", .host = "h", .state = RUN_SUCCESS };
+	char dir[] = "/tmp/cg-syslog-XXXXXX", path[64], buf[4096];
+	struct sink_syslog s;
+	int rx, conn;
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/log", dir);
+	rx = receiver(path, SOCK_DGRAM);
+	sink_syslog_open(&s, path);
+	ck_assert_int_ge(s.fd, 0);
+	ck_assert_int_eq(s.stream, 0);
+	sink_syslog_send(&s, path, &r);
+	ck_assert_int_eq(s.fd, -1);
+	ck_assert_int_gt(received(rx, buf, sizeof buf), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "cronguard["));
+	ck_assert_ptr_nonnull(strstr(buf, "job=j host=h state=success"));
+	/* Restarted between the open and the send. */
+	sink_syslog_open(&s, path);
+	ck_assert_int_ge(s.fd, 0);
+	close(rx);
+	rx = receiver(path, SOCK_DGRAM);
+	sink_syslog_send(&s, path, &r);
+	ck_assert_int_gt(received(rx, buf, sizeof buf), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "job=j host=h"));
+	ck_assert_int_eq(received(rx, buf, sizeof buf), -1);   /* once, not twice */
+	close(rx);
+	/* A stream receiver. */
+	rx = receiver(path, SOCK_STREAM);
+	sink_syslog_open(&s, path);
+	ck_assert_int_ge(s.fd, 0);
+	ck_assert_int_eq(s.stream, 1);
+	sink_syslog_send(&s, path, &r);
+	conn = accept(rx, NULL, NULL);
+	ck_assert_int_ge(conn, 0);
+	n = recv(conn, buf, sizeof buf, 0);
+	ck_assert_int_gt(n, 1);
+	ck_assert_int_eq(buf[n - 1], '\0');
+	ck_assert_ptr_nonnull(strstr(buf, "job=j host=h"));
+	close(conn);
+	/* Not opened ahead: the send's own socket, to the stream receiver too. */
+	sink_syslog_send(NULL, path, &r);
+	conn = accept(rx, NULL, NULL);
+	ck_assert_int_ge(conn, 0);
+	n = recv(conn, buf, sizeof buf, 0);
+	ck_assert_int_gt(n, 1);
+	ck_assert_int_eq(buf[n - 1], '\0');
+	close(conn);
+	close(rx);
+	/* Nobody listening. */
+	unlink(path);
+	sink_syslog_open(&s, path);
+	ck_assert_int_eq(s.fd, -1);
+	sink_syslog_send(&s, path, &r);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -128,6 +221,7 @@ Suite *record_suite(void)
 	tcase_add_test(tc, kv_truncates_safely);
 	tcase_add_test(tc, run_ids_are_uuid_v4);
 	tcase_add_test(tc, syslog_message_exact);
+	tcase_add_test(tc, syslog_sent_through_the_socket_opened_ahead);
 	suite_add_tcase(s, tc);
 	return s;
 }
