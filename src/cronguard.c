@@ -42,13 +42,16 @@ enum {
 	EXIT_ENOENT = 127,
 };
 
-/* Everything one invocation learns on its way, shared by the steps below. */
+/* Everything one invocation learns on its way, shared by the steps below. In the order a
+ * run writes it: all a successful run touches comes first, in main's static, whose pages
+ * stay resident while the command runs; the buffers a run seldom fills (the lock path beyond
+ * its first bytes, the start report's copy of the options, a reason) come last, so the page
+ * behind them is never touched by a run without them. */
 struct job {
 	struct options opts;
 	sigset_t forward;         /* passed on to the command's process group */
 	sigset_t blocked;         /* forward + SIGCHLD: only ever taken synchronously */
 	uint64_t delay_ms;
-	char lock_path[4096];
 	int lock_fd;
 	struct vip_gate vip;      /* the gates' inputs, from the options */
 	struct etcd_spec etcd;
@@ -62,13 +65,14 @@ struct job {
 	int64_t start_mono_us;
 	struct run_record rec;
 	struct run_result res;
-	struct options start_opts; /* the start report's copy, with half the report deadline */
 	pthread_t start_thread;
 	int start_running;
 	int64_t ended_mono_us;     /* when the command's group was gone */
 	struct report_session report;   /* what the start report learnt, for the final one */
+	char err[1024];            /* every step's error buffer: its first byte is always written */
+	char lock_path[4096];
+	struct options start_opts; /* the start report's copy, with half the report deadline */
 	char reason[512];
-	char err[1024];
 };
 
 /* Signals are never handled asynchronously: they stay blocked and are taken by
