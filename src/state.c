@@ -465,8 +465,9 @@ static int by_key(const void *a, const void *b)
 static int parse_value(struct parser *p, struct buf *out);
 
 /* An object or array at P->s. With OUT, it is written there as jansson dumps it at depth
- * P->depth (keys sorted); with MEMBERS (objects), its members are handed back, sorted, in
- * ROOM[0..NROOM) where they fit, else on the heap (free_members with ROOM frees either).
+ * P->depth (keys sorted); with MEMBERS (objects, and ROOM given), its members are handed
+ * back, sorted, in ROOM[0..NROOM) where they fit, else on the heap (free_members with ROOM
+ * frees either).
  * The members of an object are kept on the stack until they outgrow it: a state file read
  * while the command runs must not spread the heap over another page. */
 static int parse_container(struct parser *p, struct buf *out, struct member *room, size_t nroom,
@@ -577,20 +578,10 @@ static int parse_container(struct parser *p, struct buf *out, struct member *roo
 	rc = 0;
 done:
 	p->depth = depth;
-	if (rc == 0 && members && m != local) {
+	if (rc == 0 && members) {
 		*members = m;
 		*nmembers = n;
 		return 0;
-	}
-	if (rc == 0 && members) {
-		/* Asked for its members without room for them: on the heap. */
-		*members = malloc((n ? n : 1) * sizeof *m);
-		*nmembers = n;
-		if (*members) {
-			memcpy(*members, m, n * sizeof *m);
-			return 0;
-		}
-		rc = -1;
 	}
 	free_members(m, n, m == local ? local : room);
 	return rc;
@@ -970,30 +961,53 @@ static int lock_dir(int dfd, const sigset_t *stop, int *lfd)
 	}
 }
 
-/* The job's file names in the state directory: NAME.json and its spare. */
-static int file_names(const char *job, char name[80], char prev[90])
+/* The job's file names in the state directory: NAME.json and its spare (job names are at
+ * most 64 bytes: options_valid_name). */
+static void file_names(const char *job, char name[80], char prev[90])
 {
-	if ((size_t)snprintf(name, 80, "%s.json", job) >= 80)
-		return -1;
+	snprintf(name, 80, "%s.json", job);
 	snprintf(prev, 90, ".%s.prev", name);
-	return 0;
+}
+
+/* DIR opened as a state directory and checked (SAFEDIR_DATA), made first where it is missing
+ * and CREATE says so. Returns its descriptor, or -1 with ERR. */
+static int open_dir(const char *dir, int create, char *err, size_t errlen)
+{
+	int dfd;
+
+	if (strlen(dir) > 4000) {
+		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
+		return -1;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT && create) {
+		if (fileio_mkdirs(dir, geteuid() == 0 ? 0755 : 0700) < 0) {
+			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (dfd < 0) {
+		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* Whoever else could make or change it would own our state and our spool. */
+	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0) {
+		close(dfd);
+		return -1;
+	}
+	return dfd;
 }
 
 void state_prefetch(struct state_early *e, const char *dir, const char *job)
 {
-	char name[80], prev[90], why[128];
+	char name[80], prev[90], why[512];
 
-	e->dfd = e->lfd = -1;
+	e->lfd = -1;
 	e->text = NULL;
-	if (strlen(dir) > 4000 || file_names(job, name, prev) < 0)
+	file_names(job, name, prev);
+	if ((e->dfd = open_dir(dir, 0, why, sizeof why)) < 0)
 		return;
-	e->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (e->dfd < 0)
-		return;
-	if (safedir_check(e->dfd, "state dir", dir, SAFEDIR_DATA, why, sizeof why) < 0) {
-		state_early_free(e);
-		return;
-	}
 	e->lfd = lock_open_at(e->dfd, ".lock", ".lock", why, sizeof why);
 	if (load(e->dfd, name, &e->text, &e->prior, &e->st, why, sizeof why) < 0) {
 		free(e->text);
@@ -1039,37 +1053,15 @@ int state_save(const char *dir, struct state_early *early, const struct run_reco
 	hist->consecutive_failures = !record_state_is_skip(rec->state) && rec->state != RUN_SUCCESS;
 	hist->last_success_us = rec->state == RUN_SUCCESS ? rec->start_us : 0;
 	hist->first_seen_us = rec->start_us;
-	if (strlen(dir) > 4000) {
-		snprintf(err, errlen, "state dir %.64s...: path too long", dir);
-		return -1;
-	}
-	if (file_names(rec->job, name, prev) < 0) {
-		snprintf(err, errlen, "job name %.64s...: too long for a state file", rec->job);
-		return -1;
-	}
+	file_names(rec->job, name, prev);
 	if (early && early->dfd >= 0) {
 		/* Opened and checked by state_prefetch: only we can change it since. */
 		dfd = early->dfd;
 		lfd = early->lfd;
 		early->dfd = early->lfd = -1;
-		goto opened;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0 && errno == ENOENT) {
-		if (fileio_mkdirs(dir, geteuid() == 0 ? 0755 : 0700) < 0) {
-			snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
-			return -1;
-		}
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (dfd < 0) {
-		snprintf(err, errlen, "cannot open state dir %s: %s", dir, strerror(errno));
+	} else if ((dfd = open_dir(dir, 1, err, errlen)) < 0) {
 		return -1;
 	}
-	/* Whoever else could make or change it would own our state and our spool. */
-	if (safedir_check(dfd, "state dir", dir, SAFEDIR_DATA, err, errlen) < 0)
-		goto out;
-opened:
 	/* One job's runs may overlap (no --lock): serialise the read-modify-write. */
 	if ((sig = lock_dir(dfd, stop, &lfd)) != 0) {
 		if (sig > 0) {
