@@ -570,7 +570,8 @@ int main(int argc, char **argv)
 	struct gate_result gate;
 	int sig, code, failing, ran = 0;
 
-	j.lock_fd = j.vip_watch_fd = j.early.dfd = j.syslog.fd = -1;
+	j.lock_fd = j.vip_watch_fd = j.syslog.fd = -1;
+	j.early = (struct state_early)STATE_EARLY_NONE;
 	j.res.held[0] = j.res.held[1] = -1;
 	j.invoked_us = clock_real_us();
 

@@ -95,6 +95,9 @@ struct state_early {
 	struct stat st;           /* JOB.json when it was read */
 };
 
+/* An empty struct state_early, as state_prefetch leaves one that found nothing. */
+#define STATE_EARLY_NONE { .dfd = -1, .lfd = -1 }
+
 /* state_prefetch fills *E from DIR/JOB.json where it can, without the state directory's lock
  * and without a word: whatever it cannot do (no DIR yet, a DIR to refuse, no file, a file that
  * does not parse) is left to state_save, which does it again and says why. */

@@ -329,6 +329,24 @@ check "--status: shows the failure" grep -q '^bad .*failure' <<<"$OUT"
 cg -n bad -- true
 cg --status
 check "--status: fixed again exits 0" [ "$RC" -eq 0 ]
+# A run that ends before its command (here a skip: the VIP is not held) keeps its standard
+# input open to the end: while its report waits on an endpoint that never answers, fd 0 is
+# still the file it was given (a descriptor left unset in main's state once closed it right
+# after the record, and the report's socket took the number).
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$T_TMP/hang.port" &
+hang=$!
+wait_for 10 test -s "$T_TMP/hang.port"
+"$CRONGUARD" -n fd0 --vip 192.0.2.99 --pushgateway "http://127.0.0.1:$(cat "$T_TMP/hang.port")" \
+	--report-timeout "$(t_slow 3)s" -- true <"$T_TMP/hang.port" 2>/dev/null &
+skipper=$!
+wait_for "$(t_slow 5)" grep -q '"state": "skipped_standby"' "$CRONGUARD_STATE_DIR/fd0.json"
+sleep 0.3
+check "a skipped run keeps its stdin open while it reports" \
+	test "$(readlink "/proc/$skipper/fd/0")" = "$(readlink -f "$T_TMP/hang.port")"
+wait "$skipper"
+kill "$hang"
 cg --help
 check "--help exits 0 and lists --lock" [ "$RC" -eq 0 ] && grep -q -- '--lock' <<<"$OUT"
 cg --version
