@@ -410,8 +410,7 @@ static void record_local(struct job *j, enum run_state state)
 	r->end_us = clock_real_us();
 	r->duration_us = clock_mono_us() - j->start_mono_us;
 	r->reason = j->reason[0] ? j->reason : NULL;
-	/* The syslog line needs nothing from the state file, and goes first: the receiver
-	 * wakes and writes it while we write the state file, instead of after we are done. */
+	/* The syslog line needs nothing from the state file, and goes first. */
 	report_local(&j->opts, &j->syslog, r);
 	/* A refused state dir (said before the splay) keeps no history: the run counts as the
 	 * job's first, for --fail-after and the alerting sinks. A stop signal ends the wait for

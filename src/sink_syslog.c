@@ -36,16 +36,6 @@ static int address(struct sockaddr_un *a, const char *path)
 	return 0;
 }
 
-/* A stream's messages are framed by their terminating NUL. */
-static ssize_t send_framed(int fd, int stream, const char *msg, size_t len)
-{
-	ssize_t n;
-
-	while ((n = send(fd, msg, len + (stream != 0), MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
-	return n;
-}
-
 /* A stream socket connected to A, or -1. */
 static int stream_to(const struct sockaddr_un *a)
 {
@@ -77,24 +67,17 @@ void sink_syslog_open(struct sink_syslog *s, const char *path)
 		s->stream = (s->fd = stream_to(&a)) >= 0;
 }
 
-/* One datagram to PATH, addressed in the send itself (no connect), or one message on a
- * stream socket where the receiver listens on one. */
-static void send_to(const char *path, const char *msg, size_t len)
+/* MSG through S, framed by its terminating NUL on a stream; S is closed after. Returns 0,
+ * or -1 when nothing took it. */
+static int send_once(struct sink_syslog *s, const char *msg, size_t len)
 {
-	struct sockaddr_un a;
-	int fd;
 	ssize_t n;
 
-	if (address(&a, path) < 0 || (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return;
-	while ((n = sendto(fd, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)&a, sizeof a)) < 0 &&
-	       errno == EINTR)
+	while ((n = send(s->fd, msg, len + (s->stream != 0), MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	close(fd);
-	if (n >= 0 || errno != EPROTOTYPE || (fd = stream_to(&a)) < 0)
-		return;
-	(void)send_framed(fd, 1, msg, len);
-	close(fd);
+	close(s->fd);
+	s->fd = -1;
+	return n < 0 ? -1 : 0;
 }
 
 void sink_syslog_send(struct sink_syslog *s, const char *path, const struct run_record *rec)
@@ -102,14 +85,12 @@ void sink_syslog_send(struct sink_syslog *s, const char *path, const struct run_
 	char msg[64 + SINK_SYSLOG_LINE_MAX + 1];
 	size_t len = sink_syslog_format(record_state_is_failure(rec->state) ? LOG_ERR : LOG_NOTICE,
 					getpid(), rec, msg, sizeof msg);
-	ssize_t n = -1;
+	struct sink_syslog own;
 
-	if (s && s->fd >= 0) {
-		n = send_framed(s->fd, s->stream, msg, len);
-		close(s->fd);
-		s->fd = -1;
-	}
+	if (s && s->fd >= 0 && send_once(s, msg, len) == 0)
+		return;
 	/* Not opened ahead, or the receiver restarted since: a socket of our own. */
-	if (n < 0)
-		send_to(path, msg, len);
+	sink_syslog_open(&own, path);
+	if (own.fd >= 0)
+		(void)send_once(&own, msg, len);
 }
