@@ -939,12 +939,18 @@ static int read_config(struct loader *ld, const char *path, int must_exist, stru
 	return 1;
 }
 
+/* An option name's character in its environment variable's name. */
+static char env_char(char c)
+{
+	return c == '-' ? '_' : (char)toupper((unsigned char)c);
+}
+
 static void env_name(int id, char *buf, size_t len)
 {
 	size_t i = (size_t)snprintf(buf, len, "CRONGUARD_");
 
 	for (const char *p = defs[id].name; *p && i + 1 < len; p++)
-		buf[i++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		buf[i++] = env_char(*p);
 	buf[i] = '\0';
 }
 
@@ -969,7 +975,7 @@ static int env_is(const char *s, size_t n, int id)
 	if (n < 10 || memcmp(s, "CRONGUARD_", 10) != 0)
 		return 0;
 	for (s += 10, n -= 10; n && *p; n--, s++, p++)
-		if (*s != (*p == '-' ? '_' : (char)toupper((unsigned char)*p)))
+		if (*s != env_char(*p))
 			return 0;
 	return n == 0 && *p == '\0';
 }
